@@ -1,0 +1,91 @@
+/**
+ * The one place a TensorFlow.js backend is chosen (house style §3.4). Order:
+ *   1. `@tensorflow/tfjs-node-gpu` (optionalDependency) when it loads and sees a GPU,
+ *   2. `@tensorflow/tfjs-node` (optionalDependency),
+ *   3. `@tensorflow/tfjs-backend-wasm`, the embedded default, with the kernels training needs registered
+ *      (tfjs 4.22's wasm backend has no Conv2DBackpropFilter: see `backend/wasm-kernels.ts`),
+ *   4. the pure-JS `cpu` backend (correct but ~20x slower than wasm; never chosen for training on purpose).
+ * `GAWWN_BACKEND` (tensorflow-gpu | tensorflow | wasm | cpu) forces one. The choice is reported once.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { GawwnError } from './errors.js';
+import { registerWasmTrainingKernels } from '../backend/wasm-kernels.js';
+
+export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+
+export interface BackendInfo {
+  /** Which of the four was chosen. */
+  name: BackendName;
+  /** tfjs's own name for the active backend (`tensorflow`, `wasm`, `cpu`). */
+  tfBackend: string;
+  /** Why earlier candidates were skipped (one line each). */
+  skipped: string[];
+}
+
+let chosen: Promise<BackendInfo> | null = null;
+
+/**
+ * Initialises the backend once per process and returns what was chosen; later calls return the same
+ * promise (tfjs itself is process-global, so this is the one module-level cache in the library).
+ * @param opts.force a backend name, overriding `GAWWN_BACKEND`.
+ * @param opts.report where to report the choice (default: one line on stderr); `null` for silence.
+ */
+export function initBackend(opts: { force?: string; report?: ((line: string) => void) | null } = {}): Promise<BackendInfo> {
+  if (chosen === null) chosen = choose(opts.force ?? process.env.GAWWN_BACKEND, opts.report);
+  return chosen;
+}
+
+async function choose(force: string | undefined, report: ((line: string) => void) | null | undefined): Promise<BackendInfo> {
+  tf.enableProdMode();
+  if (force !== undefined && force !== '' && !(BACKEND_ORDER as readonly string[]).includes(force)) {
+    throw new GawwnError(`unknown backend '${force}' (GAWWN_BACKEND); expected one of ${BACKEND_ORDER.join(', ')}`);
+  }
+  const candidates = force ? [force as BackendName] : BACKEND_ORDER;
+  const skipped: string[] = [];
+  for (const name of candidates) {
+    try {
+      const ok = await tryBackend(name);
+      if (ok === true) {
+        const info: BackendInfo = { name, tfBackend: tf.getBackend(), skipped };
+        const line = `gawwn: backend ${name}${skipped.length ? ` (skipped: ${skipped.join('; ')})` : ''}`;
+        if (report === undefined) process.stderr.write(line + '\n');
+        else if (report !== null) report(line);
+        return info;
+      }
+      skipped.push(`${name}: ${ok}`);
+    } catch (e) {
+      // Any error, not only MODULE_NOT_FOUND: a tfjs-node installed without its binary throws differently.
+      skipped.push(`${name}: ${firstLine(e)}`);
+    }
+  }
+  throw new GawwnError(`no usable TensorFlow.js backend (${skipped.join('; ')})`);
+}
+
+/** Returns true when the backend is active, or a reason string when it is not usable. */
+async function tryBackend(name: BackendName): Promise<true | string> {
+  switch (name) {
+    case 'tensorflow-gpu': {
+      require('@tensorflow/tfjs-node-gpu');
+      if (!(await tf.setBackend('tensorflow'))) return 'did not initialise';
+      const b = tf.backend() as unknown as { isUsingGpuDevice?: boolean };
+      return b.isUsingGpuDevice ? true : 'no GPU device';
+    }
+    case 'tensorflow':
+      require('@tensorflow/tfjs-node');
+      return (await tf.setBackend('tensorflow')) ? true : 'did not initialise';
+    case 'wasm':
+      require('@tensorflow/tfjs-backend-wasm');
+      if (!(await tf.setBackend('wasm'))) return 'did not initialise';
+      await tf.ready();
+      registerWasmTrainingKernels();
+      return true;
+    case 'cpu':
+      return (await tf.setBackend('cpu')) ? true : 'did not initialise';
+  }
+}
+
+function firstLine(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.split('\n')[0];
+}
