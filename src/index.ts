@@ -7,3 +7,38 @@ export type { BackendName, BackendInfo } from './util/backend.js';
 export { Rng } from './util/rng.js';
 export type { RngState } from './util/rng.js';
 export { GawwnError } from './util/errors.js';
+export { writeFileAtomic, writeDirAtomic } from './util/atomic.js';
+export { float32ToFloat16Bits, float16BitsToFloat32, toFloat16Array, fromFloat16Array } from './util/float16.js';
+export {
+  saveCheckpoint,
+  loadCheckpoint,
+  loadLatest,
+  findLatestCheckpoint,
+  listCheckpoints,
+  checkpointsDir,
+  stepDirName,
+  extractModelWeights,
+  assignModelWeights,
+  extractOptimizerWeights,
+  assignOptimizerWeights,
+  exportWeights,
+  importWeights,
+  CHECKPOINT_FORMAT,
+  WEIGHTS_FORMAT,
+  FORMAT_VERSION,
+  DEFAULT_KEEP,
+} from './training/checkpoint.js';
+export type {
+  NamedTensor,
+  TensorGroups,
+  CheckpointState,
+  CheckpointManifest,
+  CheckpointExpectation,
+  LoadedCheckpoint,
+  SaveOptions,
+  ScanOptions,
+  ExportOptions,
+  WeightsManifest,
+  ImportedWeights,
+} from './training/checkpoint.js';
+export { checkLossesFinite } from './training/guard.js';

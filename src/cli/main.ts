@@ -1,35 +1,57 @@
 /**
  * The `gawwn` command. Each subcommand lives in its own file under src/cli/ and registers itself here.
- * Errors: a GawwnError (bad input) prints one line `gawwn: <message>` and exits 2; anything else prints one
- * line and exits 1; `--debug` adds the stack trace.
+ * Error contract (issue 8 item 1): every failure prints ONE line on stderr, `gawwn: <message>` (a GawwnError's
+ * message starts with `file:line:` when it has them), and exits non-zero: 2 for bad input or usage (GawwnError,
+ * unknown command/option, missing option), 1 for anything else. `--debug` adds the stack trace.
  */
 import { Command, CommanderError } from 'commander';
 import { GawwnError } from '../util/errors.js';
+import { register as registerCheckpoint } from './checkpoint.js';
 
 /** A subcommand module adds itself to the program. */
 export type CommandRegistrar = (program: Command) => void;
 
-const REGISTRARS: CommandRegistrar[] = [];
+const REGISTRARS: CommandRegistrar[] = [registerCheckpoint];
 
 export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');
   const program = new Command('gawwn')
     .description('Learning What and Where to Draw (GAWWN) in TensorFlow.js')
-    .option('--debug', 'print stack traces of errors')
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .option('--debug', 'print stack traces of errors');
   for (const r of REGISTRARS) r(program);
+  applyErrorContract(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) {
-      // commander already printed its message (unknown option, missing argument, --help).
-      return e.exitCode === 0 ? 0 : 2;
+      // --help / --version, or the help commander shows when no command is given.
+      if (e.exitCode === 0) return 0;
+      if (e.code === 'commander.help') return 2;
+      printError(e.message.replace(/^error: /, ''), debug ? e.stack : undefined);
+      return 2;
     }
     const msg = e instanceof Error ? e.message : String(e);
-    process.stderr.write(`gawwn: ${msg.split('\n')[0]}\n`);
-    if (debug && e instanceof Error && e.stack) process.stderr.write(e.stack + '\n');
+    printError(msg, debug && e instanceof Error ? e.stack : undefined);
     return e instanceof GawwnError ? 2 : 1;
   }
+}
+
+/**
+ * Makes commander throw instead of exiting and keeps its own error printing quiet (we print one line); applied
+ * to every subcommand too, since commands added with `addCommand` do not inherit these settings.
+ */
+function applyErrorContract(cmd: Command): void {
+  cmd
+    .exitOverride()
+    .showHelpAfterError(false)
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: () => undefined });
+  for (const sub of cmd.commands) applyErrorContract(sub);
+}
+
+function printError(message: string, stack: string | undefined): void {
+  // One line: commander appends "(Did you mean …?)" on a second line; other errors may span lines too.
+  const line = message.trim().replace(/\s*\n\s*/g, ' ');
+  process.stderr.write(`gawwn: ${line}\n`);
+  if (stack !== undefined) process.stderr.write(stack + '\n');
 }
