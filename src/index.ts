@@ -42,3 +42,5 @@ export type {
   ImportedWeights,
 } from './training/checkpoint.js';
 export { checkLossesFinite } from './training/guard.js';
+export { runSoak, formatSoakReport } from './training/soak.js';
+export type { SoakTrainer, SoakOptions, SoakSample, SoakReport } from './training/soak.js';

@@ -9,7 +9,8 @@
  *   RUN/checkpoints/latest                      "step-000123": the last checkpoint written completely
  *
  * Each step directory is written with `writeDirAtomic`, so it exists complete or not at all; `latest` is
- * replaced atomically after it. The API works on plain `{name, shape, data}` tensors in named groups
+ * replaced atomically after it. `latest` is for people and tools: resuming scans the step directories and
+ * verifies them, so a kill between the rename and the update of `latest` loses nothing. The API works on plain `{name, shape, data}` tensors in named groups
  * (G, D, optimiser slots …), so it does not depend on the model code; small helpers below move weights
  * between those and tf.LayersModel / tf.Optimizer. The same container, with optional float16 storage,
  * holds the shipped pretrained weights (`exportWeights` / `importWeights`).

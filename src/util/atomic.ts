@@ -119,9 +119,19 @@ async function writeAndSync(file: string, data: FileData): Promise<void> {
 }
 
 async function fsyncDir(dir: string): Promise<void> {
-  const fh = await fs.promises.open(dir, 'r');
+  let fh: fs.promises.FileHandle;
+  try {
+    fh = await fs.promises.open(dir, 'r');
+  } catch (e) {
+    // Some platforms (Windows) cannot open a directory; the rename is then as durable as the OS makes it.
+    if (['EISDIR', 'EPERM', 'EACCES'].includes((e as NodeJS.ErrnoException).code ?? '')) return;
+    throw e;
+  }
   try {
     await fh.sync();
+  } catch (e) {
+    // Some file systems do not support fsync on directories.
+    if (!['EINVAL', 'ENOTSUP', 'EBADF'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
   } finally {
     await fh.close();
   }
