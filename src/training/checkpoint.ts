@@ -1,7 +1,7 @@
 /**
  * Training checkpoints that survive `kill -9` and refuse to load what they are not (issue 8 items 2–3,
  * issue 5 item 1). The original saved `name_epoch_net_G.t7` / `_net_D.t7` every `save_every` epochs with no
- * optimiser or RNG state (gawwn-reference §7); here one checkpoint holds everything needed to continue:
+ * optimiser or RNG state (gawwn-reference §5); here one checkpoint holds everything needed to continue:
  *
  *   RUN/checkpoints/step-000123/manifest.json   format, model family, preset, resolved config, step, epoch,
  *                                               RNG state, tensor table, per-file size + SHA-256, extra JSON
@@ -250,7 +250,9 @@ export async function listCheckpoints(runDir: string): Promise<{ dir: string; st
   try {
     names = await fs.promises.readdir(ckDir);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return [];
+    if (code === 'ENOTDIR') throw new GawwnError('is not a run directory (it is a file)', { file: fs.statSync(runDir).isFile() ? runDir : ckDir });
     throw e;
   }
   const out: { dir: string; step: number }[] = [];

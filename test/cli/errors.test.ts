@@ -79,5 +79,9 @@ test('a GawwnError inside a command prints `gawwn: file:line: message`; with --d
   assert.equal(list.code, 2);
   assert.match(list.out, /step-000002 {2}CORRUPT {2}.*manifest\.json:5: not valid JSON/);
   assert.match(list.err, /^gawwn: no complete checkpoint in .*\n$/);
+  // A file where the run directory should be: a GawwnError naming it, not a raw ENOTDIR.
+  const afile = path.join(run, 'not-a-run');
+  fs.writeFileSync(afile, 'x');
+  assertOneLineError(gawwn('checkpoint', '--run', afile), `gawwn: ${afile}: is not a run directory (it is a file)`);
   fs.rmSync(run, { recursive: true });
 });
