@@ -7,3 +7,15 @@ export type { BackendName, BackendInfo } from './util/backend.js';
 export { Rng } from './util/rng.js';
 export type { RngState } from './util/rng.js';
 export { GawwnError } from './util/errors.js';
+export {
+  imageGrid, imagesFromTensor, lossChart, metricBars, renderChartPng, renderChartSvg, tableHtml, readLossLog,
+  BOX_COLOR, KEYPOINT_COLORS,
+} from './display/render.js';
+export type {
+  GridImage, NormBox, NormKeypoint, ImageGridOptions, LossRecord, LossChartOptions, MetricRow, VegaLiteSpec, HtmlTable,
+} from './display/render.js';
+export { show, showGrid, showChart, showTable, showPng, showHtml, showBundle, progress, inKernel } from './display/show.js';
+export type { Progress, MimeBundle } from './display/show.js';
+export { reportHtml, writeReport } from './display/report.js';
+export type { Report, ReportSection, ReportImage } from './display/report.js';
+export { installKernel, KERNEL_NAME } from './cli/kernel.js';
