@@ -125,7 +125,7 @@ export function installKernel(opts: KernelInstallOptions): KernelInstallResult {
     fs.rmSync(dir, { recursive: true, force: true });
     fs.renameSync(tmp, dir);
   } catch (e) {
-    fs.rmSync(tmp, { recursive: true, force: true });
+    try { fs.rmSync(tmp, { recursive: true, force: true }); } catch { /* parent unusable: nothing was written */ }
     throw new GawwnError(`cannot install the kernelspec in ${parent}: ${(e as Error).message}`);
   }
   const result: KernelInstallResult = { dir, spec };

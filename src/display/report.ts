@@ -85,7 +85,7 @@ export async function writeReport(file: string, report: Report): Promise<void> {
     fs.writeFileSync(tmp, html);
     fs.renameSync(tmp, file);
   } catch (e) {
-    fs.rmSync(tmp, { force: true });
+    try { fs.rmSync(tmp, { force: true }); } catch { /* the folder itself is unusable: nothing was written */ }
     throw new GawwnError(`cannot write report: ${(e as Error).message}`, { file });
   }
 }
