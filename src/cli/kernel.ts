@@ -3,11 +3,13 @@
  * absolute paths (node and the project's tslab), so Jupyter finds it whatever its PATH (notebook-tooling §1:
  * a bare `tslab` in argv fails with FileNotFoundError outside `npm run`). Project-local by default
  * (PROJECT/.jupyter/share/jupyter/kernels/gawwn, used with JUPYTER_PATH); `--user`/`--prefix` change global state
- * only when asked. The kernelspec template and logos live in kernel/.
+ * only when asked. The kernelspec template and logos live in kernel/. `gawwn kernel execute` runs notebooks with
+ * it and saves their outputs (for the committed notebooks).
  */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { spawnSync } from 'child_process';
 import { Command } from 'commander';
 import { GawwnError, check } from '../util/errors.js';
 import { BACKEND_ORDER } from '../util/backend.js';
@@ -133,6 +135,73 @@ export function installKernel(opts: KernelInstallOptions): KernelInstallResult {
   return result;
 }
 
+/** Debian's Jupyter python (notebook-tooling §1: pyenv's python3 on PATH has no Jupyter). */
+export const DEFAULT_JUPYTER_PYTHON = '/usr/bin/python3';
+
+// Runs with Debian's python: executes one notebook with nbclient (which, unlike `nbconvert --execute`, fills
+// execution counts), without timing metadata so saved notebooks diff cleanly; writes only on success.
+const EXECUTE_PY = `
+import json, os, sys, nbformat
+from nbclient import NotebookClient
+src, dst, timeout = sys.argv[1], sys.argv[2], int(sys.argv[3])
+nb = nbformat.read(src, as_version=4)
+for c in nb.cells:
+    c.metadata.pop("execution", None)
+client = NotebookClient(nb, timeout=timeout, record_timing=False,
+                        resources={"metadata": {"path": os.path.dirname(os.path.abspath(src))}})
+try:
+    client.execute()
+except Exception as e:
+    failed = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and any(
+        o.get("output_type") == "error" or o.get("name") == "stderr" for o in c.get("outputs", []))]
+    cell = failed[-1] if failed else None
+    text = "" if cell is None else "".join(
+        o.get("text", "") if o.get("name") == "stderr" else o.get("ename", "") + ": " + o.get("evalue", "")
+        for o in nb.cells[cell].outputs if o.get("output_type") == "error" or o.get("name") == "stderr")
+    print(json.dumps({"ok": False, "cell": cell, "error": (type(e).__name__ + ": " + str(e))[-1500:], "output": text[-1500:]}))
+    sys.exit(0)
+tmp = dst + ".tmp"
+nbformat.write(nb, tmp)
+os.replace(tmp, dst)
+print(json.dumps({"ok": True}))
+`;
+
+/**
+ * Executes notebooks in place with the gawwn kernel (installed into a temp prefix, so no Jupyter state changes)
+ * and saves their outputs; a notebook whose execution fails is left untouched and reported as a GawwnError.
+ */
+export function executeNotebooks(files: readonly string[], opts: { projectRoot?: string; python?: string; timeoutSeconds?: number; log?: (line: string) => void } = {}): void {
+  const python = opts.python ?? DEFAULT_JUPYTER_PYTHON;
+  const probe = spawnSync(python, ['-c', 'import nbclient, nbformat, jupyter_client'], { encoding: 'utf8' });
+  if (probe.status !== 0) {
+    throw new GawwnError(`Jupyter is not available for ${python} (install the Debian packages jupyter-client python3-nbclient jupyter-nbconvert python3-ipython)`);
+  }
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gawwn-kernel-'));
+  try {
+    const k = installKernel({ projectRoot: opts.projectRoot ?? defaultProjectRoot(), target: { kind: 'prefix', dir: work } });
+    const env = { ...process.env, JUPYTER_PATH: path.dirname(path.dirname(k.dir)) };
+    for (const file of files) {
+      check(fs.existsSync(file), 'notebook not found', { file });
+      const t0 = Date.now();
+      const r = spawnSync(python, ['-c', EXECUTE_PY, file, file, String(opts.timeoutSeconds ?? 900)], { env, encoding: 'utf8' });
+      const last = r.stdout.trim().split('\n').pop() ?? '';
+      let status: { ok: boolean; cell?: number | null; error?: string; output?: string };
+      try {
+        status = JSON.parse(last) as typeof status;
+      } catch {
+        throw new GawwnError(`execution failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`, { file });
+      }
+      if (!status.ok) {
+        const where = status.cell === null || status.cell === undefined ? '' : ` in cell ${status.cell}`;
+        throw new GawwnError(`execution failed${where}: ${(status.output || status.error || '').trim()}`, { file });
+      }
+      (opts.log ?? ((l: string) => process.stdout.write(l + '\n')))(`executed ${file} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    }
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
 export function register(program: Command): void {
   const kernel = program.command('kernel').description('the Jupyter kernel for the notebooks (tslab, TypeScript)');
   kernel
@@ -151,5 +220,16 @@ export function register(program: Command): void {
         process.stdout.write(`project-local: run Jupyter with\n  export JUPYTER_PATH=${r.jupyterPath}\n` +
           `  jupyter notebook notebooks/    # or: jupyter nbconvert --to notebook --execute notebooks/00-quickstart.ipynb\n`);
       }
+    });
+  kernel
+    .command('execute')
+    .description('execute notebooks in place with the gawwn kernel and save their outputs (Debian Jupyter)')
+    .argument('<notebooks...>', '.ipynb files')
+    .option('--python <path>', 'python with Jupyter (nbclient)', DEFAULT_JUPYTER_PYTHON)
+    .option('--timeout <seconds>', 'per-cell timeout', '900')
+    .action((files: string[], o: { python: string; timeout: string }) => {
+      const timeoutSeconds = Number(o.timeout);
+      check(Number.isInteger(timeoutSeconds) && timeoutSeconds > 0, `--timeout must be a positive integer, got '${o.timeout}'`);
+      executeNotebooks(files, { python: o.python, timeoutSeconds });
     });
 }

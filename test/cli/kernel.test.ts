@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
-import { installKernel, buildKernelSpec, kernelsDir, findTslab, KERNEL_NAME, type KernelSpec } from '../../src/cli/kernel.js';
+import { installKernel, buildKernelSpec, kernelsDir, findTslab, executeNotebooks, KERNEL_NAME, type KernelSpec } from '../../src/cli/kernel.js';
 import { GawwnError } from '../../src/util/errors.js';
 
 const projectRoot = path.resolve(__dirname, '../../..');
@@ -79,4 +79,39 @@ test('CLI: gawwn kernel install --prefix writes the spec; --user with --prefix e
   assert.equal(bad.status, 2);
   assert.equal(bad.stderr, 'gawwn: kernel install: use --user or --prefix, not both\n');
   fs.rmSync(prefix, { recursive: true });
+});
+
+test('gawwn kernel execute: runs a notebook in the real kernel and saves outputs; a failing one is left untouched', { timeout: 300_000 }, (t) => {
+  const python = process.env.GAWWN_PYTHON || '/usr/bin/python3';
+  const probe = spawnSync(python, ['-c', 'import nbclient, nbformat, jupyter_client'], { encoding: 'utf8' });
+  if (probe.status !== 0) {
+    const msg = `Jupyter is not installed for ${python} (Debian packages in .ci/apt-packages.txt)`;
+    if (process.env.CI && !['false', '0'].includes(process.env.CI)) assert.fail(msg);
+    t.skip(msg);
+    return;
+  }
+  // A throwaway folder with node_modules linked, as tslab resolves itself from the kernel's cwd.
+  const dir = tmpdir();
+  fs.symlinkSync(path.join(projectRoot, 'node_modules'), path.join(dir, 'node_modules'));
+  const nb = (src: string[]): string => JSON.stringify({
+    nbformat: 4, nbformat_minor: 5,
+    metadata: { kernelspec: { name: KERNEL_NAME, display_name: 'GAWWN (TypeScript)', language: 'typescript' } },
+    cells: src.map((s, i) => ({ id: `c${i}`, cell_type: 'code', source: s, metadata: {}, outputs: [], execution_count: null })),
+  });
+  const good = path.join(dir, 'good.ipynb');
+  const bad = path.join(dir, 'bad.ipynb');
+  fs.writeFileSync(good, nb(['const a: number = 6 * 7;', 'console.log(`answer ${a}`);']));
+  const badText = nb(['console.log("first");', 'const x: number = "not a number";']);
+  fs.writeFileSync(bad, badText);
+  const logs: string[] = [];
+  executeNotebooks([good], { python, log: (l) => logs.push(l) });
+  const out = JSON.parse(fs.readFileSync(good, 'utf8')) as { cells: { execution_count: number; outputs: { text: string | string[] }[] }[] };
+  assert.deepEqual(out.cells.map((c) => c.execution_count), [1, 2]);
+  assert.equal([out.cells[1].outputs[0].text].flat().join(''), 'answer 42\n');
+  assert.match(logs[0], /^executed .*good\.ipynb in \d+\.\d s$/);
+  assert.throws(() => executeNotebooks([bad], { python }), (e: unknown) =>
+    e instanceof GawwnError && e.file === bad && /execution failed in cell 1: .*Type 'string' is not assignable to type 'number'/s.test(e.message));
+  assert.equal(fs.readFileSync(bad, 'utf8'), badText);
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['bad.ipynb', 'good.ipynb', 'node_modules']);
+  fs.rmSync(dir, { recursive: true });
 });
