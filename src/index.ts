@@ -44,3 +44,15 @@ export type {
 export { checkLossesFinite } from './training/guard.js';
 export { runSoak, formatSoakReport } from './training/soak.js';
 export type { SoakTrainer, SoakOptions, SoakSample, SoakReport } from './training/soak.js';
+export {
+  imageGrid, imagesFromTensor, lossChart, metricBars, renderChartPng, renderChartSvg, tableHtml, readLossLog,
+  BOX_COLOR, KEYPOINT_COLORS,
+} from './display/render.js';
+export type {
+  GridImage, NormBox, NormKeypoint, ImageGridOptions, LossRecord, LossChartOptions, MetricRow, VegaLiteSpec, HtmlTable,
+} from './display/render.js';
+export { show, showGrid, showChart, showTable, showPng, showHtml, showBundle, progress, inKernel } from './display/show.js';
+export type { Progress, MimeBundle } from './display/show.js';
+export { reportHtml, writeReport } from './display/report.js';
+export type { Report, ReportSection, ReportImage } from './display/report.js';
+export { installKernel, KERNEL_NAME } from './cli/kernel.js';

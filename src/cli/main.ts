@@ -7,11 +7,16 @@
 import { Command, CommanderError } from 'commander';
 import { GawwnError } from '../util/errors.js';
 import { register as registerCheckpoint } from './checkpoint.js';
+import { register as registerKernel } from './kernel.js';
 
 /** A subcommand module adds itself to the program. */
 export type CommandRegistrar = (program: Command) => void;
 
-const REGISTRARS: CommandRegistrar[] = [registerCheckpoint];
+// One entry per line (merge-friendly).
+const REGISTRARS: CommandRegistrar[] = [
+  registerCheckpoint,
+  registerKernel,
+];
 
 export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');
