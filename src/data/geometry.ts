@@ -94,7 +94,8 @@ export function cropOffset(u01: number, loadSize: number, fineSize: number): num
  * border (so possibly not square), gawwn-reference §5 "MHP".
  */
 export function mhpRegion(objpos: { x: number; y: number }, scale: number, width: number, height: number): BBox {
-  const side = Math.ceil(scale * 200 * 1.1);
+  // The epsilon keeps binary rounding from adding a pixel: 1 * 200 * 1.1 is 220.00000000000003 in doubles.
+  const side = Math.ceil(scale * 200 * 1.1 - 1e-9);
   const x0 = Math.max(0, Math.round(objpos.x - side / 2));
   const y0 = Math.max(0, Math.round(objpos.y - side / 2));
   const x1 = Math.min(width, Math.round(objpos.x + side / 2));
