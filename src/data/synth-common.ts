@@ -63,7 +63,7 @@ export async function writeImageAndMask(cv: Canvas, jpg: string, png: string, qu
   fs.mkdirSync(path.dirname(png), { recursive: true });
   await Promise.all([
     sharp(cv.rgb, { raw: { width: cv.width, height: cv.height, channels: 3 } }).jpeg({ quality, chromaSubsampling: '4:4:4' }).toFile(jpg),
-    sharp(cv.label, { raw: { width: cv.width, height: cv.height, channels: 1 } }).png({ compressionLevel: 6 }).toFile(png),
+    sharp(cv.label, { raw: { width: cv.width, height: cv.height, channels: 1 } }).toColourspace('b-w').png({ compressionLevel: 6 }).toFile(png),
   ]);
 }
 
