@@ -70,12 +70,13 @@ export function register(program: Command): void {
     .requiredOption('--out <png>', 'output PNG')
     .option('--n <n>', 'number of images (random, seeded)', Number, 12)
     .option('--cols <n>', 'columns', Number, 6)
+    .option('--tile <px>', 'cell size', Number, 160)
     .option('--seed <s>', 'seed for the choice', Number, 0)
-    .action(async (dir: string, o: { out: string; n: number; cols: number; seed: number }) => {
+    .action(async (dir: string, o: { out: string; n: number; cols: number; tile: number; seed: number }) => {
       const d = await loadDataset(dir);
       const present = (d.records as { width: number }[]).map((r, i) => (r.width > 0 ? i : -1)).filter((i) => i >= 0);
       const pick = new Rng(o.seed).shuffle(present).slice(0, o.n).sort((a, b) => a - b);
-      writeFileAtomic(o.out, await annotationGrid(pick.map((i) => d.records[i]), { cols: o.cols }));
+      writeFileAtomic(o.out, await annotationGrid(pick.map((i) => d.records[i]), { cols: o.cols, tile: o.tile }));
       process.stdout.write(`wrote ${o.out} (${pick.length} images)\n`);
     });
 

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { decodeResized, decodeRgb } from '../../src/data/image.js';
+import { headerSize, imageSize } from '../../src/data/image-size.js';
 import { preprocess } from '../../src/data/augment.js';
 import type { CubRecord } from '../../src/data/types.js';
 import { Rng } from '../../src/util/rng.js';
@@ -85,4 +86,25 @@ test('preprocess: pixels, box and keypoint stay aligned through resize, crop and
   }
   assert.equal(seen.size, 2, 'both flipped and unflipped crops seen');
   await assert.rejects(preprocess({ ...rec, path: path.join(dir, 'gone.jpg'), width: 0, height: 0 }, new Rng(0)), /gone\.jpg: missing image/);
+});
+
+test('header sizes (JPEG SOF / PNG IHDR, read in JS) agree with sharp', async () => {
+  const dir = tmpDir('hdr');
+  const files: string[] = [];
+  const mk = (name: string, w: number, h: number) => sharp({ create: { width: w, height: h, channels: 3, background: { r: 9, g: 99, b: 199 } } });
+  await mk('a', 123, 45).jpeg().toFile(path.join(dir, 'a.jpg'));
+  await mk('b', 77, 300).jpeg({ progressive: true }).toFile(path.join(dir, 'b.jpg'));
+  await mk('c', 31, 17).toColourspace('cmyk').jpeg().toFile(path.join(dir, 'c.jpg'));
+  await mk('d', 64, 65).png().toFile(path.join(dir, 'd.png'));
+  await mk('e', 50, 40).webp().toFile(path.join(dir, 'e.webp')); // not JPEG/PNG: sharp fallback
+  files.push(...['a.jpg', 'b.jpg', 'c.jpg', 'd.png', 'e.webp'].map((f) => path.join(dir, f)));
+  const realDir = path.join(realCub, 'images', '001.Black_footed_Albatross');
+  if (fs.existsSync(realDir)) files.push(...fs.readdirSync(realDir).map((f) => path.join(realDir, f)));
+  for (const f of files) {
+    const m = await sharp(f).metadata();
+    assert.deepEqual(await imageSize(f), { width: m.width, height: m.height }, f);
+  }
+  assert.deepEqual(headerSize(fs.readFileSync(files[0])), { width: 123, height: 45 });
+  assert.equal(headerSize(Buffer.from('not an image')), null);
+  assert.equal(await imageSize(path.join(dir, 'none.jpg')), null);
 });
