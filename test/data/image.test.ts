@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import { decodeResized, decodeRgb } from '../../src/data/image.js';
 import { headerSize, imageSize } from '../../src/data/image-size.js';
 import { preprocess } from '../../src/data/augment.js';
-import type { CubRecord } from '../../src/data/types.js';
+import type { CubRecord, MpiiRecord } from '../../src/data/types.js';
 import { Rng } from '../../src/util/rng.js';
 import { realCub, tmpDir, writeJpeg } from './helpers.js';
 
@@ -108,3 +108,34 @@ test('header sizes (JPEG SOF / PNG IHDR, read in JS) agree with sharp', async ()
   assert.equal(headerSize(Buffer.from('not an image')), null);
   assert.equal(await imageSize(path.join(dir, 'none.jpg')), null);
 });
+
+test('MHP preprocess: person crop around objpos, resized to 140, centred 128 crop without augmentation', async () => {
+  const dir = tmpDir('mhp');
+  const f = path.join(dir, 'p.jpg');
+  const W = 400, H = 300;
+  const raw = new Uint8Array(W * H * 3);
+  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) raw.set(Math.abs(x - 200) < 12 && Math.abs(y - 150) < 12 ? [230, 20, 20] : [20, 20, 230], (y * W + x) * 3);
+  await sharp(raw, { raw: { width: W, height: H, channels: 3 } }).jpeg({ quality: 95 }).toFile(f);
+  const parts = Array.from({ length: 17 }, (_, k) => ({ name: `j${k}`, x: 0, y: 0, visible: false }));
+  parts[7] = { name: 'thorax', x: 200, y: 150, visible: true };
+  parts[0] = { name: 'r ankle', x: 95, y: 45, visible: true }; // inside the region, outside the centred crop
+  const rec: MpiiRecord = {
+    imageId: 1, imageName: 'p.jpg', path: f, width: W, height: H, parts, scale: 1, objpos: { x: 200, y: 150 },
+    activity: 'a', category: 'c', bbox: { x: 150, y: 100, w: 100, h: 100 },
+  };
+  // Region: side ceil(1·200·1.1) = 220 around (200,150) -> (90, 40, 220, 220); 140/220 px per px; offset (140-128)/2 = 6.
+  const ex = await preprocess(rec, new Rng(0), { augment: false });
+  const k = (x: number): number => ((x - 90) * 140) / 220 - 6;
+  assert.ok(Math.abs(ex.keypoints[7 * 3] - k(200) / 128) < 1e-6 && Math.abs(ex.keypoints[7 * 3 + 1] - ((150 - 40) * 140 / 220 - 6) / 128) < 1e-6);
+  assert.equal(ex.keypoints[7 * 3 + 2], 1);
+  assert.equal(ex.keypoints[2], 0, 'ankle at (95,45) maps to (-2.8, -2.8): cropped out');
+  const c = (64 * 128 + 64) * 3;
+  assert.ok(ex.image[c] > 0.5 && ex.image[c + 2] < -0.5, 'red square at the crop centre');
+  const e = (4 * 128 + 4) * 3;
+  assert.ok(ex.image[e] < -0.5 && ex.image[e + 2] > 0.5, 'blue near the corner');
+  close4(ex.box, [k(150) / 128, ((100 - 40) * 140 / 220 - 6) / 128, (100 * 140) / 220 / 128, (100 * 140) / 220 / 128]);
+});
+
+function close4(a: ArrayLike<number>, b: number[]): void {
+  for (let i = 0; i < 4; i++) assert.ok(Math.abs(a[i] - b[i]) < 1e-6, `box[${i}] ${a[i]} vs ${b[i]}`);
+}
