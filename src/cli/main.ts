@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { GawwnError } from '../util/errors.js';
 import { register as registerCheckpoint } from './checkpoint.js';
 import { register as registerKernel } from './kernel.js';
+import { register as registerData } from './data.js';
 
 /** A subcommand module adds itself to the program. */
 export type CommandRegistrar = (program: Command) => void;
@@ -17,6 +18,7 @@ const REGISTRARS: CommandRegistrar[] = [
   registerCheckpoint,
   registerKernel,
 ];
+const REGISTRARS: CommandRegistrar[] = [registerData];
 
 export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');

@@ -1,0 +1,104 @@
+/**
+ * Reading annotation text files robustly: a UTF-8 BOM, CRLF line ends and trailing blank lines simply work;
+ * everything else that is malformed becomes a one-line `GawwnError` naming the file and line (issue 8).
+ */
+import * as fs from 'node:fs';
+import { GawwnError } from '../util/errors.js';
+
+/** A non-blank line and its 1-based number in the file. */
+export interface NumberedLine {
+  text: string;
+  line: number;
+}
+
+/** Reads a text file into its lines (BOM stripped, CRLF/CR handled); a missing file is a `GawwnError`. */
+export function readLines(file: string, what = 'file'): string[] {
+  let raw: string;
+  try {
+    raw = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new GawwnError(code === 'ENOENT' ? `missing ${what}` : `cannot read ${what} (${code ?? String(e)})`, { file });
+  }
+  if (raw.charCodeAt(0) === 0xfeff) raw = raw.slice(1);
+  return raw.split(/\r\n|\r|\n/);
+}
+
+/** The non-blank lines of a file, with their numbers (blank lines anywhere are skipped). */
+export function readNonBlankLines(file: string, what = 'file'): NumberedLine[] {
+  const out: NumberedLine[] = [];
+  readLines(file, what).forEach((t, i) => {
+    if (t.trim() !== '') out.push({ text: t, line: i + 1 });
+  });
+  return out;
+}
+
+/**
+ * Splits a whitespace-separated table line into exactly `n` fields, or `minN..n` when the last field may
+ * contain spaces (`restJoin`: the fields after n-1 are joined by one space, e.g. a file name with spaces).
+ */
+export function splitFields(l: NumberedLine, file: string, n: number, columns: string, restJoin = false): string[] {
+  const f = l.text.trim().split(/\s+/);
+  if (f.length < n) throw new GawwnError(`truncated line: expected ${n} fields (${columns}), found ${f.length}`, { file, line: l.line });
+  if (f.length > n) {
+    if (!restJoin) throw new GawwnError(`expected ${n} fields (${columns}), found ${f.length}`, { file, line: l.line });
+    return [...f.slice(0, n - 1), f.slice(n - 1).join(' ')];
+  }
+  return f;
+}
+
+/** Parses a finite number; NaN, Infinity and non-numeric text are errors naming the column. */
+export function parseNumber(s: string, column: string, file: string, line: number): number {
+  const v = s.trim() === '' ? NaN : Number(s);
+  if (!Number.isFinite(v)) {
+    const kind = /^[+-]?(nan|inf(inity)?)$/i.test(s.trim()) ? 'non-finite' : 'non-numeric';
+    throw new GawwnError(`${kind} ${column} '${s}'`, { file, line });
+  }
+  return v;
+}
+
+/** Parses a positive integer id. */
+export function parseId(s: string, column: string, file: string, line: number): number {
+  const v = parseNumber(s, column, file, line);
+  if (!Number.isInteger(v) || v < 0) throw new GawwnError(`${column} must be a non-negative integer, got '${s}'`, { file, line });
+  return v;
+}
+
+/**
+ * Splits one CSV line (RFC 4180 quoting, no embedded newlines: the MPII CSV has none). An unclosed quote
+ * means the line was cut short.
+ */
+export function parseCsvLine(text: string, file: string, line: number): string[] {
+  const out: string[] = [];
+  let i = 0;
+  let field = '';
+  let quoted = false;
+  while (i < text.length) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"') {
+        if (text[i + 1] === '"') {
+          field += '"';
+          i += 2;
+          continue;
+        }
+        quoted = false;
+      } else field += c;
+    } else if (c === '"' && field === '') quoted = true;
+    else if (c === ',') {
+      out.push(field);
+      field = '';
+    } else field += c;
+    i++;
+  }
+  if (quoted) throw new GawwnError('truncated line: unclosed quote', { file, line });
+  out.push(field);
+  return out;
+}
+
+/** Writes a file atomically: temp file in the same folder, then rename (nothing half-written). */
+export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, data);
+  fs.renameSync(tmp, file);
+}
