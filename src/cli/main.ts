@@ -17,8 +17,8 @@ export type CommandRegistrar = (program: Command) => void;
 const REGISTRARS: CommandRegistrar[] = [
   registerCheckpoint,
   registerKernel,
+  registerData,
 ];
-const REGISTRARS: CommandRegistrar[] = [registerData];
 
 export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');
