@@ -5,11 +5,12 @@
  */
 import { Command, CommanderError } from 'commander';
 import { GawwnError } from '../util/errors.js';
+import { register as registerBench } from './bench.js';
 
 /** A subcommand module adds itself to the program. */
 export type CommandRegistrar = (program: Command) => void;
 
-const REGISTRARS: CommandRegistrar[] = [];
+const REGISTRARS: CommandRegistrar[] = [registerBench];
 
 export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');
