@@ -62,7 +62,8 @@ export interface GanTrainer {
   fakeScore: number;
   /**
    * Runs one D step and one G step on `batch` (not disposed here). `opts.updateD` / `opts.updateG` = false
-   * skip that net's Adam step (losses are still computed); the skipped net is then left bit-identical.
+   * skip that net's Adam step and restore its BN moving statistics (losses are still computed), so the
+   * skipped net is left bit-identical. (The MHP fake-score gate, unlike this, updates D's statistics as Lua does.)
    */
   step(batch: Batch, opts?: StepOptions): Promise<StepResult>;
   /** Sets both optimisers' learning rate (the schedule halves it every `decayEvery` epochs). */
@@ -116,7 +117,10 @@ export function createGanTrainer(cfg: Readonly<GawwnConfig>, rng: Rng): GanTrain
           kept.push(tf.keep(x));
           return x;
         };
-        const d = tf.variableGrads(() => {
+        const freezeD = opts.updateD === false;
+        const freezeG = opts.updateG === false;
+        const maybeFrozen = <T>(m: tf.LayersModel, frozen: boolean, fn: () => T): T => (frozen ? withFrozenStats(m, fn) : fn());
+        const d = maybeFrozen(D, freezeD, () => tf.variableGrads(() => {
           const pReal = D.apply(dInputs(p.real, p.txt, p), { training: true }) as tf.Tensor;
           const pWrong = tWrong === null ? null : (D.apply(dInputs(p.real, tWrong, p), { training: true }) as tf.Tensor);
           const pFake = D.apply(dInputs(fake, p.txt, p), { training: true }) as tf.Tensor;
@@ -134,7 +138,7 @@ export function createGanTrainer(cfg: Readonly<GawwnConfig>, rng: Rng): GanTrain
           keep(tf.scalar(0));
           const lossFake = keep(bce(pFake, 0));
           return tf.add(real, tf.mul(lossFake, imageFamily ? 1 - w : 1)) as tf.Scalar;
-        }, dVars);
+        }, dVars));
         if (dUpdated) optimizerD.applyGradients(d.grads as unknown as GradMap);
         tf.dispose(d.grads);
         fake.dispose();
@@ -143,14 +147,14 @@ export function createGanTrainer(cfg: Readonly<GawwnConfig>, rng: Rng): GanTrain
 
         // --- G step: re-forward D(G(z)) after the D update; D's BN statistics are left untouched here.
         let dFakeG: tf.Scalar | null = null;
-        const g = withFrozenStats(D, () =>
+        const g = withFrozenStats(D, () => maybeFrozen(G, freezeG, () =>
           tf.variableGrads(() => {
             const fakeG = G.apply(gInputs(z, p), { training: true }) as tf.Tensor;
             const out = D.apply(dInputs(fakeG, p.txt, p), { training: true }) as tf.Tensor;
             dFakeG = tf.keep(tf.mean(out)) as tf.Scalar;
             return generatorLoss(out);
           }, gVars),
-        );
+        ));
         if (opts.updateG ?? true) optimizerG.applyGradients(g.grads as unknown as GradMap);
         tf.dispose(g.grads);
 
