@@ -5,9 +5,24 @@
 import * as tf from '@tensorflow/tfjs';
 import { check } from '../util/errors.js';
 
-/** Tiles `x` [B, C] to [B, height, width, C]. */
+/**
+ * Tiles `x` [B, C] to [B, height, width, C]. The gradient is one sum over the grid axes: tfjs's own Tile
+ * gradient adds up H·W slices (256 Slice + Add kernels per 16×16 tile), which cost more than every
+ * convolution of a bbox-D step on wasm.
+ */
 export function replicate(x: tf.Tensor2D, height: number, width: number = height): tf.Tensor4D {
-  return tf.tidy(() => tf.tile(x.reshape([x.shape[0], 1, 1, x.shape[1]]), [1, height, width, 1]) as tf.Tensor4D);
+  return tileGrid(x, height, width);
+}
+
+function tileGrid(x: tf.Tensor2D, height: number, width: number): tf.Tensor4D {
+  const f = tf.customGrad((v) => {
+    const t = v as tf.Tensor2D;
+    return {
+      value: tf.tile(t.reshape([t.shape[0], 1, 1, t.shape[1]]), [1, height, width, 1]),
+      gradFunc: (dy: tf.Tensor) => tf.sum(dy, [1, 2]),
+    };
+  });
+  return f(x) as tf.Tensor4D;
 }
 
 /** Layer form of `replicate`. */
