@@ -4,6 +4,8 @@
  * 'same' padding for the even inputs used here (k4 s2 p1, k3 s1 p1), and p = 0 is 'valid'; the same holds
  * for `SpatialFullConvolution` and conv2dTranspose. BatchNorm: Torch eps 1e-5 and momentum 0.1, i.e. TF.js
  * momentum 0.9 (TF.js keeps `momentum` of the old value).
+ * DEVIATION: Torch updates the running variance with the unbiased batch variance (n/(n−1)); TF.js layers use
+ * the biased one. It only matters for the 1-D BNs at small batch (16/15 at B = 16) and only at inference.
  */
 import * as tf from '@tensorflow/tfjs';
 import { WeightInit } from './init.js';

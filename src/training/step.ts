@@ -12,6 +12,9 @@
  * probability 1 − gkDropProb (= 0.1) drawn from the Rng; no wrong-text term.
  * MHP gate (reference §3.4): D's Adam step runs only while the EMA (0.99) of D's mean fake score exceeds
  * `train.fakeScoreThresh`; the EMA is updated by the D pass and again by the G pass, as in Lua.
+ * DEVIATION: TF.js Adam adds ε to the bias-corrected √v̂, Torch's optim.adam adds it to √v; in Torch's terms
+ * TF.js uses ε·√(1−β2^t) instead of ε, which differs only while √v is near 1e-8.
+ * The G step draws a fresh dropout mask in D (MHP) where Lua reused the fake pass's output.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { GawwnConfig, ModelFamily } from '../config/types.js';

@@ -136,3 +136,23 @@ test('builders validate their config', () => {
   assert.throws(() => buildKeypointGenerator({ ...cfg, keypointGrid: 8 }), (e: Error) => e instanceof GawwnError && /keypointGrid/.test(e.message));
   assert.throws(() => familyBuilders('gan' as ModelFamily), GawwnError);
 });
+
+test('a whole generator with custom layers saves and loads with identical outputs', async () => {
+  const cfg = resolveConfig('tiny', { model: { family: 'bbox' } }).model;
+  const { buildG } = familyBuilders('bbox');
+  const G = buildG(cfg, 3);
+  let artifacts: tf.io.ModelArtifacts | undefined;
+  await G.save(tf.io.withSaveHandler(async (a) => {
+    artifacts = a;
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+  }));
+  const L = await tf.loadLayersModel(tf.io.fromMemory(artifacts!));
+  const inputs = [tf.randomNormal([2, cfg.nz], 0, 1, 'float32', 1), tf.randomNormal([2, 1024], 0, 1, 'float32', 2), tf.tensor2d([[0.1, 0.2, 0.5, 0.4], [0.5, 0.5, 0.3, 0.3]])];
+  const a = G.predict(inputs) as tf.Tensor;
+  const b = L.predict(inputs) as tf.Tensor;
+  assert.deepEqual(b.dataSync(), a.dataSync());
+  assert.equal(L.countParams(), G.countParams());
+  tf.dispose([a, b, ...inputs]);
+  G.dispose();
+  L.dispose();
+});
