@@ -9,6 +9,7 @@ import { GawwnError } from '../util/errors.js';
 import { register as registerCheckpoint } from './checkpoint.js';
 import { register as registerKernel } from './kernel.js';
 import { register as registerData } from './data.js';
+import { register as registerBench } from './bench.js';
 
 /** A subcommand module adds itself to the program. */
 export type CommandRegistrar = (program: Command) => void;
@@ -19,6 +20,7 @@ const REGISTRARS: CommandRegistrar[] = [
   registerKernel,
   registerData,
 ];
+const REGISTRARS: CommandRegistrar[] = [registerBench];
 
 export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');

@@ -1,0 +1,130 @@
+/**
+ * `resolveConfig(preset, overrides)`: PAPER_DEFAULTS ← preset ← overrides, deep-merged, validated and frozen.
+ * Unknown keys, wrong types and out-of-range values are rejected with a GawwnError naming the field
+ * (house style §3.5: the original's env-var overrides silently accepted misspellings). Inputs are never mutated.
+ */
+import { GawwnError } from '../util/errors.js';
+import { PAPER_DEFAULTS } from './defaults.js';
+import { PRESETS, PRESET_NAMES } from './presets.js';
+import type { DeepPartial, GawwnConfig, PresetName } from './types.js';
+
+type Rule =
+  | { kind: 'int'; min: number; max: number }
+  | { kind: 'number'; min: number; max: number; minOpen?: boolean; maxOpen?: boolean }
+  | { kind: 'enum'; values: readonly string[] };
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER): Rule => ({ kind: 'int', min, max });
+const num = (min: number, max: number, open: { minOpen?: boolean; maxOpen?: boolean } = {}): Rule => ({ kind: 'number', min, max, ...open });
+
+/** One rule per leaf; the set of keys here is the set of valid keys. */
+const RULES: { [S in keyof GawwnConfig]: { [K in keyof GawwnConfig[S]]: Rule } } = {
+  model: {
+    family: { kind: 'enum', values: ['bbox', 'keypoint', 'keypoint-gen'] },
+    variant: { kind: 'enum', values: ['cub', 'mhp'] },
+    imageSize: { kind: 'int', min: 128, max: 128 },
+    ngf: int(1, 4096),
+    ndf: int(1, 4096),
+    nz: int(1, 100000),
+    txtSize: int(1, 100000),
+    ntD: int(1, 100000),
+    keypointGrid: { kind: 'int', min: 16, max: 16 },
+    numParts: int(1, 1000),
+    dropoutD: num(0, 1, { maxOpen: true }),
+  },
+  train: {
+    batchSize: int(1, 100000),
+    lr: num(0, 1, { minOpen: true }),
+    beta1: num(0, 1, { maxOpen: true }),
+    beta2: num(0, 1, { maxOpen: true }),
+    eps: num(0, 1, { minOpen: true }),
+    clsWeight: num(0, 1),
+    numCaptions: int(1, 1000),
+    epochs: int(0),
+    decayEvery: int(1),
+    lrDecay: num(0, 1, { minOpen: true }),
+    seed: int(0, 2 ** 32 - 1),
+    gkDropProb: num(0, 1),
+    fakeScoreThresh: num(0, 1, { maxOpen: true }),
+  },
+};
+
+/**
+ * Resolves a preset plus overrides into a validated, deeply frozen config.
+ * @throws GawwnError on an unknown preset (listing the valid ones), an unknown key, a type mismatch or an
+ *   out-of-range value (naming the field, e.g. `model.ngf`).
+ * @example resolveConfig('small', { model: { family: 'bbox' }, train: { seed: 3 } })
+ */
+export function resolveConfig(preset: PresetName | string = 'paper', overrides: DeepPartial<GawwnConfig> = {}): Readonly<GawwnConfig> {
+  if (!(PRESET_NAMES as readonly string[]).includes(preset)) {
+    throw new GawwnError(`unknown preset '${preset}'; valid presets: ${PRESET_NAMES.join(', ')}`);
+  }
+  const merged = merge(merge(PAPER_DEFAULTS, PRESETS[preset as PresetName], `preset '${preset}'`), overrides, 'overrides');
+  validate(merged);
+  return deepFreeze(merged);
+}
+
+/** Validates a complete config (e.g. one read back from a checkpoint); throws GawwnError naming the field. */
+export function validate(cfg: GawwnConfig): void {
+  for (const section of Object.keys(RULES) as (keyof GawwnConfig)[]) {
+    const rules = RULES[section] as Record<string, Rule>;
+    const values = cfg[section] as unknown as Record<string, unknown>;
+    for (const key of Object.keys(rules)) {
+      const field = `${section}.${key}`;
+      const rule = rules[key];
+      const v = values[key];
+      if (rule.kind === 'enum') {
+        if (typeof v !== 'string' || !rule.values.includes(v)) {
+          throw new GawwnError(`config field ${field} must be one of ${rule.values.join(', ')}, got ${JSON.stringify(v)}`);
+        }
+        continue;
+      }
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new GawwnError(`config field ${field} must be a finite number, got ${JSON.stringify(v)}`);
+      if (rule.kind === 'int' && !Number.isInteger(v)) throw new GawwnError(`config field ${field} must be an integer, got ${v}`);
+      const lowOk = rule.kind === 'number' && rule.minOpen ? v > rule.min : v >= rule.min;
+      const highOk = rule.kind === 'number' && rule.maxOpen ? v < rule.max : v <= rule.max;
+      if (!lowOk || !highOk) {
+        const lo = rule.kind === 'number' && rule.minOpen ? '(' : '[';
+        const hi = rule.kind === 'number' && rule.maxOpen ? ')' : ']';
+        throw new GawwnError(`config field ${field} = ${v} is out of range ${lo}${rule.min}, ${rule.max}${hi}`);
+      }
+    }
+  }
+}
+
+/** Deep merge into a fresh object; rejects keys the base does not have and type mismatches. */
+function merge<T>(base: T, over: unknown, what: string, path = ''): T {
+  if (over === undefined) return clone(base);
+  if (typeof over !== 'object' || over === null || Array.isArray(over)) {
+    throw new GawwnError(`config ${path === '' ? 'overrides' : `field ${path}`} in ${what} must be an object, got ${JSON.stringify(over)}`);
+  }
+  const out: Record<string, unknown> = clone(base) as Record<string, unknown>;
+  for (const [key, value] of Object.entries(over as Record<string, unknown>)) {
+    const field = path === '' ? key : `${path}.${key}`;
+    if (!Object.prototype.hasOwnProperty.call(out, key)) {
+      throw new GawwnError(`unknown config field ${field} in ${what}; valid fields: ${Object.keys(out).map((k) => (path === '' ? k : `${path}.${k}`)).join(', ')}`);
+    }
+    const current = out[key];
+    if (typeof current === 'object' && current !== null) {
+      out[key] = merge(current, value, what, field);
+    } else if (value === undefined) {
+      continue;
+    } else if (typeof value !== typeof current) {
+      throw new GawwnError(`config field ${field} in ${what} must be a ${typeof current}, got ${JSON.stringify(value)}`);
+    } else {
+      out[key] = value;
+    }
+  }
+  return out as T;
+}
+
+function clone<T>(x: T): T {
+  return JSON.parse(JSON.stringify(x)) as T;
+}
+
+function deepFreeze<T>(x: T): Readonly<T> {
+  if (typeof x === 'object' && x !== null) {
+    for (const v of Object.values(x)) deepFreeze(v);
+    Object.freeze(x);
+  }
+  return x;
+}

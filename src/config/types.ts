@@ -1,0 +1,106 @@
+/**
+ * Configuration types for GAWWN (Reed et al., NIPS 2016). Every field documents its meaning, its default
+ * and where the default comes from: `N:` is the original Torch code (reedscot/nips2016), per
+ * gawwn-reference.md §1–§5. Defaults live in `defaults.ts`, named presets in `presets.ts`, and
+ * `resolveConfig` (resolve.ts) is the only way to build a validated, frozen config.
+ */
+
+/** The three network families of the paper (§3 box, §4 keypoints, §4.3 keypoint completion). */
+export type ModelFamily = 'bbox' | 'keypoint' | 'keypoint-gen';
+
+/** Dataset flavour of the keypoint networks: CUB birds (N:main_cub_keypoints.lua) or MPII humans (N:main_mhp.lua). */
+export type ModelVariant = 'cub' | 'mhp';
+
+/** Names of the built-in presets. */
+export type PresetName = 'paper' | 'small' | 'tiny';
+
+/** Network shape. Sizes are in pixels or channels. */
+export interface ModelConfig {
+  /** Which network family to build. Default: `'keypoint'`. */
+  family: ModelFamily;
+  /**
+   * CUB or MHP flavour of the keypoint networks. MHP: ELU instead of LeakyReLU in D, dropout at the end of
+   * D's global path, an extra residual block (and no BN/ReLU on the projection) in G's region path
+   * (gawwn-reference §3.4). Ignored by the bbox family. Default: `'cub'`.
+   */
+  variant: ModelVariant;
+  /**
+   * Side of the generated image, pixels. Only 128 is supported: the nets' stride-2 ladders assume it
+   * (N: `fineSize=128`; the MHP 64-px option is not ported). Default: 128.
+   */
+  imageSize: number;
+  /** Generator base width `ngf`, channels. Default: 128 (N:main_*.lua opt default and scripts). */
+  ngf: number;
+  /**
+   * Discriminator base width `ndf`, channels. Default: 128 (PAPER-VS-CODE: the opt default is 64, but every
+   * N:scripts/train_*.sh sets NDF=128, which is what ran).
+   */
+  ndf: number;
+  /** Noise size `nz`; z ~ N(0, 1) (N: `noise='normal'`). Default: 100. */
+  nz: number;
+  /** Text embedding size `txtSize` (char-CNN-GRU output, reference §7). Default: 1024. */
+  txtSize: number;
+  /** D-side text projection `nt` (prep_txt_d: Linear txtSize→nt). Default: 128 (N: `nt=128`). */
+  ntD: number;
+  /**
+   * Side M of the location grid (STN output and keypoint maps), cells. Only 16 works: keypoint-G's global
+   * path downsamples it three times to 1×1 (reference §1). Default: 16 (N: `keypoint_dim=16`).
+   */
+  keypointGrid: number;
+  /** Number of keypoints K: 15 CUB parts, 17 MHP points (16 MPII joints + head centre). Default: 15. */
+  numParts: number;
+  /**
+   * Dropout rate (drop probability) at the end of D's global path, MHP variant only. Default: 0.2
+   * (N:scripts/train_mhp*.sh set DROP=0.2; the opt default 0.8 was not what ran).
+   */
+  dropoutD: number;
+}
+
+/** Optimisation and sampling of training batches. */
+export interface TrainConfig {
+  /** Images per step. Default: 16 (N:scripts/train_cub_*.sh; the opt default 64 was not what ran). */
+  batchSize: number;
+  /** Adam learning rate. Default: 2e-4 (paper §5, N: `lr=0.0002`). */
+  lr: number;
+  /** Adam β1. Default: 0.5 (N: `beta1=0.5`). */
+  beta1: number;
+  /** Adam β2. Default: 0.999 (Torch `optim.adam` default). */
+  beta2: number;
+  /** Adam ε. Default: 1e-8 (Torch `optim.adam` default). */
+  eps: number;
+  /**
+   * Weight of the wrong-text term in D's loss; the fake term gets `1 − clsWeight`
+   * (matching-aware D, reference §5; N: `cls_weight=0.5`). Default: 0.5.
+   */
+  clsWeight: number;
+  /** Captions averaged per sample (reference §5 "Text conditioning"). Default: 4 (N:train_cub_*.sh). */
+  numCaptions: number;
+  /** Total training epochs. Default: 600 (N:scripts/train_cub_*.sh `niter`). */
+  epochs: number;
+  /** Multiply lr by `lrDecay` every `decayEvery` epochs. Default: 100 (N: `decay_every`). */
+  decayEvery: number;
+  /** Learning-rate decay factor. Default: 0.5 (N: `lr_decay`). */
+  lrDecay: number;
+  /** Seed of every random choice (init, noise, shuffles, switch units). Default: 0. */
+  seed: number;
+  /**
+   * Keypoint-completion training: probability that a conditioning keypoint is switched OFF in `k_g`
+   * (so p_on = 1 − gkDropProb = 0.1). Default: 0.9 (N:main_gen_keypoints.lua `drop_prob`).
+   */
+  gkDropProb: number;
+  /**
+   * D-update gate (MHP): D's Adam step runs only while the EMA (0.99) of D's mean score on fakes exceeds
+   * this. 0 disables the gate (the score is a sigmoid, always > 0). Default: 0 (CUB scripts); the MHP
+   * scripts use 0.2 (N:main_mhp.lua `fake_score_thresh`).
+   */
+  fakeScoreThresh: number;
+}
+
+/** The whole configuration. */
+export interface GawwnConfig {
+  model: ModelConfig;
+  train: TrainConfig;
+}
+
+/** Recursively optional, for presets and overrides. */
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };

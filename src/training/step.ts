@@ -1,0 +1,246 @@
+/**
+ * One training step per model family (gawwn-reference §5; fDx/fGx of N:main_*.lua):
+ *   1. D step: D on (real, cond, t) → 1, (real, cond, t_shuffled) → 0 (image families; t_shuffled is an
+ *      in-batch random permutation, `torch.randperm`, which may map a sample to itself), (G(z), cond, t) → 0;
+ *      errD = real + clsWeight·wrong + (1 − clsWeight)·fake; Adam on D's trainable variables only.
+ *   2. G step: re-forward D(G(z)) with the same z, t, cond after the D update (the documented equivalent of
+ *      Lua's reuse of netD.output) and minimise BCE(D(G(z)), 1); Adam on G's trainable variables only.
+ * Batch-norm moving statistics follow Lua exactly: G's are updated once per step and D's three times (the
+ * real, wrong and fake passes). The extra forwards this port needs (G's forward to make the D step's fakes,
+ * D's forward in the G step) run with the other net's moving statistics snapshotted and restored.
+ * Keypoint-gen (reference §4): real keypoints with v < 0.01 are zeroed; k_g keeps each keypoint with
+ * probability 1 − gkDropProb (= 0.1) drawn from the Rng; no wrong-text term.
+ * MHP gate (reference §3.4): D's Adam step runs only while the EMA (0.99) of D's mean fake score exceeds
+ * `train.fakeScoreThresh`; the EMA is updated by the D pass and again by the G pass, as in Lua.
+ * DEVIATION: TF.js Adam adds ε to the bias-corrected √v̂, Torch's optim.adam adds it to √v; in Torch's terms
+ * TF.js uses ε·√(1−β2^t) instead of ε, which differs only while √v is near 1e-8.
+ * The G step draws a fresh dropout mask in D (MHP) where Lua reused the fake pass's output.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { GawwnConfig, ModelFamily } from '../config/types.js';
+import { keypointsToGrid } from '../layers/keypoint-grid.js';
+import { familyBuilders } from '../models/registry.js';
+import { GawwnError, check } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
+import { bce, generatorLoss, matchingAwareDLoss } from './losses.js';
+import type { Batch, BboxBatch, KeypointBatch, KeypointGenBatch, StepResult } from './types.js';
+
+/** Real keypoints with visibility below this are zeroed entirely (N:main_gen_keypoints.lua `sample`). */
+export const KEYPOINT_REAL_MIN_VISIBILITY = 0.01;
+/** EMA factor of the fake-score tracker (N: `fake_score = 0.99*fake_score + 0.01*cur_score`). */
+export const FAKE_SCORE_EMA = 0.99;
+
+/** variableGrads returns a NamedTensorMap; applyGradients' type asks for variables but takes tensors. */
+type GradMap = Parameters<tf.AdamOptimizer['applyGradients']>[0];
+
+/** Tensors of one step, in the order the nets take them. */
+interface Prepared {
+  /** The real sample D sees: images, or keypoints (Gk). */
+  real: tf.Tensor;
+  txt: tf.Tensor2D;
+  /** G's conditioning input (box, keypoint maps or k_g). */
+  condG: tf.Tensor;
+  /** D's conditioning input (box or maps); null for Dk. */
+  condD: tf.Tensor | null;
+  /** Tensors created for this step (the batch's own tensors are not included). */
+  owned: tf.Tensor[];
+}
+
+export interface StepOptions {
+  /** Apply D's Adam step (default true; the MHP fake-score gate can still close it). */
+  updateD?: boolean;
+  /** Apply G's Adam step (default true). */
+  updateG?: boolean;
+}
+
+/** A trainer for one family: owns G, D and their Adam optimisers. */
+export interface GanTrainer {
+  readonly family: ModelFamily;
+  readonly config: Readonly<GawwnConfig>;
+  readonly G: tf.LayersModel;
+  readonly D: tf.LayersModel;
+  readonly optimizerG: tf.AdamOptimizer;
+  readonly optimizerD: tf.AdamOptimizer;
+  /** The EMA of D's mean score on fakes (starts at 0.5, as in Lua); settable when resuming. */
+  fakeScore: number;
+  /**
+   * Runs one D step and one G step on `batch` (not disposed here). `opts.updateD` / `opts.updateG` = false
+   * skip that net's Adam step and restore its BN moving statistics (losses are still computed), so the
+   * skipped net is left bit-identical. (The MHP fake-score gate, unlike this, updates D's statistics as Lua does.)
+   */
+  step(batch: Batch, opts?: StepOptions): Promise<StepResult>;
+  /** Sets both optimisers' learning rate (the schedule halves it every `decayEvery` epochs). */
+  setLearningRate(lr: number): void;
+  /** Disposes G, D and the optimisers' state. */
+  dispose(): void;
+}
+
+/**
+ * Creates the trainer of `cfg.model.family`. G is initialised from a seed drawn from `rng` first, then D;
+ * all later randomness of the steps (noise, shuffles, switch units) also comes from `rng`.
+ */
+export function createGanTrainer(cfg: Readonly<GawwnConfig>, rng: Rng): GanTrainer {
+  const family = cfg.model.family;
+  const builders = familyBuilders(family);
+  const G = builders.buildG(cfg.model, rng.int(0, 2 ** 31 - 1));
+  const D = builders.buildD(cfg.model, rng.int(0, 2 ** 31 - 1));
+  const { lr, beta1, beta2, eps } = cfg.train;
+  const optimizerG = tf.train.adam(lr, beta1, beta2, eps);
+  const optimizerD = tf.train.adam(lr, beta1, beta2, eps);
+  const gVars = G.trainableWeights.map((w) => w.read() as tf.Variable);
+  const dVars = D.trainableWeights.map((w) => w.read() as tf.Variable);
+  const imageFamily = family !== 'keypoint-gen';
+
+  const dInputs = (x: tf.Tensor, t: tf.Tensor, p: Prepared): tf.Tensor[] => (p.condD === null ? [x, t] : [x, p.condD, t]);
+  const gInputs = (z: tf.Tensor, p: Prepared): tf.Tensor[] => [z, p.txt, p.condG];
+
+  const trainer: GanTrainer = {
+    family,
+    config: cfg,
+    G,
+    D,
+    optimizerG,
+    optimizerD,
+    fakeScore: 0.5,
+
+    async step(batch: Batch, opts: StepOptions = {}): Promise<StepResult> {
+      const p = prepare(family, batch, cfg, rng);
+      const B = p.txt.shape[0];
+      const { nz } = cfg.model;
+      const w = cfg.train.clsWeight;
+      const z = tf.tensor2d(rng.normalArray(B * nz), [B, nz]);
+      const perm = rng.permutation(B);
+      const tWrong = imageFamily && w > 0 ? tf.tidy(() => tf.gather(p.txt, tf.tensor1d(perm, 'int32'))) : null;
+      const dUpdated = (opts.updateD ?? true) && trainer.fakeScore > cfg.train.fakeScoreThresh;
+      try {
+        // --- D step. The fakes are made outside the tape; G's BN statistics are left untouched here.
+        const fake = withFrozenStats(G, () => tf.tidy(() => G.apply(gInputs(z, p), { training: true }) as tf.Tensor));
+        const kept: tf.Tensor[] = [];
+        const keep = <T extends tf.Tensor>(x: T): T => {
+          kept.push(tf.keep(x));
+          return x;
+        };
+        const freezeD = opts.updateD === false;
+        const freezeG = opts.updateG === false;
+        const maybeFrozen = <T>(m: tf.LayersModel, frozen: boolean, fn: () => T): T => (frozen ? withFrozenStats(m, fn) : fn());
+        const d = maybeFrozen(D, freezeD, () => tf.variableGrads(() => {
+          const pReal = D.apply(dInputs(p.real, p.txt, p), { training: true }) as tf.Tensor;
+          const pWrong = tWrong === null ? null : (D.apply(dInputs(p.real, tWrong, p), { training: true }) as tf.Tensor);
+          const pFake = D.apply(dInputs(fake, p.txt, p), { training: true }) as tf.Tensor;
+          keep(tf.mean(pReal));
+          keep(tf.mean(pFake));
+          if (pWrong !== null) {
+            const parts = matchingAwareDLoss(pReal, pWrong, pFake, w);
+            keep(parts.real);
+            keep(parts.wrong);
+            keep(parts.fake);
+            return parts.total;
+          }
+          // Keypoint-gen (no wrong term), or clsWeight = 0 where Lua skips the wrong pass: real + (1−w)·fake.
+          const real = keep(bce(pReal, 1));
+          keep(tf.scalar(0));
+          const lossFake = keep(bce(pFake, 0));
+          return tf.add(real, tf.mul(lossFake, imageFamily ? 1 - w : 1)) as tf.Scalar;
+        }, dVars));
+        if (dUpdated) optimizerD.applyGradients(d.grads as unknown as GradMap);
+        tf.dispose(d.grads);
+        fake.dispose();
+        const [dReal, dFake, lossReal, lossWrong, lossFake] = kept;
+        const lossD = d.value;
+
+        // --- G step: re-forward D(G(z)) after the D update; D's BN statistics are left untouched here.
+        let dFakeG: tf.Scalar | null = null;
+        const g = withFrozenStats(D, () => maybeFrozen(G, freezeG, () =>
+          tf.variableGrads(() => {
+            const fakeG = G.apply(gInputs(z, p), { training: true }) as tf.Tensor;
+            const out = D.apply(dInputs(fakeG, p.txt, p), { training: true }) as tf.Tensor;
+            dFakeG = tf.keep(tf.mean(out)) as tf.Scalar;
+            return generatorLoss(out);
+          }, gVars),
+        ));
+        if (opts.updateG ?? true) optimizerG.applyGradients(g.grads as unknown as GradMap);
+        tf.dispose(g.grads);
+
+        const all = [lossD, lossReal, lossWrong, lossFake, g.value, dReal, dFake, dFakeG as unknown as tf.Scalar];
+        const values = tf.tidy(() => tf.stack(all));
+        const v = await values.data();
+        tf.dispose([values, ...all]);
+        trainer.fakeScore = FAKE_SCORE_EMA * trainer.fakeScore + (1 - FAKE_SCORE_EMA) * v[6];
+        trainer.fakeScore = FAKE_SCORE_EMA * trainer.fakeScore + (1 - FAKE_SCORE_EMA) * v[7];
+        return { lossD: v[0], lossReal: v[1], lossWrong: v[2], lossFake: v[3], lossG: v[4], dReal: v[5], dFake: v[6], dUpdated };
+      } finally {
+        tf.dispose([z, ...p.owned]);
+        if (tWrong !== null) tWrong.dispose();
+      }
+    },
+
+    setLearningRate(newLr: number): void {
+      check(Number.isFinite(newLr) && newLr > 0, `learning rate must be a positive number, got ${newLr}`);
+      (optimizerG as unknown as { learningRate: number }).learningRate = newLr;
+      (optimizerD as unknown as { learningRate: number }).learningRate = newLr;
+    },
+
+    dispose(): void {
+      optimizerG.dispose();
+      optimizerD.dispose();
+      G.dispose();
+      D.dispose();
+    },
+  };
+  return trainer;
+}
+
+/** Builds the step's tensors from a batch of `family`. */
+function prepare(family: ModelFamily, batch: Batch, cfg: Readonly<GawwnConfig>, rng: Rng): Prepared {
+  switch (family) {
+    case 'bbox': {
+      const b = batch as BboxBatch;
+      checkBatch(b.images !== undefined && b.box !== undefined && b.txt !== undefined, 'bbox batch needs images, box and txt');
+      return { real: b.images, txt: b.txt, condG: b.box, condD: b.box, owned: [] };
+    }
+    case 'keypoint': {
+      const b = batch as KeypointBatch;
+      checkBatch(b.images !== undefined && b.keypoints !== undefined && b.txt !== undefined, 'keypoint batch needs images, keypoints and txt');
+      const { maps, mask } = keypointsToGrid(b.keypoints, cfg.model.keypointGrid);
+      mask.dispose();
+      return { real: b.images, txt: b.txt, condG: maps, condD: maps, owned: [maps] };
+    }
+    case 'keypoint-gen': {
+      const b = batch as KeypointGenBatch;
+      checkBatch(b.keypoints !== undefined && b.txt !== undefined, 'keypoint-gen batch needs keypoints and txt');
+      const [B, K] = b.keypoints.shape;
+      const pOn = 1 - cfg.train.gkDropProb;
+      const on = new Float32Array(B * K);
+      for (let i = 0; i < on.length; i++) on[i] = rng.bernoulli(pOn) ? 1 : 0;
+      const real = tf.tidy(() => {
+        const v = b.keypoints.slice([0, 0, 2], [-1, -1, 1]);
+        return tf.mul(b.keypoints, tf.cast(tf.greaterEqual(v, KEYPOINT_REAL_MIN_VISIBILITY), 'float32'));
+      });
+      // k_g is drawn from the cleaned keypoints (Lua copies before zeroing; for v ∈ {0,1} data this is the same).
+      const kg = tf.tidy(() => tf.mul(real, tf.tensor3d(on, [B, K, 1])));
+      return { real, txt: b.txt, condG: kg, condD: null, owned: [real, kg] };
+    }
+    default: {
+      const never: never = family;
+      throw new GawwnError(`unknown model family '${String(never)}'`);
+    }
+  }
+}
+
+function checkBatch(ok: boolean, msg: string): void {
+  if (!ok) throw new GawwnError(msg);
+}
+
+/**
+ * Runs `fn` and then restores `model`'s non-trainable weights (batch-norm moving mean/variance) to their values
+ * before it, so a forward pass in training mode leaves the model bit-identical.
+ */
+export function withFrozenStats<T>(model: tf.LayersModel, fn: () => T): T {
+  const saved = model.nonTrainableWeights.map((w) => tf.clone(w.read()));
+  try {
+    return fn();
+  } finally {
+    model.nonTrainableWeights.forEach((w, i) => w.write(saved[i]));
+    tf.dispose(saved);
+  }
+}
