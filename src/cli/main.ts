@@ -19,8 +19,8 @@ const REGISTRARS: CommandRegistrar[] = [
   registerCheckpoint,
   registerKernel,
   registerData,
+  registerBench,
 ];
-const REGISTRARS: CommandRegistrar[] = [registerBench];
 
 export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');
