@@ -70,7 +70,7 @@ export type { CropPlan } from './data/geometry.js';
 export { preprocess, planCrop, cropFlipScale, DecodeCache } from './data/augment.js';
 export type { Example, PreprocessOptions } from './data/augment.js';
 export { batches, meanEmbedding, drawCaptionIndices } from './data/batches.js';
-export type { Batch, BatchOptions, TextEmbeddingLookup } from './data/batches.js';
+export type { Batch as DataBatch, BatchOptions, TextEmbeddingLookup } from './data/batches.js';
 export { synthBirds, BIRD_ATTRIBUTES, BIRD_REGIONS } from './data/synth-birds.js';
 export type { SynthBirdsOptions, BirdColours } from './data/synth-birds.js';
 export { synthPeople, PERSON_REGIONS } from './data/synth-people.js';
