@@ -111,7 +111,7 @@ export { generate, sampleNoise } from './sampling/generate.js';
 export { GAN_INT_CLS_DEFAULTS, GAN_INT_CLS_PRESETS, resolveGanIntClsConfig, validateGanIntClsConfig } from './config/gan-int-cls.js';
 export type { GanIntClsConfig, GanIntClsModelConfig, GanIntClsTrainConfig } from './config/gan-int-cls.js';
 export { buildGanIntClsGenerator, buildGanIntClsDiscriminator } from './models/gan-int-cls.js';
-export { createGanIntClsTrainer, interpolateText, interpolationWeights, bceLoss as ganIntClsBceLoss } from './training/gan-int-cls-step.js';
+export { createGanIntClsTrainer, interpolateText, interpolationWeights as ganIntClsInterpolationWeights, bceLoss as ganIntClsBceLoss } from './training/gan-int-cls-step.js';
 export type { GanIntClsBatch, GanIntClsTrainer, GanIntClsStepResult, GanIntClsDStepResult, GanIntClsGStepResult } from './training/gan-int-cls-step.js';
 export { drawGanIntClsPairs, drawGanIntClsCaptions, GAN_INT_CLS_LOAD_SIZE } from './data/gan-int-cls-pairs.js';
 export type { GanIntClsPairs } from './data/gan-int-cls-pairs.js';
