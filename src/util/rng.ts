@@ -114,6 +114,12 @@ export class Rng {
     return new Rng(this.nextUint32());
   }
 
+  /** Restores a saved state in place (resume: objects holding this Rng continue the saved stream). */
+  setState(state: RngState): void {
+    this.s.set(state.s);
+    this.spare = state.spare;
+  }
+
   /** Serialisable state (saved in checkpoints). */
   state(): RngState {
     return { s: [this.s[0], this.s[1], this.s[2], this.s[3]], spare: this.spare };

@@ -1,0 +1,375 @@
+/**
+ * The training loop of every image model and of Gk (paper §5, gawwn-reference §5): draws minibatches, runs
+ * the family's step, logs every loss as JSON lines, writes a sample grid every few hundred steps, checkpoints
+ * atomically (model, optimisers, step, RNG state, resolved config), halves the learning rate every
+ * `decayEvery` epochs, stops on a NaN/Inf loss, and resumes from the last complete checkpoint.
+ *
+ * Run folder layout:
+ *   RUN/config.json        the resolved config and what it was trained on (written once)
+ *   RUN/log.jsonl          one JSON object per step: {step, epoch, lr, sec, lossD, lossG, ...}
+ *   RUN/samples/step-N.png sample grids on fixed noise and fixed conditions
+ *   RUN/checkpoints/…      see training/checkpoint.ts
+ *   RUN/final/             G's weights (exportWeights) when the run completes: what `gawwn sample` loads
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { resolveConfig } from '../config/resolve.js';
+import { resolveGanIntClsConfig } from '../config/gan-int-cls.js';
+import type { DeepPartial, GawwnConfig, ModelFamily } from '../config/types.js';
+import type { GanIntClsConfig } from '../config/gan-int-cls.js';
+import { batches, meanEmbedding, type Batch as DataBatch } from '../data/batches.js';
+import { loadDataset } from '../data/inspect.js';
+import type { DatasetRecord, WarnFn } from '../data/types.js';
+import { imageGrid, imagesFromTensor } from '../display/render.js';
+import { keypointsToGrid } from '../layers/keypoint-grid.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { GawwnError, check } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
+import {
+  assignModelWeights,
+  assignOptimizerWeights,
+  exportWeights,
+  extractModelWeights,
+  extractOptimizerWeights,
+  loadLatest,
+  saveCheckpoint,
+} from './checkpoint.js';
+import { createGanIntClsTrainer } from './gan-int-cls-step.js';
+import { checkLossesFinite } from './guard.js';
+import { createGanTrainer } from './step.js';
+
+/** Every trainable family: the three GAWWN networks and the GAN-INT-CLS baseline (§6D). */
+export type TrainFamily = ModelFamily | 'gan-int-cls';
+export const TRAIN_FAMILIES: readonly TrainFamily[] = ['bbox', 'keypoint', 'keypoint-gen', 'gan-int-cls'];
+
+/** Text code of one caption of a record (the batcher averages `numCaptions` of them, paper §5). */
+export type CaptionEmbedding = (record: DatasetRecord, captionIndex: number) => Float32Array;
+
+export interface TrainOptions {
+  family: TrainFamily;
+  /** A CUB-style or MPII-style root (real or synthetic). */
+  dataRoot: string;
+  /** Preset name (paper | small | tiny). */
+  preset: string;
+  /** Config overrides on top of the preset (validated). */
+  overrides?: Record<string, unknown>;
+  /** Run folder. */
+  outDir: string;
+  /** Stop after this many steps in total (counting resumed ones). Exactly one of steps/epochs. */
+  steps?: number;
+  /** Stop after this many epochs (one epoch = floor(N / batch) steps, as the original). */
+  epochs?: number;
+  /** Continue from the run's last complete checkpoint. */
+  resume?: boolean;
+  /** Text embedding of a caption (from the text encoder's cache). */
+  embed: CaptionEmbedding;
+  /** What the embeddings come from (recorded in config.json and the exported weights). */
+  textEncoder: string;
+  /** Checkpoint every N steps. Default 200. */
+  checkpointEvery?: number;
+  /** Sample grid every N steps. Default 500. */
+  sampleEvery?: number;
+  /** Called after every step (progress bars). */
+  onStep?: (info: { step: number; totalSteps: number; losses: Record<string, number> }) => void;
+  warn?: WarnFn;
+}
+
+export interface TrainResult {
+  steps: number;
+  lastLosses: Record<string, number>;
+  finalDir: string;
+  wallSeconds: number;
+}
+
+/** A family's trainer behind one shape, so the loop, checkpoints and resume are written once. */
+interface Session {
+  family: TrainFamily;
+  config: GawwnConfig | GanIntClsConfig;
+  batchSize: number;
+  lr: number;
+  decayEvery: number;
+  lrDecay: number;
+  numCaptions: number;
+  G: tf.LayersModel;
+  D: tf.LayersModel;
+  optimizerG: tf.Optimizer;
+  optimizerD: tf.Optimizer;
+  step(b: DataBatch): Promise<Record<string, number>>;
+  setLearningRate(lr: number): void;
+  /** Extra state to checkpoint (e.g. the MHP fake-score EMA). */
+  extraState(): Record<string, number>;
+  restoreExtra(x: Record<string, number>): void;
+  dispose(): void;
+}
+
+function createSession(family: TrainFamily, preset: string, overrides: Record<string, unknown>, mhp: boolean, rng: Rng): Session {
+  if (family === 'gan-int-cls') {
+    const cfg = resolveGanIntClsConfig(preset, overrides as DeepPartial<GanIntClsConfig>);
+    const t = createGanIntClsTrainer(cfg, rng);
+    const size = cfg.model.imageSize;
+    return {
+      family,
+      config: cfg,
+      batchSize: cfg.train.batchSize,
+      lr: cfg.train.lr,
+      decayEvery: cfg.train.decayEvery,
+      lrDecay: cfg.train.lrDecay,
+      numCaptions: cfg.train.numCaptions,
+      G: t.G,
+      D: t.D,
+      optimizerG: t.optimizerG,
+      optimizerD: t.optimizerD,
+      async step(b) {
+        // DEVIATION: the original loads 76 px and crops 64 (I:data/donkey_folder_txt.lua); we resize the
+        // 128-px GAWWN crop to 64 so both models see the same augmentation. Wrong images are real images of
+        // a different class from the same batch (I draws them from a different class file).
+        const wrongIdx = wrongClassIndices(b.records, rng);
+        const images = tf.tidy(() => tf.image.resizeBilinear(b.images, [size, size], true));
+        const wrongImages = tf.tidy(() => tf.gather(images, tf.tensor1d(wrongIdx, 'int32')));
+        try {
+          const r = await t.step({ images, wrongImages, txt: b.txt, dispose: () => undefined });
+          return { ...r } as unknown as Record<string, number>;
+        } finally {
+          tf.dispose([images, wrongImages]);
+        }
+      },
+      setLearningRate: (lr) => t.setLearningRate(lr),
+      extraState: () => ({}),
+      restoreExtra: () => undefined,
+      dispose: () => t.dispose(),
+    };
+  }
+  const o: DeepPartial<GawwnConfig> = { ...(overrides as DeepPartial<GawwnConfig>) };
+  // MPII roots train the MHP variant (K = 17, ELU/dropout in D, gawwn-reference §3.4) unless told otherwise.
+  o.model = { family, ...(mhp && family !== 'bbox' ? { variant: 'mhp', numParts: 17 } : {}), ...(o.model ?? {}) };
+  const cfg = resolveConfig(preset, o);
+  const t = createGanTrainer(cfg, rng);
+  return {
+    family,
+    config: cfg,
+    batchSize: cfg.train.batchSize,
+    lr: cfg.train.lr,
+    decayEvery: cfg.train.decayEvery,
+    lrDecay: cfg.train.lrDecay,
+    numCaptions: cfg.train.numCaptions,
+    G: t.G,
+    D: t.D,
+    optimizerG: t.optimizerG,
+    optimizerD: t.optimizerD,
+    async step(b) {
+      const r = await t.step(b);
+      return { lossD: r.lossD, lossReal: r.lossReal, lossWrong: r.lossWrong, lossFake: r.lossFake, lossG: r.lossG, dReal: r.dReal, dFake: r.dFake };
+    },
+    setLearningRate: (lr) => t.setLearningRate(lr),
+    extraState: () => ({ fakeScore: t.fakeScore }),
+    restoreExtra: (x) => {
+      if (typeof x.fakeScore === 'number') t.fakeScore = x.fakeScore;
+    },
+    dispose: () => t.dispose(),
+  };
+}
+
+/** For each sample, the index of a batch-mate of another class (itself only if the whole batch is one class). */
+export function wrongClassIndices(records: readonly DatasetRecord[], rng: Rng): number[] {
+  const cls = records.map((r) => ('classId' in r ? r.classId : (r as { activity?: string }).activity ?? ''));
+  return cls.map((c, i) => {
+    const others = cls.map((d, j) => (d !== c ? j : -1)).filter((j) => j >= 0);
+    return others.length > 0 ? rng.pick(others) : i;
+  });
+}
+
+/** lr after `epoch` completed epochs: lr0 · decay^floor(epoch / decayEvery) (N: `decay_every`, `lr_decay`). */
+export function scheduledLearningRate(lr0: number, epoch: number, decayEvery: number, lrDecay: number): number {
+  return lr0 * Math.pow(lrDecay, Math.floor(epoch / decayEvery));
+}
+
+/** Trains one model; see the file header for what lands in the run folder. */
+export async function train(opts: TrainOptions): Promise<TrainResult> {
+  check((opts.steps === undefined) !== (opts.epochs === undefined), 'give exactly one of steps or epochs');
+  check(TRAIN_FAMILIES.includes(opts.family), `unknown model '${opts.family}' (expected one of ${TRAIN_FAMILIES.join(', ')})`);
+  const warn = opts.warn ?? ((m: string) => process.stderr.write(`gawwn: warning: ${m}\n`));
+  const t0 = Date.now();
+  const ds = await loadDataset(opts.dataRoot, { warn });
+  const records: DatasetRecord[] = (ds.records as DatasetRecord[]).filter((r) => !('split' in r && r.split === 'test') && (r.captions?.length ?? 0) > 0);
+  if (records.length === 0) throw new GawwnError(`no training images with captions in ${opts.dataRoot}`);
+  const mhp = ds.format === 'mpii';
+
+  const overrides = opts.overrides ?? {};
+  const seed = typeof (overrides as { train?: { seed?: number } }).train?.seed === 'number' ? (overrides as { train: { seed: number } }).train.seed : 0;
+  const rng = new Rng(seed);
+  const dataRng = new Rng(seed + 1);
+  const s = createSession(opts.family, opts.preset, overrides, mhp, rng);
+  const stepsPerEpoch = Math.max(1, Math.floor(records.length / s.batchSize));
+  const totalSteps = opts.steps ?? Math.round((opts.epochs as number) * stepsPerEpoch);
+  check(Number.isInteger(totalSteps) && totalSteps > 0, `steps must be a positive integer, got ${totalSteps}`);
+  const expect = { modelFamily: opts.family, preset: opts.preset };
+
+  fs.mkdirSync(opts.outDir, { recursive: true });
+  const logPath = path.join(opts.outDir, 'log.jsonl');
+  let step = 0;
+  let lastCheckpoint: string | null = null;
+  if (opts.resume) {
+    const ck = await loadLatest(opts.outDir, expect, { warn });
+    if (ck === null) {
+      warn(`no checkpoint in ${opts.outDir}; starting from step 0`);
+    } else {
+      assignModelWeights(s.G, ck.groups.G, `${ck.dir} G`);
+      assignModelWeights(s.D, ck.groups.D, `${ck.dir} D`);
+      // The optimisers' slots exist only after a first update; they are restored into the fresh optimisers.
+      await assignOptimizerWeights(s.optimizerG, ck.groups.optG);
+      await assignOptimizerWeights(s.optimizerD, ck.groups.optD);
+      rng.setState(ck.rng);
+      const extra = (ck.extra ?? {}) as { dataRng?: Rng['state'] extends () => infer R ? R : never; session?: Record<string, number> };
+      if (extra.dataRng) dataRng.setState(extra.dataRng);
+      if (extra.session) s.restoreExtra(extra.session);
+      step = ck.step;
+      lastCheckpoint = ck.dir;
+      truncateLog(logPath, step);
+    }
+  } else if (fs.existsSync(path.join(opts.outDir, 'checkpoints'))) {
+    throw new GawwnError(`${opts.outDir} already holds a run; pass --resume to continue it or choose another --out`);
+  }
+  if (!fs.existsSync(path.join(opts.outDir, 'config.json'))) {
+    const meta = { family: opts.family, preset: opts.preset, data: path.resolve(opts.dataRoot), format: ds.format, partNames: ds.partNames, textEncoder: opts.textEncoder, config: s.config };
+    await writeFileAtomic(path.join(opts.outDir, 'config.json'), JSON.stringify(meta, null, 2) + '\n');
+  }
+
+  const embed = meanEmbedding(opts.embed);
+  const txtSize = 'txtSize' in s.config.model ? s.config.model.txtSize : 1024;
+  const it = batches(records, {
+    batchSize: s.batchSize,
+    rng: dataRng,
+    embed,
+    txtSize,
+    numCaptions: s.numCaptions,
+    numBatches: totalSteps - step,
+    // The keypoint generator never looks at pixels, but the batcher decodes them; fine at its small cost.
+  });
+  const checkpointEvery = opts.checkpointEvery ?? 200;
+  const sampleEvery = opts.sampleEvery ?? 500;
+  let fixed: FixedSample | null = null;
+  let last: Record<string, number> = {};
+  const save = async (): Promise<void> => {
+    lastCheckpoint = await saveCheckpoint(opts.outDir, {
+      modelFamily: opts.family,
+      preset: opts.preset,
+      config: s.config,
+      step,
+      epoch: Math.floor(step / stepsPerEpoch),
+      rng: rng.state(),
+      groups: {
+        G: await extractModelWeights(s.G),
+        D: await extractModelWeights(s.D),
+        optG: await extractOptimizerWeights(s.optimizerG),
+        optD: await extractOptimizerWeights(s.optimizerD),
+      },
+      extra: { dataRng: dataRng.state(), session: s.extraState(), losses: last },
+    }, { warn });
+  };
+
+  const logFd = fs.openSync(logPath, 'a');
+  try {
+    for await (const b of it) {
+      const epoch = Math.floor(step / stepsPerEpoch);
+      const lr = scheduledLearningRate(s.lr, epoch, s.decayEvery, s.lrDecay);
+      s.setLearningRate(lr);
+      if (fixed === null) fixed = keepFixed(b, s, rng);
+      let losses: Record<string, number>;
+      try {
+        losses = await s.step(b);
+      } finally {
+        b.dispose();
+      }
+      step++;
+      checkLossesFinite(losses, step, lastCheckpoint);
+      last = losses;
+      fs.writeSync(logFd, JSON.stringify({ step, epoch, lr, sec: (Date.now() - t0) / 1000, ...round(losses) }) + '\n');
+      opts.onStep?.({ step, totalSteps, losses });
+      if (step % sampleEvery === 0 || step === totalSteps) await writeSampleGrid(s, fixed, path.join(opts.outDir, 'samples', `step-${String(step).padStart(6, '0')}.png`));
+      if (step % checkpointEvery === 0 || step === totalSteps) await save();
+    }
+  } finally {
+    fs.closeSync(logFd);
+    fixed?.dispose();
+  }
+  const finalDir = path.join(opts.outDir, 'final');
+  await exportWeights({ G: s.G }, finalDir, {
+    meta: { family: opts.family, preset: opts.preset, config: s.config, steps: step, textEncoder: opts.textEncoder, partNames: ds.partNames, format: ds.format, losses: last },
+  });
+  s.dispose();
+  return { steps: step, lastLosses: last, finalDir, wallSeconds: (Date.now() - t0) / 1000 };
+}
+
+/** Drops log lines past `step` (they belong to steps lost with an incomplete checkpoint). */
+function truncateLog(logPath: string, step: number): void {
+  if (!fs.existsSync(logPath)) return;
+  const keep = fs.readFileSync(logPath, 'utf8').split('\n').filter((l) => {
+    if (l.trim() === '') return false;
+    try {
+      return (JSON.parse(l) as { step: number }).step <= step;
+    } catch {
+      return false; // a line cut by kill -9
+    }
+  });
+  fs.writeFileSync(logPath, keep.map((l) => l + '\n').join(''));
+}
+
+function round(x: Record<string, number>): Record<string, number> {
+  const o: Record<string, number> = {};
+  for (const [k, v] of Object.entries(x)) o[k] = typeof v === 'number' ? Number(v.toPrecision(6)) : v;
+  return o;
+}
+
+/** Fixed noise and conditions for the periodic sample grids (8 samples of the first batch). */
+interface FixedSample {
+  z: tf.Tensor2D;
+  txt: tf.Tensor2D;
+  box: tf.Tensor2D;
+  keypoints: tf.Tensor3D;
+  captions: string[];
+  dispose(): void;
+}
+
+function keepFixed(b: DataBatch, s: Session, rng: Rng): FixedSample {
+  const n = Math.min(8, b.txt.shape[0]);
+  const nz = s.config.model.nz;
+  const t = tf.tidy(() => ({
+    z: tf.tensor2d(new Rng(rng.nextUint32()).normalArray(n * nz), [n, nz]),
+    txt: b.txt.slice([0, 0], [n, -1]) as tf.Tensor2D,
+    box: b.box.slice([0, 0], [n, -1]) as tf.Tensor2D,
+    keypoints: b.keypoints.slice([0, 0, 0], [n, -1, -1]) as tf.Tensor3D,
+  }));
+  const captions = b.records.slice(0, n).map((r) => r.captions?.[0] ?? '');
+  return { ...t, captions, dispose: () => tf.dispose([t.z, t.txt, t.box, t.keypoints]) };
+}
+
+async function writeSampleGrid(s: Session, f: FixedSample | null, file: string): Promise<void> {
+  if (f === null) return;
+  let out: tf.Tensor;
+  let boxes: { x: number; y: number; w: number; h: number }[] | undefined;
+  let kps: { x: number; y: number; v: number }[][] | undefined;
+  if (s.family === 'bbox') {
+    out = s.G.predict([f.z, f.txt, f.box]) as tf.Tensor;
+    boxes = ((await f.box.array()) as number[][]).map(([x, y, w, h]) => ({ x, y, w, h }));
+  } else if (s.family === 'keypoint') {
+    const { maps, mask } = keypointsToGrid(f.keypoints, 16);
+    out = s.G.predict([f.z, f.txt, maps]) as tf.Tensor;
+    tf.dispose([maps, mask]);
+    kps = ((await f.keypoints.array()) as number[][][]).map((k) => k.map(([x, y, v]) => ({ x, y, v })));
+  } else if (s.family === 'keypoint-gen') {
+    // Text only: empty conditioning (all switches off), as the §6C demo; draw the generated points on grey.
+    const kg = tf.zerosLike(f.keypoints);
+    const k = s.G.predict([f.z, f.txt, kg]) as tf.Tensor3D;
+    kps = ((await k.array()) as number[][][]).map((p) => p.map(([x, y, v]) => ({ x, y, v: v > 0.5 ? 1 : 0 })));
+    tf.dispose([kg, k]);
+    out = tf.zeros([f.z.shape[0], 128, 128, 3]);
+  } else {
+    out = s.G.predict([f.z, f.txt]) as tf.Tensor;
+  }
+  const images = await imagesFromTensor(out as tf.Tensor4D);
+  out.dispose();
+  const png = await imageGrid(images, { cols: 4, boxes, keypoints: kps, captions: f.captions });
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  await writeFileAtomic(file, png);
+}
