@@ -1,0 +1,499 @@
+// Native CPU kernels for training GAWWN: convolution, transposed convolution, filter gradient and
+// (batched) matrix product, all as im2col/col2im + OpenBLAS sgemm (issue 9, item 3).
+//
+// Why: the networks of reference §2–§4 spend nearly all their time in 4×4/3×3/1×1 convolutions and
+// their two gradients. tfjs-wasm runs these single-threaded at a few GFLOP/s; OpenBLAS sgemm reaches
+// ~190 GFLOP/s on this machine's two cores.
+//
+// Contract with src/backend/native/native-kernels.ts: every tensor lives in the tfjs wasm heap, passed
+// as one typed array (`heap`) plus BYTE offsets. Nothing here allocates in that heap (temporaries are
+// native), so the heap cannot grow (and move) during a call. Every region is bounds-checked against the
+// heap before it is touched. All layouts are NHWC / HWIO (tfjs's), row-major.
+//
+// Plain N-API (node_api.h, NAPI_VERSION 8) so no npm dependency is needed; cblas/OpenBLAS prototypes are
+// declared here so only the library (not a particular cblas.h location) is needed at build time.
+#define NAPI_VERSION 8
+#include <node_api.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern "C" {
+void cblas_sgemm(int order, int transA, int transB, int M, int N, int K, float alpha, const float* A, int lda,
+                 const float* B, int ldb, float beta, float* C, int ldc);
+void openblas_set_num_threads(int n);
+int openblas_get_num_threads(void);
+char* openblas_get_config(void);
+}
+
+namespace {
+
+constexpr int kRowMajor = 101, kNoTrans = 111, kTrans = 112;
+
+// Fused activations, numbered as in native-kernels.ts (ACTIVATIONS).
+enum Act { kLinear = 0, kRelu = 1, kRelu6 = 2, kPrelu = 3, kLeakyRelu = 4, kSigmoid = 5, kElu = 6 };
+
+// Upper bound for one im2col buffer (floats): images are processed in chunks so that the column matrix
+// stays below ~64 MiB whatever the batch (the paper preset at batch 64 would otherwise need GBs).
+constexpr size_t kMaxColFloats = size_t(16) << 20;
+
+int gHelperThreads = 2;  // threads used for im2col / col2im / epilogues (set with setNumThreads)
+
+struct Fail {
+  std::string msg;
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Argument helpers
+// ---------------------------------------------------------------------------------------------------
+
+struct Heap {
+  uint8_t* base = nullptr;
+  size_t bytes = 0;
+  float* f32(double byteOffset, double count, const char* what) const {
+    if (byteOffset < 0 || count < 0 || std::fmod(byteOffset, 4.0) != 0) throw Fail{std::string("bad offset for ") + what};
+    const double end = byteOffset + 4.0 * count;
+    if (end > double(bytes)) throw Fail{std::string(what) + " lies outside the heap"};
+    return reinterpret_cast<float*>(base + size_t(byteOffset));
+  }
+};
+
+struct Args {
+  napi_env env;
+  size_t argc = 0;
+  napi_value argv[40];
+  Heap heap;
+};
+
+Args readArgs(napi_env env, napi_callback_info info, size_t expected) {
+  Args a;
+  a.env = env;
+  a.argc = 40;
+  if (napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr) != napi_ok) throw Fail{"cannot read arguments"};
+  if (a.argc != expected) throw Fail{"expected " + std::to_string(expected) + " arguments, got " + std::to_string(a.argc)};
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  napi_value ab;
+  size_t byteOffset;
+  bool isTA = false;
+  napi_is_typedarray(env, a.argv[0], &isTA);
+  if (!isTA) throw Fail{"argument 0 (heap) must be a typed array"};
+  if (napi_get_typedarray_info(env, a.argv[0], &type, &length, &data, &ab, &byteOffset) != napi_ok) throw Fail{"cannot read heap"};
+  size_t elem = 1;
+  switch (type) {
+    case napi_int8_array: case napi_uint8_array: case napi_uint8_clamped_array: elem = 1; break;
+    case napi_int16_array: case napi_uint16_array: elem = 2; break;
+    case napi_int32_array: case napi_uint32_array: case napi_float32_array: elem = 4; break;
+    default: elem = 8; break;
+  }
+  a.heap.base = static_cast<uint8_t*>(data);
+  a.heap.bytes = length * elem;
+  return a;
+}
+
+double num(const Args& a, size_t i) {
+  double v;
+  if (napi_get_value_double(a.env, a.argv[i], &v) != napi_ok) throw Fail{"argument " + std::to_string(i) + " must be a number"};
+  return v;
+}
+int inum(const Args& a, size_t i) {
+  const double v = num(a, i);
+  if (v != std::floor(v) || v < -2147483648.0 || v > 2147483647.0) throw Fail{"argument " + std::to_string(i) + " must be an int32"};
+  return int(v);
+}
+int pnum(const Args& a, size_t i) {  // non-negative int
+  const int v = inum(a, i);
+  if (v < 0) throw Fail{"argument " + std::to_string(i) + " must be >= 0"};
+  return v;
+}
+
+napi_value undefinedValue(napi_env env) {
+  napi_value u;
+  napi_get_undefined(env, &u);
+  return u;
+}
+
+template <typename F>
+napi_value guarded(napi_env env, F&& f) {
+  try {
+    return f();
+  } catch (const Fail& e) {
+    napi_throw_error(env, "GAWWN_NATIVE", ("gawwn native: " + e.msg).c_str());
+  } catch (const std::bad_alloc&) {
+    napi_throw_error(env, "GAWWN_NATIVE", "gawwn native: out of memory");
+  }
+  return nullptr;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Small parallel-for over [0, n) for the memory-bound loops (im2col, col2im, epilogue). OpenBLAS is
+// idle while these run, so using the same cores does not oversubscribe.
+// ---------------------------------------------------------------------------------------------------
+template <typename F>
+void parallelFor(size_t n, size_t minWorkPerThread, F&& body) {
+  const size_t maxThreads = size_t(std::max(1, gHelperThreads));
+  size_t threads = std::min(maxThreads, std::max<size_t>(1, n / std::max<size_t>(1, minWorkPerThread)));
+  if (threads <= 1 || n < 2) {
+    body(size_t(0), n);
+    return;
+  }
+  std::vector<std::thread> pool;
+  pool.reserve(threads - 1);
+  const size_t step = (n + threads - 1) / threads;
+  for (size_t t = 1; t < threads; ++t) {
+    const size_t lo = t * step, hi = std::min(n, lo + step);
+    if (lo < hi) pool.emplace_back([&body, lo, hi] { body(lo, hi); });
+  }
+  body(0, std::min(n, step));
+  for (auto& th : pool) th.join();
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Convolution geometry (NHWC input [N,H,W,Ci], HWIO filter [kh,kw,Ci,Co], output [N,Ho,Wo,Co])
+// ---------------------------------------------------------------------------------------------------
+struct Geom {
+  int N, H, W, Ci, Ho, Wo, Co, kh, kw, sh, sw, dh, dw, padT, padL;
+  size_t K() const { return size_t(kh) * kw * Ci; }
+  size_t rowsPerImage() const { return size_t(Ho) * Wo; }
+  size_t xSize() const { return size_t(N) * H * W * Ci; }
+  size_t ySize() const { return size_t(N) * Ho * Wo * Co; }
+  size_t wSize() const { return K() * Co; }
+  // A 1×1, stride-1, unpadded convolution is a plain GEMM on the NHWC tensor itself.
+  bool isPointwise() const {
+    return kh == 1 && kw == 1 && sh == 1 && sw == 1 && padT == 0 && padL == 0 && Ho == H && Wo == W;
+  }
+  int imagesPerChunk() const {
+    const size_t perImage = std::max<size_t>(1, rowsPerImage() * K());
+    return int(std::max<size_t>(1, std::min<size_t>(size_t(N), kMaxColFloats / perImage)));
+  }
+};
+
+Geom readGeom(const Args& a, size_t i) {
+  Geom g{pnum(a, i), pnum(a, i + 1), pnum(a, i + 2), pnum(a, i + 3), pnum(a, i + 4), pnum(a, i + 5), pnum(a, i + 6),
+         pnum(a, i + 7), pnum(a, i + 8), pnum(a, i + 9), pnum(a, i + 10), pnum(a, i + 11), pnum(a, i + 12),
+         inum(a, i + 13), inum(a, i + 14)};
+  if (g.kh < 1 || g.kw < 1 || g.sh < 1 || g.sw < 1 || g.dh < 1 || g.dw < 1) throw Fail{"filter size, stride and dilation must be >= 1"};
+  return g;
+}
+constexpr size_t kGeomArgs = 15;
+
+// cols[(n-n0)*Ho*Wo + oh*Wo + ow, (ki*kw + kj)*Ci + c] = x[n, oh*sh-padT+ki*dh, ow*sw-padL+kj*dw, c] (0 outside)
+void im2col(const Geom& g, const float* x, float* cols, int n0, int nb) {
+  const size_t K = g.K(), rows = size_t(nb) * g.rowsPerImage();
+  const size_t ci = size_t(g.Ci);
+  parallelFor(rows, 256, [&](size_t lo, size_t hi) {
+    for (size_t r = lo; r < hi; ++r) {
+      const int ow = int(r % g.Wo), oh = int((r / g.Wo) % g.Ho), n = n0 + int(r / g.rowsPerImage());
+      float* dst = cols + r * K;
+      const float* img = x + size_t(n) * g.H * g.W * ci;
+      for (int ki = 0; ki < g.kh; ++ki) {
+        const int ih = oh * g.sh - g.padT + ki * g.dh;
+        if (ih < 0 || ih >= g.H) {
+          std::memset(dst, 0, sizeof(float) * g.kw * ci);
+          dst += g.kw * ci;
+          continue;
+        }
+        const float* rowp = img + size_t(ih) * g.W * ci;
+        for (int kj = 0; kj < g.kw; ++kj, dst += ci) {
+          const int iw = ow * g.sw - g.padL + kj * g.dw;
+          if (iw < 0 || iw >= g.W) std::memset(dst, 0, sizeof(float) * ci);
+          else std::memcpy(dst, rowp + size_t(iw) * ci, sizeof(float) * ci);
+        }
+      }
+    }
+  });
+}
+
+// The adjoint of im2col: dx[n, ih, iw, c] += cols[row, (ki, kj, c)]. dx of images n0..n0+nb must be zero
+// beforehand. Parallel over images (disjoint outputs), or over input rows within an image when nb == 1.
+void col2im(const Geom& g, const float* cols, float* dx, int n0, int nb) {
+  const size_t K = g.K(), ci = size_t(g.Ci);
+  auto addRow = [&](int n, int oh, int ow) {
+    const size_t r = (size_t(n - n0) * g.Ho + oh) * g.Wo + ow;
+    const float* src = cols + r * K;
+    float* img = dx + size_t(n) * g.H * g.W * ci;
+    for (int ki = 0; ki < g.kh; ++ki) {
+      const int ih = oh * g.sh - g.padT + ki * g.dh;
+      if (ih < 0 || ih >= g.H) {
+        src += g.kw * ci;
+        continue;
+      }
+      float* rowp = img + size_t(ih) * g.W * ci;
+      for (int kj = 0; kj < g.kw; ++kj, src += ci) {
+        const int iw = ow * g.sw - g.padL + kj * g.dw;
+        if (iw < 0 || iw >= g.W) continue;
+        float* d = rowp + size_t(iw) * ci;
+        for (size_t c = 0; c < ci; ++c) d[c] += src[c];
+      }
+    }
+  };
+  if (nb >= 2) {
+    parallelFor(size_t(nb), 1, [&](size_t lo, size_t hi) {
+      for (size_t i = lo; i < hi; ++i)
+        for (int oh = 0; oh < g.Ho; ++oh)
+          for (int ow = 0; ow < g.Wo; ++ow) addRow(n0 + int(i), oh, ow);
+    });
+  } else {
+    for (int oh = 0; oh < g.Ho; ++oh)
+      for (int ow = 0; ow < g.Wo; ++ow) addRow(n0, oh, ow);
+  }
+}
+
+// Reusable native scratch for column matrices (one per process; the JS thread is the only caller).
+std::vector<float>& scratch(size_t floats) {
+  static std::vector<float> buf;
+  if (buf.size() < floats) {
+    std::vector<float>().swap(buf);
+    buf.resize(floats);
+  }
+  return buf;
+}
+
+void sgemm(bool tA, bool tB, size_t M, size_t N, size_t K, const float* A, size_t lda, const float* B, size_t ldb,
+           float beta, float* C, size_t ldc) {
+  if (M == 0 || N == 0) return;
+  if (K == 0) {  // C = beta*C; BLAS implementations differ on K == 0, so do it here.
+    for (size_t i = 0; i < M; ++i)
+      for (size_t j = 0; j < N; ++j) C[i * ldc + j] = beta == 0.f ? 0.f : beta * C[i * ldc + j];
+    return;
+  }
+  if (M > 2147483647 || N > 2147483647 || K > 2147483647) throw Fail{"matrix too large for 32-bit BLAS"};
+  cblas_sgemm(kRowMajor, tA ? kTrans : kNoTrans, tB ? kTrans : kNoTrans, int(M), int(N), int(K), 1.0f, A, int(lda), B,
+              int(ldb), beta, C, int(ldc));
+}
+
+// out[m, c] = act(out[m, c] + bias[c % biasSize]) with prelu weights indexed the same way.
+struct Epilogue {
+  const float* bias = nullptr;
+  size_t biasSize = 0;
+  int act = kLinear;
+  const float* prelu = nullptr;
+  size_t preluSize = 0;
+  float alpha = 0.f;
+  bool trivial() const { return bias == nullptr && act == kLinear; }
+};
+
+void applyEpilogue(const Epilogue& e, float* out, size_t rows, size_t cols) {
+  if (e.trivial()) return;
+  parallelFor(rows, std::max<size_t>(1, 16384 / std::max<size_t>(1, cols)), [&](size_t lo, size_t hi) {
+    for (size_t r = lo; r < hi; ++r) {
+      float* o = out + r * cols;
+      for (size_t c = 0; c < cols; ++c) {
+        float v = o[c];
+        if (e.bias) v += e.bias[e.biasSize == 1 ? 0 : c];
+        switch (e.act) {
+          case kLinear: break;
+          case kRelu: v = v < 0.f ? 0.f : v; break;
+          case kRelu6: v = std::min(std::max(v, 0.f), 6.f); break;
+          case kPrelu: v = v < 0.f ? v * e.prelu[e.preluSize == 1 ? 0 : c] : v; break;
+          case kLeakyRelu: v = v < 0.f ? v * e.alpha : v; break;
+          case kSigmoid: v = 1.f / (1.f + std::exp(-v)); break;
+          case kElu: v = v > 0.f ? v : std::expm1(v); break;
+        }
+        o[c] = v;
+      }
+    }
+  });
+}
+
+// Reads (biasOff, biasSize, act, preluOff, preluSize, alpha) at argument i; offsets < 0 mean "absent".
+Epilogue readEpilogue(const Args& a, size_t i, size_t channels) {
+  Epilogue e;
+  const double biasOff = num(a, i);
+  e.biasSize = size_t(pnum(a, i + 1));
+  e.act = inum(a, i + 2);
+  const double preluOff = num(a, i + 3);
+  e.preluSize = size_t(pnum(a, i + 4));
+  e.alpha = float(num(a, i + 5));
+  if (e.act < kLinear || e.act > kElu) throw Fail{"unknown activation code"};
+  if (biasOff >= 0) {
+    if (e.biasSize != 1 && e.biasSize != channels) throw Fail{"bias size must be 1 or the channel count"};
+    e.bias = a.heap.f32(biasOff, double(e.biasSize), "bias");
+  }
+  if (e.act == kPrelu) {
+    if (preluOff < 0 || (e.preluSize != 1 && e.preluSize != channels)) throw Fail{"prelu weights must have 1 or C values"};
+    e.prelu = a.heap.f32(preluOff, double(e.preluSize), "prelu weights");
+  }
+  return e;
+}
+constexpr size_t kEpilogueArgs = 6;
+
+// ---------------------------------------------------------------------------------------------------
+// Exported functions
+// ---------------------------------------------------------------------------------------------------
+
+// conv2d(heap, xOff, wOff, yOff, ...geom(15), biasOff, biasSize, act, preluOff, preluSize, alpha)
+napi_value Conv2d(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = readArgs(env, info, 4 + kGeomArgs + kEpilogueArgs);
+    const Geom g = readGeom(a, 4);
+    const float* x = a.heap.f32(num(a, 1), double(g.xSize()), "x");
+    const float* w = a.heap.f32(num(a, 2), double(g.wSize()), "filter");
+    float* y = a.heap.f32(num(a, 3), double(g.ySize()), "output");
+    const Epilogue e = readEpilogue(a, 4 + kGeomArgs, size_t(g.Co));
+    const size_t K = g.K(), rows = g.rowsPerImage(), Co = size_t(g.Co);
+    if (g.isPointwise()) {
+      sgemm(false, false, size_t(g.N) * rows, Co, K, x, K, w, Co, 0.f, y, Co);
+    } else {
+      const int chunk = g.imagesPerChunk();
+      float* cols = scratch(size_t(chunk) * rows * K).data();
+      for (int n0 = 0; n0 < g.N; n0 += chunk) {
+        const int nb = std::min(chunk, g.N - n0);
+        im2col(g, x, cols, n0, nb);
+        sgemm(false, false, size_t(nb) * rows, Co, K, cols, K, w, Co, 0.f, y + size_t(n0) * rows * Co, Co);
+      }
+    }
+    applyEpilogue(e, y, size_t(g.N) * rows, Co);
+    return undefinedValue(env);
+  });
+}
+
+// conv2dBackpropInput(heap, dyOff, wOff, dxOff, ...geom(15)): dx = col2im(dy · Wᵀ), the transposed conv.
+napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = readArgs(env, info, 4 + kGeomArgs);
+    const Geom g = readGeom(a, 4);
+    const float* dy = a.heap.f32(num(a, 1), double(g.ySize()), "dy");
+    const float* w = a.heap.f32(num(a, 2), double(g.wSize()), "filter");
+    float* dx = a.heap.f32(num(a, 3), double(g.xSize()), "dx");
+    const size_t K = g.K(), rows = g.rowsPerImage(), Co = size_t(g.Co);
+    if (g.isPointwise()) {
+      sgemm(false, true, size_t(g.N) * rows, size_t(g.Ci), Co, dy, Co, w, Co, 0.f, dx, size_t(g.Ci));
+      return undefinedValue(env);
+    }
+    std::memset(dx, 0, sizeof(float) * g.xSize());
+    const int chunk = g.imagesPerChunk();
+    float* cols = scratch(size_t(chunk) * rows * K).data();
+    for (int n0 = 0; n0 < g.N; n0 += chunk) {
+      const int nb = std::min(chunk, g.N - n0);
+      sgemm(false, true, size_t(nb) * rows, K, Co, dy + size_t(n0) * rows * Co, Co, w, Co, 0.f, cols, K);
+      col2im(g, cols, dx, n0, nb);
+    }
+    return undefinedValue(env);
+  });
+}
+
+// conv2dBackpropFilter(heap, xOff, dyOff, dwOff, ...geom(15)): dW = im2col(x)ᵀ · dy, summed over chunks.
+napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = readArgs(env, info, 4 + kGeomArgs);
+    const Geom g = readGeom(a, 4);
+    const float* x = a.heap.f32(num(a, 1), double(g.xSize()), "x");
+    const float* dy = a.heap.f32(num(a, 2), double(g.ySize()), "dy");
+    float* dw = a.heap.f32(num(a, 3), double(g.wSize()), "dfilter");
+    const size_t K = g.K(), rows = g.rowsPerImage(), Co = size_t(g.Co);
+    if (g.isPointwise()) {
+      sgemm(true, false, K, Co, size_t(g.N) * rows, x, K, dy, Co, 0.f, dw, Co);
+      return undefinedValue(env);
+    }
+    if (g.N == 0 || rows == 0) {
+      std::memset(dw, 0, sizeof(float) * g.wSize());
+      return undefinedValue(env);
+    }
+    const int chunk = g.imagesPerChunk();
+    float* cols = scratch(size_t(chunk) * rows * K).data();
+    for (int n0 = 0; n0 < g.N; n0 += chunk) {
+      const int nb = std::min(chunk, g.N - n0);
+      im2col(g, x, cols, n0, nb);
+      sgemm(true, false, K, Co, size_t(nb) * rows, cols, K, dy + size_t(n0) * rows * Co, Co, n0 == 0 ? 0.f : 1.f, dw, Co);
+    }
+    return undefinedValue(env);
+  });
+}
+
+// batchMatMul(heap, aOff, bOff, outOff, batchA, batchB, M, N, K, transA, transB, ...epilogue(6))
+// a is [batchA, M, K] (or [batchA, K, M] when transA), b is [batchB, K, N] (or [batchB, N, K]);
+// batchA and batchB are equal or 1 (broadcast); out is [max(batchA, batchB), M, N].
+napi_value BatchMatMul(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = readArgs(env, info, 11 + kEpilogueArgs);
+    const size_t bA = size_t(pnum(a, 4)), bB = size_t(pnum(a, 5));
+    const size_t M = size_t(pnum(a, 6)), N = size_t(pnum(a, 7)), K = size_t(pnum(a, 8));
+    const bool tA = inum(a, 9) != 0, tB = inum(a, 10) != 0;
+    if (bA != bB && bA != 1 && bB != 1) throw Fail{"batch sizes must be equal or 1"};
+    const size_t batch = std::max(bA, bB);
+    const float* A = a.heap.f32(num(a, 1), double(bA * M * K), "a");
+    const float* B = a.heap.f32(num(a, 2), double(bB * K * N), "b");
+    float* C = a.heap.f32(num(a, 3), double(batch * M * N), "out");
+    const Epilogue e = readEpilogue(a, 11, N);
+    const size_t lda = tA ? M : K, ldb = tB ? K : N;
+    if (bB == 1 && !tA) {
+      // [batch*M, K] · [K, N]: one large GEMM instead of `batch` small ones.
+      sgemm(false, tB, batch * M, N, K, A, lda, B, ldb, 0.f, C, N);
+    } else {
+      for (size_t i = 0; i < batch; ++i) {
+        sgemm(tA, tB, M, N, K, A + (bA == 1 ? 0 : i) * M * K, lda, B + (bB == 1 ? 0 : i) * K * N, ldb, 0.f, C + i * M * N, N);
+      }
+    }
+    applyEpilogue(e, C, batch * M, N);
+    return undefinedValue(env);
+  });
+}
+
+// sgemm(heap, transA, transB, M, N, K, aOff, lda, bOff, ldb, beta, cOff, ldc): the raw primitive, for the
+// self-test after building and for the GFLOP/s benchmark.
+napi_value Sgemm(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = readArgs(env, info, 13);
+    const bool tA = inum(a, 1) != 0, tB = inum(a, 2) != 0;
+    const size_t M = size_t(pnum(a, 3)), N = size_t(pnum(a, 4)), K = size_t(pnum(a, 5));
+    const size_t lda = size_t(pnum(a, 7)), ldb = size_t(pnum(a, 9)), ldc = size_t(pnum(a, 12));
+    const float beta = float(num(a, 10));
+    if (lda < (tA ? M : K) || ldb < (tB ? K : N) || ldc < N) throw Fail{"leading dimension too small"};
+    const float* A = a.heap.f32(num(a, 6), double((tA ? K : M) == 0 ? 0 : ((tA ? K : M) - 1) * lda + (tA ? M : K)), "a");
+    const float* B = a.heap.f32(num(a, 8), double((tB ? N : K) == 0 ? 0 : ((tB ? N : K) - 1) * ldb + (tB ? K : N)), "b");
+    float* C = a.heap.f32(num(a, 11), double(M == 0 ? 0 : (M - 1) * ldc + N), "c");
+    sgemm(tA, tB, M, N, K, A, lda, B, ldb, beta, C, ldc);
+    return undefinedValue(env);
+  });
+}
+
+// setNumThreads(n): OpenBLAS threads and the helper threads of im2col/col2im.
+napi_value SetNumThreads(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    size_t argc = 1;
+    napi_value argv[1];
+    napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+    int32_t n = 0;
+    if (argc != 1 || napi_get_value_int32(env, argv[0], &n) != napi_ok || n < 1) throw Fail{"setNumThreads(n) needs n >= 1"};
+    openblas_set_num_threads(n);
+    gHelperThreads = n;
+    return undefinedValue(env);
+  });
+}
+
+// info(): { threads, config } (OpenBLAS's own description: version, core, max threads).
+napi_value Info(napi_env env, napi_callback_info) {
+  napi_value obj, threads, config;
+  napi_create_object(env, &obj);
+  napi_create_int32(env, openblas_get_num_threads(), &threads);
+  const char* cfg = openblas_get_config();
+  napi_create_string_utf8(env, cfg ? cfg : "", NAPI_AUTO_LENGTH, &config);
+  napi_set_named_property(env, obj, "threads", threads);
+  napi_set_named_property(env, obj, "config", config);
+  return obj;
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  const napi_property_descriptor props[] = {
+      {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"conv2dBackpropInput", nullptr, Conv2dBackpropInput, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"conv2dBackpropFilter", nullptr, Conv2dBackpropFilter, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"batchMatMul", nullptr, BatchMatMul, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"sgemm", nullptr, Sgemm, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"setNumThreads", nullptr, SetNumThreads, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

@@ -1,0 +1,336 @@
+/**
+ * OpenBLAS-accelerated kernels for the tfjs 'wasm' backend (issue 9, item 3): the heavy kernels of training
+ * GAWWN (reference §2–§4 are stacks of 4×4 / 3×3 / 1×1 convolutions, transposed convolutions and linears)
+ * computed by a Node native addon (`gawwn_native.cc`: im2col / col2im + `cblas_sgemm`) directly on the
+ * wasm heap, with no copy in or out.
+ *
+ * Overridden kernels (for backend 'wasm'): Conv2D, FusedConv2D, Conv2DBackpropInput (= transposed conv),
+ * Conv2DBackpropFilter, BatchMatMul, _FusedMatMul. Anything the addon does not cover (non-float32,
+ * NCHW, a bias or PReLU weight that is not per-channel) is passed to the kernel that was registered before
+ * (tfjs's own wasm kernel, or the one from `backend/wasm-kernels.ts`), so results never depend on coverage.
+ *
+ * Use: `loadNativeKernels()` (never throws; tells why when the addon is unusable), then, once the wasm backend
+ * is set and `registerWasmTrainingKernels()` has run, `registerNativeKernels()`. `unregisterNativeKernels()`
+ * puts the previous kernels back (tests and the plain-wasm vs wasm+openblas benchmark use it).
+ *
+ * Memory: outputs are allocated with the backend's own `makeOutput` (so tfjs owns and frees them); the heap
+ * view is read AFTER that allocation, because growing the wasm memory replaces its ArrayBuffer.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { GawwnError } from '../../util/errors.js';
+
+/** The functions exported by `gawwn_native.node` (offsets are BYTE offsets into `heap`). */
+export interface NativeAddon {
+  conv2d(heap: ArrayBufferView, xOff: number, wOff: number, yOff: number, ...geomAndEpilogue: number[]): void;
+  conv2dBackpropInput(heap: ArrayBufferView, dyOff: number, wOff: number, dxOff: number, ...geom: number[]): void;
+  conv2dBackpropFilter(heap: ArrayBufferView, xOff: number, dyOff: number, dwOff: number, ...geom: number[]): void;
+  batchMatMul(heap: ArrayBufferView, aOff: number, bOff: number, outOff: number, ...dimsAndEpilogue: number[]): void;
+  sgemm(heap: ArrayBufferView, transA: number, transB: number, m: number, n: number, k: number,
+    aOff: number, lda: number, bOff: number, ldb: number, beta: number, cOff: number, ldc: number): void;
+  setNumThreads(n: number): void;
+  info(): { threads: number; config: string };
+}
+
+export type NativeLoadResult =
+  | { ok: true; threads: number; openblas: string; path: string }
+  | { ok: false; reason: string };
+
+/** Kernel names this module overrides on the 'wasm' backend. */
+export const NATIVE_KERNEL_NAMES: readonly string[] = [
+  tf.Conv2D, tf.FusedConv2D, tf.Conv2DBackpropInput, tf.Conv2DBackpropFilter, tf.BatchMatMul, tf._FusedMatMul,
+];
+
+/** Activation codes shared with gawwn_native.cc (`enum Act`). */
+const ACTIVATIONS: Readonly<Record<string, number>> = {
+  linear: 0, relu: 1, relu6: 2, prelu: 3, leakyrelu: 4, sigmoid: 5, elu: 6,
+};
+
+// Process-wide like tfjs's own kernel registry, which these mirror: the loaded addon and the kernels
+// that were registered before ours (restored by unregisterNativeKernels).
+let addon: NativeAddon | null = null;
+let loadResult: NativeLoadResult | null = null;
+let previous: Map<string, tf.KernelConfig | undefined> | null = null;
+
+/** Where the build script (`build.js`, node-gyp) puts the addon, found from the package root. */
+export function nativeAddonPath(): string {
+  let dir = __dirname;
+  for (;;) {
+    const pkg = path.join(dir, 'package.json');
+    if (fs.existsSync(pkg) && fs.existsSync(path.join(dir, 'src', 'backend', 'native', 'binding.gyp'))) {
+      return path.join(dir, 'src', 'backend', 'native', 'build', 'Release', 'gawwn_native.node');
+    }
+    const up = path.dirname(dir);
+    if (up === dir) return path.join(__dirname, 'build', 'Release', 'gawwn_native.node');
+    dir = up;
+  }
+}
+
+/**
+ * Loads the addon once. Never throws: `{ok: false, reason}` when it was not built (no compiler or no
+ * libopenblas at install time) or does not load; the caller then uses plain wasm.
+ * @param opts.threads OpenBLAS and im2col threads (default: `os.availableParallelism()`).
+ * @param opts.path the `.node` file (default: {@link nativeAddonPath}).
+ */
+export function loadNativeKernels(opts: { threads?: number; path?: string } = {}): NativeLoadResult {
+  if (addon !== null && loadResult !== null && loadResult.ok) {
+    if (opts.threads !== undefined) setNativeThreads(opts.threads);
+    loadResult = { ...loadResult, threads: addon.info().threads };
+    return loadResult;
+  }
+  const file = opts.path ?? nativeAddonPath();
+  if (!fs.existsSync(file)) {
+    loadResult = { ok: false, reason: `native addon not built (${file} missing; needs a C++ compiler and libopenblas-dev at install)` };
+    return loadResult;
+  }
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const mod = require(file) as NativeAddon;
+    addon = mod;
+    setNativeThreads(opts.threads ?? os.availableParallelism());
+    const info = mod.info();
+    loadResult = { ok: true, threads: info.threads, openblas: info.config, path: file };
+  } catch (e) {
+    addon = null;
+    loadResult = { ok: false, reason: `native addon does not load: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}` };
+  }
+  return loadResult;
+}
+
+/** The loaded addon, or null (for the benchmark and tests). */
+export function nativeAddon(): NativeAddon | null {
+  return addon;
+}
+
+/** Sets OpenBLAS's thread count and the addon's im2col/col2im threads. */
+export function setNativeThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new GawwnError(`native threads must be an integer >= 1, got ${n}`);
+  requireAddon().setNumThreads(n);
+}
+
+/** True while the native kernels are registered on 'wasm'. */
+export function nativeKernelsRegistered(): boolean {
+  return previous !== null;
+}
+
+/**
+ * Overrides the heavy 'wasm' kernels with the native ones (idempotent). Call after the wasm backend's own
+ * training kernels are registered, so that those become the fallbacks.
+ */
+export function registerNativeKernels(): void {
+  requireAddon();
+  if (previous !== null) return;
+  const prev = new Map<string, tf.KernelConfig | undefined>();
+  for (const name of NATIVE_KERNEL_NAMES) {
+    const old = tf.getKernel(name, 'wasm');
+    prev.set(name, old);
+    if (old !== undefined) tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel({
+      kernelName: name,
+      backendName: 'wasm',
+      // Keep the old kernel's setup: tfjs runs setupFunc when the backend is (re)initialised, and the old
+      // kernel must be ready to take the cases delegated to it.
+      setupFunc: old?.setupFunc,
+      disposeFunc: old?.disposeFunc,
+      kernelFunc: makeKernel(name, old),
+    });
+  }
+  previous = prev;
+}
+
+/** Restores the kernels that were registered before {@link registerNativeKernels}. */
+export function unregisterNativeKernels(): void {
+  if (previous === null) return;
+  for (const [name, old] of previous) {
+    tf.unregisterKernel(name, 'wasm');
+    if (old !== undefined) tf.registerKernel(old);
+  }
+  previous = null;
+}
+
+function requireAddon(): NativeAddon {
+  if (addon === null) {
+    throw new GawwnError(`native kernels are not loaded: ${loadResult !== null && !loadResult.ok ? loadResult.reason : 'call loadNativeKernels() first'}`);
+  }
+  return addon;
+}
+
+// ------------------------------------------------------------------------------------------------------
+// Kernels
+// ------------------------------------------------------------------------------------------------------
+
+/** The parts of tfjs-backend-wasm's BackendWasm these kernels use. */
+interface WasmBackendLike {
+  wasm: { HEAPU8: Uint8Array };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+}
+
+type KernelArgs = Parameters<tf.KernelFunc>[0];
+type Fallback = (args: KernelArgs, why: string) => tf.TensorInfo | tf.TensorInfo[];
+
+function makeKernel(name: string, old: tf.KernelConfig | undefined): tf.KernelFunc {
+  const fallback: Fallback = (args, why) => {
+    if (old === undefined) throw new GawwnError(`${name} on wasm+openblas: ${why}, and no wasm kernel to fall back to`);
+    return old.kernelFunc(args);
+  };
+  const a = requireAddon();
+  switch (name) {
+    case tf.Conv2D: return (args) => conv2d(a, args, false, fallback);
+    case tf.FusedConv2D: return (args) => conv2d(a, args, true, fallback);
+    case tf.Conv2DBackpropInput: return (args) => conv2dBackpropInput(a, args, fallback);
+    case tf.Conv2DBackpropFilter: return (args) => conv2dBackpropFilter(a, args, fallback);
+    case tf.BatchMatMul: return (args) => batchMatMul(a, args, false, fallback);
+    case tf._FusedMatMul: return (args) => batchMatMul(a, args, true, fallback);
+    default: throw new GawwnError(`no native kernel for ${name}`);
+  }
+}
+
+function offsetOf(backend: WasmBackendLike, t: tf.TensorInfo): number {
+  const d = backend.dataIdMap.get(t.dataId);
+  if (d === undefined) throw new GawwnError('tensor is not on the wasm backend');
+  return d.memoryOffset;
+}
+
+/** The 15 geometry numbers of gawwn_native.cc's `Geom`, from tfjs's own conv bookkeeping. */
+function geom(c: tf.backend_util.Conv2DInfo): number[] {
+  return [c.batchSize, c.inHeight, c.inWidth, c.inChannels, c.outHeight, c.outWidth, c.outChannels,
+    c.filterHeight, c.filterWidth, c.strideHeight, c.strideWidth, c.dilationHeight, c.dilationWidth,
+    c.padInfo.top, c.padInfo.left];
+}
+
+const NO_EPILOGUE = [-1, 0, ACTIVATIONS.linear, -1, 0, 0];
+
+/**
+ * The bias/activation arguments, or a reason they cannot be fused here. Bias and PReLU weights must be
+ * per-channel (size C) or scalar, as in tfjs-wasm's own fused kernels.
+ */
+function epilogue(backend: WasmBackendLike, channels: number, bias: tf.TensorInfo | undefined,
+  prelu: tf.TensorInfo | undefined, activation: string | undefined, alpha: number | undefined): number[] | string {
+  const act = ACTIVATIONS[activation ?? 'linear'];
+  if (act === undefined) return `activation ${activation}`;
+  const per = (t: tf.TensorInfo) => t.dtype === 'float32' && t.shape.length <= 1 && [1, channels].includes(tf.util.sizeFromShape(t.shape));
+  if (bias !== undefined && !per(bias)) return `bias of shape [${bias.shape}]`;
+  if (act === ACTIVATIONS.prelu && (prelu === undefined || !per(prelu))) return 'prelu weights not per-channel';
+  return [
+    bias === undefined ? -1 : offsetOf(backend, bias), bias === undefined ? 0 : tf.util.sizeFromShape(bias.shape), act,
+    act === ACTIVATIONS.prelu && prelu !== undefined ? offsetOf(backend, prelu) : -1,
+    act === ACTIVATIONS.prelu && prelu !== undefined ? tf.util.sizeFromShape(prelu.shape) : 0, alpha ?? 0,
+  ];
+}
+
+type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+interface ConvAttrs {
+  strides: [number, number] | number; pad: Pad; dataFormat?: 'NHWC' | 'NCHW';
+  dilations?: [number, number] | number; dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  activation?: string; leakyreluAlpha?: number;
+  inputShape?: [number, number, number, number]; filterShape?: [number, number, number, number];
+}
+
+function conv2d(a: NativeAddon, args: KernelArgs, fused: boolean, fallback: Fallback): tf.TensorInfo | tf.TensorInfo[] {
+  const backend = args.backend as unknown as WasmBackendLike;
+  const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+  const at = args.attrs as unknown as ConvAttrs;
+  if (x === undefined || filter === undefined) throw new GawwnError('conv2d needs x and filter');
+  if (x.dtype !== 'float32' || filter.dtype !== 'float32') return fallback(args, 'not float32');
+  if ((at.dataFormat ?? 'NHWC') !== 'NHWC') return fallback(args, 'not NHWC');
+  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number], at.strides, at.dilations ?? 1, at.pad, at.dimRoundingMode);
+  const ep = fused ? epilogue(backend, info.outChannels, bias, preluActivationWeights, at.activation, at.leakyreluAlpha) : NO_EPILOGUE;
+  if (typeof ep === 'string') return fallback(args, ep);
+  const out = backend.makeOutput(info.outShape, 'float32');
+  a.conv2d(backend.wasm.HEAPU8, offsetOf(backend, x), offsetOf(backend, filter), offsetOf(backend, out), ...geom(info), ...ep);
+  return out;
+}
+
+function conv2dBackpropInput(a: NativeAddon, args: KernelArgs, fallback: Fallback): tf.TensorInfo | tf.TensorInfo[] {
+  const backend = args.backend as unknown as WasmBackendLike;
+  const { dy, filter } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+  const at = args.attrs as unknown as ConvAttrs;
+  if (dy === undefined || filter === undefined || at.inputShape === undefined) throw new GawwnError('Conv2DBackpropInput needs dy, filter and inputShape');
+  if (dy.dtype !== 'float32' || filter.dtype !== 'float32') return fallback(args, 'not float32');
+  if ((at.dataFormat ?? 'NHWC') !== 'NHWC') return fallback(args, 'not NHWC');
+  const info = tf.backend_util.computeConv2DInfo(at.inputShape, filter.shape as [number, number, number, number],
+    at.strides, 1, at.pad, at.dimRoundingMode);
+  if (!tf.util.arraysEqual(info.outShape, dy.shape)) {
+    throw new GawwnError(`Conv2DBackpropInput: dy has shape [${dy.shape}], expected [${info.outShape}] for input [${at.inputShape}]`);
+  }
+  const out = backend.makeOutput([...at.inputShape], 'float32');
+  a.conv2dBackpropInput(backend.wasm.HEAPU8, offsetOf(backend, dy), offsetOf(backend, filter), offsetOf(backend, out), ...geom(info));
+  return out;
+}
+
+function conv2dBackpropFilter(a: NativeAddon, args: KernelArgs, fallback: Fallback): tf.TensorInfo | tf.TensorInfo[] {
+  const backend = args.backend as unknown as WasmBackendLike;
+  const { x, dy } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+  const at = args.attrs as unknown as ConvAttrs;
+  if (x === undefined || dy === undefined || at.filterShape === undefined) throw new GawwnError('Conv2DBackpropFilter needs x, dy and filterShape');
+  if (x.dtype !== 'float32' || dy.dtype !== 'float32') return fallback(args, 'not float32');
+  if ((at.dataFormat ?? 'NHWC') !== 'NHWC') return fallback(args, 'not NHWC');
+  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], at.filterShape,
+    at.strides, 1, at.pad, at.dimRoundingMode);
+  if (!tf.util.arraysEqual(info.outShape, dy.shape)) {
+    throw new GawwnError(`Conv2DBackpropFilter: dy has shape [${dy.shape}], expected [${info.outShape}] for x [${x.shape}]`);
+  }
+  const out = backend.makeOutput([...at.filterShape], 'float32');
+  a.conv2dBackpropFilter(backend.wasm.HEAPU8, offsetOf(backend, x), offsetOf(backend, dy), offsetOf(backend, out), ...geom(info));
+  return out;
+}
+
+function batchMatMul(a: NativeAddon, args: KernelArgs, fused: boolean, fallback: Fallback): tf.TensorInfo | tf.TensorInfo[] {
+  const backend = args.backend as unknown as WasmBackendLike;
+  const { a: A, b: B, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+  const at = args.attrs as unknown as { transposeA: boolean; transposeB: boolean; activation?: string; leakyreluAlpha?: number };
+  if (A === undefined || B === undefined) throw new GawwnError('matMul needs a and b');
+  if (A.dtype !== 'float32' || B.dtype !== 'float32') return fallback(args, 'not float32');
+  const ra = A.shape.length, rb = B.shape.length;
+  if (ra < 2 || rb < 2) return fallback(args, 'rank < 2');
+  const m = at.transposeA ? A.shape[ra - 1] : A.shape[ra - 2];
+  const kA = at.transposeA ? A.shape[ra - 2] : A.shape[ra - 1];
+  const kB = at.transposeB ? B.shape[rb - 1] : B.shape[rb - 2];
+  const n = at.transposeB ? B.shape[rb - 2] : B.shape[rb - 1];
+  if (kA !== kB) {
+    throw new GawwnError(`matMul: inner dimensions ${kA} and ${kB} of shapes [${A.shape}] and [${B.shape}] (transposeA=${at.transposeA}, transposeB=${at.transposeB}) differ`);
+  }
+  const outer = tf.broadcast_util.assertAndGetBroadcastShape(A.shape.slice(0, -2), B.shape.slice(0, -2));
+  const batch = tf.util.sizeFromShape(outer);
+  const batchA = tf.util.sizeFromShape(A.shape.slice(0, -2)), batchB = tf.util.sizeFromShape(B.shape.slice(0, -2));
+  const ep = fused ? epilogue(backend, n, bias, preluActivationWeights, at.activation, at.leakyreluAlpha) : NO_EPILOGUE;
+  if (typeof ep === 'string') return fallback(args, ep);
+  const out = backend.makeOutput([...outer, m, n], 'float32');
+  const heap = backend.wasm.HEAPU8;
+  const offA = offsetOf(backend, A), offB = offsetOf(backend, B), offOut = offsetOf(backend, out);
+  const tA = at.transposeA ? 1 : 0, tB = at.transposeB ? 1 : 0;
+  if ((batchA === batch || batchA === 1) && (batchB === batch || batchB === 1)) {
+    // Equal total size means no batch axis was broadcast; a size of 1 broadcasts as a whole.
+    a.batchMatMul(heap, offA, offB, offOut, batchA, batchB, m, n, kA, tA, tB, ...ep);
+  } else {
+    // Axis-wise broadcast (e.g. [3,1] with [1,3]; tfjs-wasm's own kernel gets this wrong): one product
+    // per output batch, each operand indexed through its own broadcast strides.
+    const ia = broadcastIndex(A.shape.slice(0, -2), outer), ib = broadcastIndex(B.shape.slice(0, -2), outer);
+    for (let i = 0; i < batch; i++) {
+      a.batchMatMul(heap, offA + 4 * ia[i] * m * kA, offB + 4 * ib[i] * kA * n, offOut + 4 * i * m * n, 1, 1, m, n, kA, tA, tB, ...ep);
+    }
+  }
+  return out;
+}
+
+/** For each flat index of the broadcast shape `outer`, the flat index into an operand of shape `shape`. */
+function broadcastIndex(shape: number[], outer: number[]): number[] {
+  const padded = [...new Array<number>(outer.length - shape.length).fill(1), ...shape];
+  const idx: number[] = [];
+  const total = tf.util.sizeFromShape(outer);
+  for (let flat = 0; flat < total; flat++) {
+    let rem = flat, src = 0, stride = 1;
+    for (let d = outer.length - 1; d >= 0; d--) {
+      const coord = rem % outer[d];
+      rem = Math.floor(rem / outer[d]);
+      if (padded[d] !== 1) src += coord * stride;
+      stride *= padded[d];
+    }
+    idx.push(src);
+  }
+  return idx;
+}
