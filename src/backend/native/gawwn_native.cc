@@ -200,8 +200,15 @@ void im2col(const Geom& g, const float* x, float* cols, int n0, int nb) {
           continue;
         }
         const float* rowp = img + size_t(ih) * g.W * ci;
+        const int iw0 = ow * g.sw - g.padL;
+        if (g.dw == 1 && iw0 >= 0 && iw0 + g.kw <= g.W) {
+          // The whole filter row is inside the image: kw·Ci contiguous floats in NHWC.
+          std::memcpy(dst, rowp + size_t(iw0) * ci, sizeof(float) * g.kw * ci);
+          dst += g.kw * ci;
+          continue;
+        }
         for (int kj = 0; kj < g.kw; ++kj, dst += ci) {
-          const int iw = ow * g.sw - g.padL + kj * g.dw;
+          const int iw = iw0 + kj * g.dw;
           if (iw < 0 || iw >= g.W) std::memset(dst, 0, sizeof(float) * ci);
           else std::memcpy(dst, rowp + size_t(iw) * ci, sizeof(float) * ci);
         }
@@ -225,8 +232,16 @@ void col2im(const Geom& g, const float* cols, float* dx, int n0, int nb) {
         continue;
       }
       float* rowp = img + size_t(ih) * g.W * ci;
+      const int iw0 = ow * g.sw - g.padL;
+      if (g.dw == 1 && iw0 >= 0 && iw0 + g.kw <= g.W) {
+        float* d = rowp + size_t(iw0) * ci;
+        const size_t n = size_t(g.kw) * ci;
+        for (size_t c = 0; c < n; ++c) d[c] += src[c];
+        src += n;
+        continue;
+      }
       for (int kj = 0; kj < g.kw; ++kj, src += ci) {
-        const int iw = ow * g.sw - g.padL + kj * g.dw;
+        const int iw = iw0 + kj * g.dw;
         if (iw < 0 || iw >= g.W) continue;
         float* d = rowp + size_t(iw) * ci;
         for (size_t c = 0; c < ci; ++c) d[c] += src[c];
