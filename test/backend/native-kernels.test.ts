@@ -71,7 +71,7 @@ function assertClose(got: Float32Array, want: Float32Array, what: string, rtol =
 /** Counts calls into the addon while `body` runs (proves the native path, not a fallback, ran). */
 async function countingAddonCalls<T>(body: () => Promise<T>): Promise<{ result: T; calls: Record<string, number> }> {
   const addon = nativeAddon() as unknown as Record<string, (...a: unknown[]) => unknown>;
-  const names = ['conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'batchMatMul'];
+  const names = ['conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'batchMatMul', 'tile'];
   const calls: Record<string, number> = {};
   const saved = names.map((n) => addon[n]);
   names.forEach((n, i) => {
@@ -203,6 +203,35 @@ test('matMul with axis-wise batch broadcast [3,1,2,4]x[1,3,4,5] equals the per-b
     want[((i * 3 + j) * 2 + r) * 5 + c] = acc;
   }
   assertClose(got, want, 'axis-wise broadcast matMul');
+});
+
+const TILES: { x: number[]; reps: number[] }[] = [
+  { x: [1, 1, 1, 5], reps: [2, 3, 4, 1] }, // batch-norm gradient: per-channel vector to the activation shape
+  { x: [2, 3, 1, 4], reps: [1, 1, 3, 2] },
+  { x: [3, 2], reps: [2, 3] },
+  { x: [7], reps: [3] },
+  { x: [2, 1, 3], reps: [1, 4, 1] },
+];
+for (const c of TILES) {
+  test(`tile [${c.x}] by [${c.reps}]: forward and gradient match cpu`, async (t) => {
+    await compare(t, `tile ${c.x}`, ([x]) => tf.tile(x, c.reps), [input(new Rng(11), c.x)], true, ['tile']);
+  });
+}
+
+test('tile of int32 and bool tensors matches cpu', async (t) => {
+  if (!loaded.ok) return t.skip(`native addon not available: ${loaded.reason}`);
+  const run = async (backend: string) => {
+    await tf.setBackend(backend);
+    return tf.tidy(() => [
+      Array.from(tf.tile(tf.tensor([[1, -2, 3]], [1, 3], 'int32'), [2, 2]).dataSync()),
+      Array.from(tf.tile(tf.tensor([[true, false]], [1, 2], 'bool'), [3, 1]).dataSync()),
+    ]);
+  };
+  const want = await run('cpu');
+  const { result: got, calls } = await countingAddonCalls(() => run('wasm'));
+  assert.deepEqual(got, want);
+  assert.deepEqual(want[0], [1, -2, 3, 1, -2, 3, 1, -2, 3, 1, -2, 3]);
+  assert.equal(calls.tile, 2);
 });
 
 test('a GAWWN-like layer (ConvT 4 s2 p1, 8x8x64 -> 16x16x32, batch 2) matches cpu', async (t) => {

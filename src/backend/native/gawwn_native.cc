@@ -56,12 +56,17 @@ struct Heap {
   uint8_t* base = nullptr;
   size_t bytes = 0;
   float* f32(double byteOffset, double count, const char* what) const {
-    if (byteOffset < 0 || count < 0 || std::fmod(byteOffset, 4.0) != 0) throw Fail{std::string("bad offset for ") + what};
-    const double end = byteOffset + 4.0 * count;
+    return reinterpret_cast<float*>(region(byteOffset, count, 4, what));
+  }
+  uint8_t* region(double byteOffset, double count, int elemBytes, const char* what) const {
+    if (byteOffset < 0 || count < 0 || std::fmod(byteOffset, double(elemBytes)) != 0) throw Fail{std::string("bad offset for ") + what};
+    const double end = byteOffset + double(elemBytes) * count;
     if (end > double(bytes)) throw Fail{std::string(what) + " lies outside the heap"};
-    return reinterpret_cast<float*>(base + size_t(byteOffset));
+    return base + size_t(byteOffset);
   }
 };
+
+constexpr size_t kAnyArgs = size_t(-1);
 
 struct Args {
   napi_env env;
@@ -75,7 +80,8 @@ Args readArgs(napi_env env, napi_callback_info info, size_t expected) {
   a.env = env;
   a.argc = 40;
   if (napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr) != napi_ok) throw Fail{"cannot read arguments"};
-  if (a.argc != expected) throw Fail{"expected " + std::to_string(expected) + " arguments, got " + std::to_string(a.argc)};
+  if (expected != kAnyArgs && a.argc != expected) throw Fail{"expected " + std::to_string(expected) + " arguments, got " + std::to_string(a.argc)};
+  if (a.argc > 40) throw Fail{"too many arguments"};
   napi_typedarray_type type;
   size_t length;
   void* data;
@@ -469,6 +475,53 @@ napi_value Sgemm(napi_env env, napi_callback_info info) {
   });
 }
 
+
+// tile(heap, xOff, outOff, elemBytes, rank, ...shape(rank), ...reps(rank)): out[i] = x[i mod shape] per axis.
+// Why native: tfjs-wasm 4.22's Tile computes every output index with divisions (~80 ns per element here),
+// and tfjs's batch-norm gradient tiles per-channel vectors to the full activation shape at every BN layer.
+// Here each innermost row is copied once and every repetition is one memcpy of a contiguous block.
+void tileRec(const uint8_t* x, uint8_t* out, int d, int rank, const size_t* shape, const size_t* reps,
+             const size_t* xStride, const size_t* oStride, size_t eb) {
+  if (d == rank - 1) {
+    const size_t row = shape[d] * eb;
+    std::memcpy(out, x, row);
+    for (size_t r = 1; r < reps[d]; ++r) std::memcpy(out + r * row, out, row);
+    return;
+  }
+  for (size_t i = 0; i < shape[d]; ++i)
+    tileRec(x + i * xStride[d] * eb, out + i * oStride[d] * eb, d + 1, rank, shape, reps, xStride, oStride, eb);
+  const size_t block = shape[d] * oStride[d] * eb;  // the first repetition along d is contiguous
+  for (size_t r = 1; r < reps[d]; ++r) std::memcpy(out + r * block, out, block);
+}
+
+napi_value Tile(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = readArgs(env, info, kAnyArgs);
+    if (a.argc < 5) throw Fail{"tile needs heap, xOff, outOff, elemBytes, rank, shape, reps"};
+    const int eb = pnum(a, 3), rank = pnum(a, 4);
+    if (eb != 1 && eb != 2 && eb != 4 && eb != 8) throw Fail{"element size must be 1, 2, 4 or 8 bytes"};
+    if (rank < 1 || rank > 16 || a.argc != size_t(5 + 2 * rank)) throw Fail{"tile: rank and argument count disagree"};
+    size_t shape[16], reps[16], xStride[16], oStride[16];
+    size_t xSize = 1, oSize = 1;
+    for (int d = 0; d < rank; ++d) {
+      shape[d] = size_t(pnum(a, 5 + d));
+      reps[d] = size_t(pnum(a, 5 + rank + d));
+      xSize *= shape[d];
+      oSize *= shape[d] * reps[d];
+    }
+    const uint8_t* x = a.heap.region(num(a, 1), double(xSize), eb, "x");
+    uint8_t* out = a.heap.region(num(a, 2), double(oSize), eb, "output");
+    if (oSize == 0) return undefinedValue(env);
+    xStride[rank - 1] = oStride[rank - 1] = 1;
+    for (int d = rank - 2; d >= 0; --d) {
+      xStride[d] = xStride[d + 1] * shape[d + 1];
+      oStride[d] = oStride[d + 1] * shape[d + 1] * reps[d + 1];
+    }
+    tileRec(x, out, 0, rank, shape, reps, xStride, oStride, size_t(eb));
+    return undefinedValue(env);
+  });
+}
+
 // setNumThreads(n): OpenBLAS threads and the helper threads of im2col/col2im.
 napi_value SetNumThreads(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
@@ -501,6 +554,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"conv2dBackpropInput", nullptr, Conv2dBackpropInput, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"conv2dBackpropFilter", nullptr, Conv2dBackpropFilter, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"batchMatMul", nullptr, BatchMatMul, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"tile", nullptr, Tile, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"sgemm", nullptr, Sgemm, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"setNumThreads", nullptr, SetNumThreads, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default_method, nullptr},

@@ -5,7 +5,8 @@
  * wasm heap, with no copy in or out.
  *
  * Overridden kernels (for backend 'wasm'): Conv2D, FusedConv2D, Conv2DBackpropInput (= transposed conv),
- * Conv2DBackpropFilter, BatchMatMul, _FusedMatMul. Anything the addon does not cover (non-float32,
+ * Conv2DBackpropFilter, BatchMatMul, _FusedMatMul, and Tile (tfjs-wasm's is ~80× slower than a copy, and
+ * tfjs's batch-norm gradient tiles at every BN layer). Anything the addon does not cover (non-float32,
  * NCHW, a bias or PReLU weight that is not per-channel) is passed to the kernel that was registered before
  * (tfjs's own wasm kernel, or the one from `backend/wasm-kernels.ts`), so results never depend on coverage.
  *
@@ -28,6 +29,7 @@ export interface NativeAddon {
   conv2dBackpropInput(heap: ArrayBufferView, dyOff: number, wOff: number, dxOff: number, ...geom: number[]): void;
   conv2dBackpropFilter(heap: ArrayBufferView, xOff: number, dyOff: number, dwOff: number, ...geom: number[]): void;
   batchMatMul(heap: ArrayBufferView, aOff: number, bOff: number, outOff: number, ...dimsAndEpilogue: number[]): void;
+  tile(heap: ArrayBufferView, xOff: number, outOff: number, elemBytes: number, rank: number, ...shapeAndReps: number[]): void;
   sgemm(heap: ArrayBufferView, transA: number, transB: number, m: number, n: number, k: number,
     aOff: number, lda: number, bOff: number, ldb: number, beta: number, cOff: number, ldc: number): void;
   setNumThreads(n: number): void;
@@ -40,7 +42,7 @@ export type NativeLoadResult =
 
 /** Kernel names this module overrides on the 'wasm' backend. */
 export const NATIVE_KERNEL_NAMES: readonly string[] = [
-  tf.Conv2D, tf.FusedConv2D, tf.Conv2DBackpropInput, tf.Conv2DBackpropFilter, tf.BatchMatMul, tf._FusedMatMul,
+  tf.Conv2D, tf.FusedConv2D, tf.Conv2DBackpropInput, tf.Conv2DBackpropFilter, tf.BatchMatMul, tf._FusedMatMul, tf.Tile,
 ];
 
 /** Activation codes shared with gawwn_native.cc (`enum Act`). */
@@ -184,6 +186,7 @@ function makeKernel(name: string, old: tf.KernelConfig | undefined): tf.KernelFu
     case tf.Conv2DBackpropFilter: return (args) => conv2dBackpropFilter(a, args, fallback);
     case tf.BatchMatMul: return (args) => batchMatMul(a, args, false, fallback);
     case tf._FusedMatMul: return (args) => batchMatMul(a, args, true, fallback);
+    case tf.Tile: return (args) => tile(a, args, fallback);
     default: throw new GawwnError(`no native kernel for ${name}`);
   }
 }
@@ -314,6 +317,23 @@ function batchMatMul(a: NativeAddon, args: KernelArgs, fused: boolean, fallback:
       a.batchMatMul(heap, offA + 4 * ia[i] * m * kA, offB + 4 * ib[i] * kA * n, offOut + 4 * i * m * n, 1, 1, m, n, kA, tA, tB, ...ep);
     }
   }
+  return out;
+}
+
+const ELEMENT_BYTES: Readonly<Record<string, number>> = { float32: 4, int32: 4, bool: 1 };
+
+function tile(a: NativeAddon, args: KernelArgs, fallback: Fallback): tf.TensorInfo | tf.TensorInfo[] {
+  const backend = args.backend as unknown as WasmBackendLike;
+  const { x } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+  const { reps } = args.attrs as unknown as { reps: number[] };
+  if (x === undefined) throw new GawwnError('Tile needs x');
+  const eb = ELEMENT_BYTES[x.dtype];
+  if (eb === undefined || x.shape.length === 0 || x.shape.length > 16) return fallback(args, `dtype ${x.dtype} / rank ${x.shape.length}`);
+  if (reps.length !== x.shape.length || reps.some((r) => !Number.isInteger(r) || r < 0)) {
+    throw new GawwnError(`Tile: reps [${reps}] must be ${x.shape.length} non-negative integers for shape [${x.shape}]`);
+  }
+  const out = backend.makeOutput(x.shape.map((d, i) => d * reps[i]), x.dtype);
+  a.tile(backend.wasm.HEAPU8, offsetOf(backend, x), offsetOf(backend, out), eb, x.shape.length, ...x.shape, ...reps);
   return out;
 }
 
