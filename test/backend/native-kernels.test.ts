@@ -71,7 +71,7 @@ function assertClose(got: Float32Array, want: Float32Array, what: string, rtol =
 /** Counts calls into the addon while `body` runs (proves the native path, not a fallback, ran). */
 async function countingAddonCalls<T>(body: () => Promise<T>): Promise<{ result: T; calls: Record<string, number> }> {
   const addon = nativeAddon() as unknown as Record<string, (...a: unknown[]) => unknown>;
-  const names = ['conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'batchMatMul', 'tile'];
+  const names = ['conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'batchMatMul', 'tile', 'reduceMiddle'];
   const calls: Record<string, number> = {};
   const saved = names.map((n) => addon[n]);
   names.forEach((n, i) => {
@@ -234,6 +234,29 @@ test('tile of int32 and bool tensors matches cpu', async (t) => {
   assert.equal(calls.tile, 2);
 });
 
+const REDUCES: { x: number[]; axes: number | number[]; keepDims: boolean; native: boolean }[] = [
+  { x: [4, 6, 5, 7], axes: [0, 1, 2], keepDims: false, native: true }, // batch-norm statistics (NHWC)
+  { x: [4, 6, 5, 7], axes: [0, 1, 2], keepDims: true, native: true },
+  { x: [4, 6, 5, 7], axes: [1, 2], keepDims: false, native: true }, // spatial mean
+  { x: [4, 6, 5, 7], axes: -1, keepDims: true, native: true },
+  { x: [6, 9], axes: 0, keepDims: false, native: true },
+  { x: [4, 6, 5, 7], axes: [0, 1, 2, 3], keepDims: false, native: true },
+  { x: [64, 32, 32, 16], axes: [0, 1, 2], keepDims: false, native: true }, // long sums, split across threads
+  { x: [4, 6, 5, 7], axes: [0, 2], keepDims: false, native: false }, // non-contiguous: wasm's kernel
+];
+for (const c of REDUCES) {
+  for (const op of ['sum', 'mean'] as const) {
+    test(`${op} of [${c.x}] over ${JSON.stringify(c.axes)}${c.keepDims ? ' (keepDims)' : ''}: forward and gradient match cpu`, async (t) => {
+      const f: Fn = ([x]) => (op === 'sum' ? tf.sum(x, c.axes, c.keepDims) : tf.mean(x, c.axes, c.keepDims));
+      const ok = await compare(t, `${op} ${c.x}`, f, [input(new Rng(12), c.x)], true, c.native ? ['reduceMiddle'] : []);
+      if (ok && !c.native) {
+        const { calls } = await countingAddonCalls(async () => { tf.tidy(() => f([tf.ones(c.x)]).dataSync()); });
+        assert.equal(calls.reduceMiddle, 0, 'non-contiguous axes should go to the wasm kernel');
+      }
+    });
+  }
+}
+
 test('a GAWWN-like layer (ConvT 4 s2 p1, 8x8x64 -> 16x16x32, batch 2) matches cpu', async (t) => {
   const rng = new Rng(7);
   await compare(t, 'GAWWN ConvT',
@@ -277,6 +300,7 @@ test('the addon rejects regions outside the heap instead of touching memory', (t
 });
 
 test('no tensors or wasm data ids leak through forward + backward of every native kernel', async (t) => {
+  // Also proves every native kernel ran (a leak test of the fallbacks would prove nothing).
   if (!loaded.ok) return t.skip(`native addon not available: ${loaded.reason}`);
   await tf.setBackend('wasm');
   const backend = tf.backend();
@@ -289,7 +313,9 @@ test('no tensors or wasm data ids leak through forward + backward of every nativ
   const step = () => {
     const g = tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor, aa: tf.Tensor, b2: tf.Tensor) => {
       const y = tf.fused.conv2d({ x: xx as tf.Tensor4D, filter: ww as tf.Tensor4D, strides: 2, pad: P1, bias: bb, activation: 'relu' });
-      const z = tf.conv2dTranspose(y, ww as tf.Tensor4D, [2, 8, 8, 3], 2, P1);
+      const { mean, variance } = tf.moments(y, [0, 1, 2]); // Mean; its gradient tiles (Tile) and sums (Sum)
+      const yn = tf.batchNorm(y, mean, variance, tf.zeros([5]), tf.ones([5]), 1e-5) as tf.Tensor4D;
+      const z = tf.conv2dTranspose(yn, ww as tf.Tensor4D, [2, 8, 8, 3], 2, P1);
       return z.sum().add(tf.matMul(aa, b2, false, false).square().sum());
     })([x, w, bias, a, b]);
     const s = g.map((v) => tf.tidy(() => v.sum().dataSync()[0]));
@@ -298,7 +324,9 @@ test('no tensors or wasm data ids leak through forward + backward of every nativ
   };
   step(); // burn-in
   const tensors = tf.memory().numTensors, ids = backend.numDataIds();
-  const s1 = step(), s2 = step();
+  const { result: s1, calls } = await countingAddonCalls(async () => step());
+  const s2 = step();
+  for (const [name, n] of Object.entries(calls)) assert.ok(n > 0, `native ${name} did not run`);
   assert.equal(tf.memory().numTensors, tensors, 'numTensors changed');
   assert.equal(backend.numDataIds(), ids, 'wasm data ids changed');
   assert.deepEqual(s1, s2, 'same inputs gave different gradients');

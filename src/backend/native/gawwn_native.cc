@@ -522,6 +522,55 @@ napi_value Tile(napi_env env, napi_callback_info info) {
   });
 }
 
+
+// reduceMiddle(heap, xOff, outOff, A, R, C, scale): x viewed as [A, R, C], out[a, c] = scale · Σ_r x[a, r, c].
+// Covers every Sum/Mean over a contiguous run of axes: [0,1,2] of NHWC (batch-norm statistics and their
+// gradients: A = 1), [1,2] (spatial means), the last axis (C = 1). tfjs-wasm transposes the reduced axes
+// to the end first. Accumulates in double, as tfjs's cpu backend does, so long sums do not drift.
+napi_value ReduceMiddle(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = readArgs(env, info, 7);
+    const size_t A = size_t(pnum(a, 3)), R = size_t(pnum(a, 4)), C = size_t(pnum(a, 5));
+    const double scale = num(a, 6);
+    const float* x = a.heap.f32(num(a, 1), double(A) * double(R) * double(C), "x");
+    float* out = a.heap.f32(num(a, 2), double(A) * double(C), "output");
+    const size_t threads = size_t(std::max(1, gHelperThreads));
+    if (C == 1) {
+      parallelFor(A, std::max<size_t>(1, 65536 / std::max<size_t>(1, R)), [&](size_t lo, size_t hi) {
+        for (size_t i = lo; i < hi; ++i) {
+          const float* p = x + i * R;
+          double acc = 0;
+          for (size_t r = 0; r < R; ++r) acc += p[r];
+          out[i] = float(acc * scale);
+        }
+      });
+      return undefinedValue(env);
+    }
+    for (size_t i = 0; i < A; ++i) {
+      const float* base = x + i * R * C;
+      // Split R across threads, each with its own double accumulators, then add the partials.
+      const size_t parts = (R * C >= 65536) ? std::min(threads, R) : 1;
+      std::vector<double> acc(parts * C, 0.0);
+      parallelFor(parts, 1, [&](size_t lo, size_t hi) {
+        for (size_t part = lo; part < hi; ++part) {
+          const size_t r0 = R * part / parts, r1 = R * (part + 1) / parts;
+          double* ac = acc.data() + part * C;
+          for (size_t r = r0; r < r1; ++r) {
+            const float* row = base + r * C;
+            for (size_t c = 0; c < C; ++c) ac[c] += row[c];
+          }
+        }
+      });
+      for (size_t c = 0; c < C; ++c) {
+        double sum = 0;
+        for (size_t part = 0; part < parts; ++part) sum += acc[part * C + c];
+        out[i * C + c] = float(sum * scale);
+      }
+    }
+    return undefinedValue(env);
+  });
+}
+
 // setNumThreads(n): OpenBLAS threads and the helper threads of im2col/col2im.
 napi_value SetNumThreads(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
@@ -554,6 +603,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"conv2dBackpropInput", nullptr, Conv2dBackpropInput, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"conv2dBackpropFilter", nullptr, Conv2dBackpropFilter, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"batchMatMul", nullptr, BatchMatMul, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"reduceMiddle", nullptr, ReduceMiddle, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"tile", nullptr, Tile, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"sgemm", nullptr, Sgemm, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"setNumThreads", nullptr, SetNumThreads, nullptr, nullptr, nullptr, napi_default_method, nullptr},

@@ -6,7 +6,8 @@
  *
  * Overridden kernels (for backend 'wasm'): Conv2D, FusedConv2D, Conv2DBackpropInput (= transposed conv),
  * Conv2DBackpropFilter, BatchMatMul, _FusedMatMul, and Tile (tfjs-wasm's is ~80× slower than a copy, and
- * tfjs's batch-norm gradient tiles at every BN layer). Anything the addon does not cover (non-float32,
+ * tfjs's batch-norm gradient tiles at every BN layer), Sum and Mean over a contiguous run of axes (batch-norm
+ * statistics and their gradients; tfjs-wasm transposes before reducing). Anything the addon does not cover (non-float32,
  * NCHW, a bias or PReLU weight that is not per-channel) is passed to the kernel that was registered before
  * (tfjs's own wasm kernel, or the one from `backend/wasm-kernels.ts`), so results never depend on coverage.
  *
@@ -29,6 +30,7 @@ export interface NativeAddon {
   conv2dBackpropInput(heap: ArrayBufferView, dyOff: number, wOff: number, dxOff: number, ...geom: number[]): void;
   conv2dBackpropFilter(heap: ArrayBufferView, xOff: number, dyOff: number, dwOff: number, ...geom: number[]): void;
   batchMatMul(heap: ArrayBufferView, aOff: number, bOff: number, outOff: number, ...dimsAndEpilogue: number[]): void;
+  reduceMiddle(heap: ArrayBufferView, xOff: number, outOff: number, a: number, r: number, c: number, scale: number): void;
   tile(heap: ArrayBufferView, xOff: number, outOff: number, elemBytes: number, rank: number, ...shapeAndReps: number[]): void;
   sgemm(heap: ArrayBufferView, transA: number, transB: number, m: number, n: number, k: number,
     aOff: number, lda: number, bOff: number, ldb: number, beta: number, cOff: number, ldc: number): void;
@@ -43,6 +45,7 @@ export type NativeLoadResult =
 /** Kernel names this module overrides on the 'wasm' backend. */
 export const NATIVE_KERNEL_NAMES: readonly string[] = [
   tf.Conv2D, tf.FusedConv2D, tf.Conv2DBackpropInput, tf.Conv2DBackpropFilter, tf.BatchMatMul, tf._FusedMatMul, tf.Tile,
+  tf.Sum, tf.Mean,
 ];
 
 /** Activation codes shared with gawwn_native.cc (`enum Act`). */
@@ -187,6 +190,8 @@ function makeKernel(name: string, old: tf.KernelConfig | undefined): tf.KernelFu
     case tf.BatchMatMul: return (args) => batchMatMul(a, args, false, fallback);
     case tf._FusedMatMul: return (args) => batchMatMul(a, args, true, fallback);
     case tf.Tile: return (args) => tile(a, args, fallback);
+    case tf.Sum: return (args) => reduce(a, args, false, fallback);
+    case tf.Mean: return (args) => reduce(a, args, true, fallback);
     default: throw new GawwnError(`no native kernel for ${name}`);
   }
 }
@@ -334,6 +339,23 @@ function tile(a: NativeAddon, args: KernelArgs, fallback: Fallback): tf.TensorIn
   }
   const out = backend.makeOutput(x.shape.map((d, i) => d * reps[i]), x.dtype);
   a.tile(backend.wasm.HEAPU8, offsetOf(backend, x), offsetOf(backend, out), eb, x.shape.length, ...x.shape, ...reps);
+  return out;
+}
+
+function reduce(a: NativeAddon, args: KernelArgs, mean: boolean, fallback: Fallback): tf.TensorInfo | tf.TensorInfo[] {
+  const backend = args.backend as unknown as WasmBackendLike;
+  const { x } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+  const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
+  if (x === undefined) throw new GawwnError(`${mean ? 'Mean' : 'Sum'} needs x`);
+  if (x.dtype !== 'float32' || x.shape.length === 0) return fallback(args, `dtype ${x.dtype} / scalar`);
+  const axes = [...new Set(tf.util.parseAxisParam(axis, x.shape))].sort((p, q) => p - q);
+  if (axes.length === 0 || axes[axes.length - 1] - axes[0] !== axes.length - 1) return fallback(args, 'non-contiguous axes');
+  const size = (from: number, to: number) => x.shape.slice(from, to).reduce((p, d) => p * d, 1);
+  const A = size(0, axes[0]), R = size(axes[0], axes[axes.length - 1] + 1), C = size(axes[axes.length - 1] + 1, x.shape.length);
+  const outShape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
+  const out = backend.makeOutput(outShape, 'float32');
+  // Mean of an empty axis is NaN, as on the cpu backend (0/0).
+  a.reduceMiddle(backend.wasm.HEAPU8, offsetOf(backend, x), offsetOf(backend, out), A, R, C, mean ? 1 / R : 1);
   return out;
 }
 

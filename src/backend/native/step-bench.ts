@@ -168,12 +168,14 @@ async function main(argv: string[]): Promise<void> {
     console.log(`total kernel time ${total.toFixed(1)} ms`);
   }
   const tensors = tf.memory().numTensors;
-  const times: number[] = [];
+  const times: number[] = [], cpu: number[] = [];
   let losses: number[] = [];
   for (let i = 0; i < steps; i++) {
-    const t0 = process.hrtime.bigint();
+    const t0 = process.hrtime.bigint(), c0 = process.cpuUsage();
     losses = step();
+    const c = process.cpuUsage(c0);
     times.push(Number(process.hrtime.bigint() - t0) / 1e9);
+    cpu.push((c.user + c.system) / 1e6);
   }
   sample();
   const st: number[] = [];
@@ -185,6 +187,7 @@ async function main(argv: string[]): Promise<void> {
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   console.log(JSON.stringify({
     backend: label, ngf, batch: B, steps, step_s: +med(times).toFixed(3), step_times: times.map((x) => +x.toFixed(3)),
+    step_cpu_s: +med(cpu).toFixed(3),
     sample_images_per_s: +(B / med(st)).toFixed(1), tensor_delta: tf.memory().numTensors - tensors,
     losses: losses.map((x) => +x.toFixed(4)), load_average: os.loadavg().map((v) => +v.toFixed(1)),
   }));
