@@ -71,7 +71,8 @@ function assertClose(got: Float32Array, want: Float32Array, what: string, rtol =
 /** Counts calls into the addon while `body` runs (proves the native path, not a fallback, ran). */
 async function countingAddonCalls<T>(body: () => Promise<T>): Promise<{ result: T; calls: Record<string, number> }> {
   const addon = nativeAddon() as unknown as Record<string, (...a: unknown[]) => unknown>;
-  const names = ['conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'batchMatMul', 'tile', 'reduceMiddle'];
+  const names = ['conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'batchMatMul', 'tile', 'reduceMiddle',
+    'leakyRelu', 'greater', 'select'];
   const calls: Record<string, number> = {};
   const saved = names.map((n) => addon[n]);
   names.forEach((n, i) => {
@@ -106,6 +107,7 @@ const CONVS: { name: string; x: number[]; w: number[]; s: number; pad: Pad }[] =
   { name: '4x4 s1 valid', x: [2, 6, 6, 3], w: [4, 4, 3, 4], s: 1, pad: 'valid' },
   { name: '3x3 s2 valid, odd sizes', x: [3, 9, 7, 2], w: [3, 3, 2, 3], s: 2, pad: 'valid' },
   { name: '1x1 s2', x: [2, 6, 6, 3], w: [1, 1, 3, 2], s: 2, pad: 'valid' },
+  { name: '4x4 s2 p1 on 32x32 (im2col split across threads)', x: [2, 32, 32, 3], w: [4, 4, 3, 4], s: 2, pad: P1 },
   { name: '3x3 asymmetric explicit pad', x: [2, 5, 6, 2], w: [3, 3, 2, 3], s: 1, pad: [[0, 0], [0, 2], [1, 0], [0, 0]] },
 ];
 
@@ -164,6 +166,13 @@ for (const act of ACTS) {
 
 // tfjs 4.22 cannot differentiate a batch-broadcast matMul (its BatchMatMul gradient keeps the broadcast
 // shape), so the broadcast cases are compared forward only.
+test('fused conv2d + bias + leakyrelu on a larger map (epilogue split across threads) matches cpu', async (t) => {
+  const rng = new Rng(13);
+  await compare(t, 'fused conv big', ([x, w, b]) => tf.fused.conv2d({
+    x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: 'same', bias: b, activation: 'leakyrelu', leakyreluAlpha: 0.2,
+  }), [input(rng, [2, 32, 32, 3]), input(rng, [3, 3, 3, 32]), input(rng, [32])], false, ['conv2d']);
+});
+
 const MATMULS: { name: string; a: number[]; b: number[]; tA: boolean; tB: boolean; grads?: false }[] = [
   { name: '2-D', a: [5, 7], b: [7, 3], tA: false, tB: false },
   { name: '2-D transposeA', a: [7, 5], b: [7, 3], tA: true, tB: false },
@@ -257,6 +266,36 @@ for (const c of REDUCES) {
   }
 }
 
+test('leakyRelu forward and gradient (Greater with a scalar, Select) match cpu', async (t) => {
+  await compare(t, 'leakyRelu', ([x]) => tf.leakyRelu(x, 0.2), [input(new Rng(14), [2, 9, 7, 5])], true,
+    ['leakyRelu', 'greater', 'select']);
+});
+
+test('greater and where on same-shape tensors, and their broadcasting fallbacks, match cpu', async (t) => {
+  if (!loaded.ok) return t.skip(`native addon not available: ${loaded.reason}`);
+  const rng = new Rng(15);
+  const a = rng.normalArray(60), b = rng.normalArray(60), c = rng.normalArray(5), cond = [true, false, true, true, false];
+  const run = async (backend: string) => {
+    await tf.setBackend(backend);
+    return tf.tidy(() => {
+      const ta = tf.tensor(a, [3, 4, 5]), tb = tf.tensor(b, [3, 4, 5]);
+      const same = tf.greater(ta, tb);
+      return [
+        Array.from(same.dataSync()),
+        Array.from(tf.where(same, ta, tb).dataSync()),
+        Array.from(tf.greater(ta, tf.tensor(c, [5])).dataSync()), // broadcast: wasm's kernel
+        Array.from(tf.where(tf.tensor(cond, [1, 1, 5], 'bool'), ta, tb).dataSync()), // where broadcasts, then Select
+      ];
+    });
+  };
+  const want = await run('cpu');
+  const { result: got, calls } = await countingAddonCalls(() => run('wasm'));
+  assert.deepEqual(got, want);
+  assert.deepEqual(want[0], Array.from(a, (v, i) => (v > b[i] ? 1 : 0)));
+  assert.equal(calls.greater, 1, 'only the same-shape greater is native');
+  assert.equal(calls.select, 2, 'tf.where broadcasts before Select, so both are native');
+});
+
 test('a GAWWN-like layer (ConvT 4 s2 p1, 8x8x64 -> 16x16x32, batch 2) matches cpu', async (t) => {
   const rng = new Rng(7);
   await compare(t, 'GAWWN ConvT',
@@ -316,7 +355,7 @@ test('no tensors or wasm data ids leak through forward + backward of every nativ
       const { mean, variance } = tf.moments(y, [0, 1, 2]); // Mean; its gradient tiles (Tile) and sums (Sum)
       const yn = tf.batchNorm(y, mean, variance, tf.zeros([5]), tf.ones([5]), 1e-5) as tf.Tensor4D;
       const z = tf.conv2dTranspose(yn, ww as tf.Tensor4D, [2, 8, 8, 3], 2, P1);
-      return z.sum().add(tf.matMul(aa, b2, false, false).square().sum());
+      return tf.leakyRelu(z, 0.2).sum().add(tf.matMul(aa, b2, false, false).square().sum());
     })([x, w, bias, a, b]);
     const s = g.map((v) => tf.tidy(() => v.sum().dataSync()[0]));
     tf.dispose(g);

@@ -571,6 +571,62 @@ napi_value ReduceMiddle(napi_env env, napi_callback_info info) {
   });
 }
 
+
+// Element-wise kernels of the LeakyReLU forward and gradient (tfjs: where(x > 0, dy, alpha·dy)), which
+// tfjs-wasm 4.22 runs at ~5–7 ns per element against ~0.15 for a plain loop; D applies LeakyReLU after
+// every layer (reference §2.3, §3.3).
+// leakyRelu(heap, xOff, outOff, n, alpha): out = x < 0 ? alpha·x : x            (float32)
+// greater(heap, aOff, bOff, outOff, n, bIsScalar): out = a > b                   (float32 → bool bytes)
+// select(heap, condOff, tOff, eOff, outOff, n): out = cond ? t : e               (bool, float32 → float32)
+napi_value LeakyRelu(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = readArgs(env, info, 5);
+    const size_t n = size_t(num(a, 3));
+    const float alpha = float(num(a, 4));
+    const float* x = a.heap.f32(num(a, 1), double(n), "x");
+    float* out = a.heap.f32(num(a, 2), double(n), "output");
+    parallelFor(n, 1 << 18, [&](size_t lo, size_t hi) {
+      for (size_t i = lo; i < hi; ++i) out[i] = x[i] < 0.f ? alpha * x[i] : x[i];
+    });
+    return undefinedValue(env);
+  });
+}
+
+napi_value Greater(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = readArgs(env, info, 6);
+    const size_t n = size_t(num(a, 4));
+    const bool scalar = inum(a, 5) != 0;
+    const float* x = a.heap.f32(num(a, 1), double(n), "a");
+    const float* y = a.heap.f32(num(a, 2), scalar ? 1.0 : double(n), "b");
+    uint8_t* out = a.heap.region(num(a, 3), double(n), 1, "output");
+    parallelFor(n, 1 << 18, [&](size_t lo, size_t hi) {
+      if (scalar) {
+        const float b = y[0];
+        for (size_t i = lo; i < hi; ++i) out[i] = x[i] > b;
+      } else {
+        for (size_t i = lo; i < hi; ++i) out[i] = x[i] > y[i];
+      }
+    });
+    return undefinedValue(env);
+  });
+}
+
+napi_value Select(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = readArgs(env, info, 6);
+    const size_t n = size_t(num(a, 5));
+    const uint8_t* cond = a.heap.region(num(a, 1), double(n), 1, "condition");
+    const float* t = a.heap.f32(num(a, 2), double(n), "t");
+    const float* e = a.heap.f32(num(a, 3), double(n), "e");
+    float* out = a.heap.f32(num(a, 4), double(n), "output");
+    parallelFor(n, 1 << 18, [&](size_t lo, size_t hi) {
+      for (size_t i = lo; i < hi; ++i) out[i] = cond[i] ? t[i] : e[i];
+    });
+    return undefinedValue(env);
+  });
+}
+
 // setNumThreads(n): OpenBLAS threads and the helper threads of im2col/col2im.
 napi_value SetNumThreads(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
@@ -604,6 +660,9 @@ napi_value Init(napi_env env, napi_value exports) {
       {"conv2dBackpropFilter", nullptr, Conv2dBackpropFilter, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"batchMatMul", nullptr, BatchMatMul, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"reduceMiddle", nullptr, ReduceMiddle, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"leakyRelu", nullptr, LeakyRelu, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"greater", nullptr, Greater, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"select", nullptr, Select, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"tile", nullptr, Tile, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"sgemm", nullptr, Sgemm, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"setNumThreads", nullptr, SetNumThreads, nullptr, nullptr, nullptr, napi_default_method, nullptr},

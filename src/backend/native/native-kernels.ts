@@ -7,7 +7,8 @@
  * Overridden kernels (for backend 'wasm'): Conv2D, FusedConv2D, Conv2DBackpropInput (= transposed conv),
  * Conv2DBackpropFilter, BatchMatMul, _FusedMatMul, and Tile (tfjs-wasm's is ~80× slower than a copy, and
  * tfjs's batch-norm gradient tiles at every BN layer), Sum and Mean over a contiguous run of axes (batch-norm
- * statistics and their gradients; tfjs-wasm transposes before reducing). Anything the addon does not cover (non-float32,
+ * statistics and their gradients; tfjs-wasm transposes before reducing), and LeakyRelu with the Greater and
+ * Select of its gradient (tfjs-wasm's are 20–40× slower than a loop; D uses LeakyReLU after every layer). Anything the addon does not cover (non-float32,
  * NCHW, a bias or PReLU weight that is not per-channel) is passed to the kernel that was registered before
  * (tfjs's own wasm kernel, or the one from `backend/wasm-kernels.ts`), so results never depend on coverage.
  *
@@ -31,6 +32,9 @@ export interface NativeAddon {
   conv2dBackpropFilter(heap: ArrayBufferView, xOff: number, dyOff: number, dwOff: number, ...geom: number[]): void;
   batchMatMul(heap: ArrayBufferView, aOff: number, bOff: number, outOff: number, ...dimsAndEpilogue: number[]): void;
   reduceMiddle(heap: ArrayBufferView, xOff: number, outOff: number, a: number, r: number, c: number, scale: number): void;
+  leakyRelu(heap: ArrayBufferView, xOff: number, outOff: number, n: number, alpha: number): void;
+  greater(heap: ArrayBufferView, aOff: number, bOff: number, outOff: number, n: number, bIsScalar: number): void;
+  select(heap: ArrayBufferView, condOff: number, tOff: number, eOff: number, outOff: number, n: number): void;
   tile(heap: ArrayBufferView, xOff: number, outOff: number, elemBytes: number, rank: number, ...shapeAndReps: number[]): void;
   sgemm(heap: ArrayBufferView, transA: number, transB: number, m: number, n: number, k: number,
     aOff: number, lda: number, bOff: number, ldb: number, beta: number, cOff: number, ldc: number): void;
@@ -45,7 +49,7 @@ export type NativeLoadResult =
 /** Kernel names this module overrides on the 'wasm' backend. */
 export const NATIVE_KERNEL_NAMES: readonly string[] = [
   tf.Conv2D, tf.FusedConv2D, tf.Conv2DBackpropInput, tf.Conv2DBackpropFilter, tf.BatchMatMul, tf._FusedMatMul, tf.Tile,
-  tf.Sum, tf.Mean,
+  tf.Sum, tf.Mean, tf.LeakyRelu, tf.Greater, tf.Select,
 ];
 
 /** Activation codes shared with gawwn_native.cc (`enum Act`). */
@@ -191,6 +195,9 @@ function makeKernel(name: string, old: tf.KernelConfig | undefined): tf.KernelFu
     case tf._FusedMatMul: return (args) => batchMatMul(a, args, true, fallback);
     case tf.Tile: return (args) => tile(a, args, fallback);
     case tf.Sum: return (args) => reduce(a, args, false, fallback);
+    case tf.LeakyRelu: return (args) => leakyRelu(a, args, fallback);
+    case tf.Greater: return (args) => greater(a, args, fallback);
+    case tf.Select: return (args) => select(a, args, fallback);
     case tf.Mean: return (args) => reduce(a, args, true, fallback);
     default: throw new GawwnError(`no native kernel for ${name}`);
   }
@@ -356,6 +363,43 @@ function reduce(a: NativeAddon, args: KernelArgs, mean: boolean, fallback: Fallb
   const out = backend.makeOutput(outShape, 'float32');
   // Mean of an empty axis is NaN, as on the cpu backend (0/0).
   a.reduceMiddle(backend.wasm.HEAPU8, offsetOf(backend, x), offsetOf(backend, out), A, R, C, mean ? 1 / R : 1);
+  return out;
+}
+
+function leakyRelu(a: NativeAddon, args: KernelArgs, fallback: Fallback): tf.TensorInfo | tf.TensorInfo[] {
+  const backend = args.backend as unknown as WasmBackendLike;
+  const { x } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+  const { alpha } = args.attrs as unknown as { alpha: number };
+  if (x === undefined) throw new GawwnError('LeakyRelu needs x');
+  if (x.dtype !== 'float32') return fallback(args, `dtype ${x.dtype}`);
+  const out = backend.makeOutput([...x.shape], 'float32');
+  a.leakyRelu(backend.wasm.HEAPU8, offsetOf(backend, x), offsetOf(backend, out), tf.util.sizeFromShape(x.shape), alpha);
+  return out;
+}
+
+/** a > b for float32 a and b of the same shape, or b a single value; other broadcasts go to wasm's kernel. */
+function greater(a: NativeAddon, args: KernelArgs, fallback: Fallback): tf.TensorInfo | tf.TensorInfo[] {
+  const backend = args.backend as unknown as WasmBackendLike;
+  const { a: x, b: y } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+  if (x === undefined || y === undefined) throw new GawwnError('Greater needs a and b');
+  if (x.dtype !== 'float32' || y.dtype !== 'float32') return fallback(args, 'not float32');
+  const n = tf.util.sizeFromShape(x.shape), scalar = tf.util.sizeFromShape(y.shape) === 1 && y.shape.length <= x.shape.length;
+  if (!scalar && !tf.util.arraysEqual(x.shape, y.shape)) return fallback(args, 'broadcast');
+  const out = backend.makeOutput([...x.shape], 'bool');
+  a.greater(backend.wasm.HEAPU8, offsetOf(backend, x), offsetOf(backend, y), offsetOf(backend, out), n, scalar ? 1 : 0);
+  return out;
+}
+
+/** where(condition, t, e) when all three have the same shape and t, e are float32. */
+function select(a: NativeAddon, args: KernelArgs, fallback: Fallback): tf.TensorInfo | tf.TensorInfo[] {
+  const backend = args.backend as unknown as WasmBackendLike;
+  const { condition, t, e } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+  if (condition === undefined || t === undefined || e === undefined) throw new GawwnError('Select needs condition, t and e');
+  if (condition.dtype !== 'bool' || t.dtype !== 'float32' || e.dtype !== 'float32') return fallback(args, 'dtypes');
+  if (!tf.util.arraysEqual(condition.shape, t.shape) || !tf.util.arraysEqual(t.shape, e.shape)) return fallback(args, 'shapes differ');
+  const out = backend.makeOutput([...t.shape], 'float32');
+  a.select(backend.wasm.HEAPU8, offsetOf(backend, condition), offsetOf(backend, t), offsetOf(backend, e), offsetOf(backend, out),
+    tf.util.sizeFromShape(t.shape));
   return out;
 }
 
