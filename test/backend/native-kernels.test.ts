@@ -72,7 +72,7 @@ function assertClose(got: Float32Array, want: Float32Array, what: string, rtol =
 async function countingAddonCalls<T>(body: () => Promise<T>): Promise<{ result: T; calls: Record<string, number> }> {
   const addon = nativeAddon() as unknown as Record<string, (...a: unknown[]) => unknown>;
   const names = ['conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'batchMatMul', 'tile', 'reduceMiddle',
-    'leakyRelu', 'greater', 'select'];
+    'leakyRelu', 'greater', 'select', 'batchNorm', 'concatRows'];
   const calls: Record<string, number> = {};
   const saved = names.map((n) => addon[n]);
   names.forEach((n, i) => {
@@ -296,6 +296,55 @@ test('greater and where on same-shape tensors, and their broadcasting fallbacks,
   assert.equal(calls.select, 2, 'tf.where broadcasts before Select, so both are native');
 });
 
+test('batch norm in training form (moments + batchNorm) forward and gradients match cpu', async (t) => {
+  const rng = new Rng(16);
+  await compare(t, 'batchNorm', ([x, g, b]) => {
+    const { mean, variance } = tf.moments(x, [0, 1, 2]);
+    return tf.batchNorm(x, mean, variance, b, g, 1e-5);
+  }, [input(rng, [4, 6, 5, 7]), input(rng, [7]), input(rng, [7])], true, ['batchNorm', 'reduceMiddle']);
+});
+
+test('batchNorm with keepDims statistics [1,1,1,C], no offset/scale, matches cpu', async (t) => {
+  await compare(t, 'batchNorm keepDims', ([x]) => {
+    const { mean, variance } = tf.moments(x, [0, 1, 2], true);
+    return tf.batchNorm(x, mean, variance, undefined, undefined, 1e-3);
+  }, [input(new Rng(17), [3, 4, 4, 6])], false, ['batchNorm']);
+});
+
+const CONCATS: { shapes: number[][]; axis: number }[] = [
+  { shapes: [[2, 4, 4, 3], [2, 4, 4, 5], [2, 4, 4, 1]], axis: 3 }, // channel concat (merge layers)
+  { shapes: [[2, 3, 4, 3], [2, 1, 4, 3]], axis: 1 },
+  { shapes: [[2, 5], [3, 5]], axis: 0 },
+  { shapes: [[4, 2], [4, 7]], axis: -1 },
+];
+for (const c of CONCATS) {
+  test(`concat of ${JSON.stringify(c.shapes)} on axis ${c.axis}: forward and gradients (SplitV) match cpu`, async (t) => {
+    const rng = new Rng(18);
+    await compare(t, 'concat', (xs) => tf.concat(xs, c.axis), c.shapes.map((sh) => input(rng, sh)), true, ['concatRows']);
+  });
+}
+
+test('split into sizes (with -1) and into equal parts, and int32 concat, match cpu', async (t) => {
+  if (!loaded.ok) return t.skip(`native addon not available: ${loaded.reason}`);
+  const data = new Rng(19).normalArray(2 * 3 * 8);
+  const run = async (backend: string) => {
+    await tf.setBackend(backend);
+    return tf.tidy(() => {
+      const x = tf.tensor(data, [2, 3, 8]);
+      return [
+        ...tf.split(x, [2, -1, 1], 2).map((p) => ({ shape: p.shape, v: Array.from(p.dataSync()) })),
+        ...tf.split(x, 3, 1).map((p) => ({ shape: p.shape, v: Array.from(p.dataSync()) })),
+        { shape: [0], v: Array.from(tf.concat([tf.tensor([[1, 2]], [1, 2], 'int32'), tf.tensor([[3], [4]].slice(0, 1), [1, 1], 'int32')], 1).dataSync()) },
+      ];
+    });
+  };
+  const want = await run('cpu');
+  const { result: got, calls } = await countingAddonCalls(() => run('wasm'));
+  assert.deepEqual(got, want);
+  assert.deepEqual(want[want.length - 1].v, [1, 2, 3]);
+  assert.equal(calls.concatRows, 3);
+});
+
 test('a GAWWN-like layer (ConvT 4 s2 p1, 8x8x64 -> 16x16x32, batch 2) matches cpu', async (t) => {
   const rng = new Rng(7);
   await compare(t, 'GAWWN ConvT',
@@ -354,7 +403,8 @@ test('no tensors or wasm data ids leak through forward + backward of every nativ
       const y = tf.fused.conv2d({ x: xx as tf.Tensor4D, filter: ww as tf.Tensor4D, strides: 2, pad: P1, bias: bb, activation: 'relu' });
       const { mean, variance } = tf.moments(y, [0, 1, 2]); // Mean; its gradient tiles (Tile) and sums (Sum)
       const yn = tf.batchNorm(y, mean, variance, tf.zeros([5]), tf.ones([5]), 1e-5) as tf.Tensor4D;
-      const z = tf.conv2dTranspose(yn, ww as tf.Tensor4D, [2, 8, 8, 3], 2, P1);
+      const yc = tf.concat([yn, y], 3); // Concat; its gradient splits (SplitV)
+      const z = tf.conv2dTranspose(yc, tf.concat([ww, ww], 3) as tf.Tensor4D, [2, 8, 8, 3], 2, P1);
       return tf.leakyRelu(z, 0.2).sum().add(tf.matMul(aa, b2, false, false).square().sum());
     })([x, w, bias, a, b]);
     const s = g.map((v) => tf.tidy(() => v.sum().dataSync()[0]));

@@ -643,6 +643,82 @@ napi_value Select(napi_env env, napi_callback_info info) {
   });
 }
 
+
+// batchNorm(heap, xOff, outOff, n, C, meanOff, meanSize, varOff, varSize, offsetOff, offsetSize, scaleOff,
+// scaleSize, eps): out = offset + (x − mean)·scale/√(var + eps) per channel (last axis), as tfjs's cpu
+// kernel computes it; parameters have C values or 1 (offOff/scaleOff < 0: absent, 0 and 1).
+napi_value BatchNorm(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = readArgs(env, info, 14);
+    const size_t n = size_t(num(a, 3)), C = size_t(pnum(a, 4));
+    if (C == 0 || n % C != 0) throw Fail{"batchNorm: size is not a multiple of the channel count"};
+    const float* x = a.heap.f32(num(a, 1), double(n), "x");
+    float* out = a.heap.f32(num(a, 2), double(n), "output");
+    auto param = [&](size_t offArg, const char* what, float dflt) {
+      std::vector<float> v(C, dflt);
+      const double off = num(a, offArg);
+      if (off < 0) return v;
+      const size_t size = size_t(pnum(a, offArg + 1));
+      if (size != 1 && size != C) throw Fail{std::string("batchNorm: ") + what + " must have 1 or C values"};
+      const float* p = a.heap.f32(off, double(size), what);
+      for (size_t c = 0; c < C; ++c) v[c] = p[size == 1 ? 0 : c];
+      return v;
+    };
+    const std::vector<float> mean = param(5, "mean", 0.f), var = param(7, "variance", 1.f), offset = param(9, "offset", 0.f),
+                             scale = param(11, "scale", 1.f);
+    const double eps = num(a, 13);
+    std::vector<float> k(C);
+    for (size_t c = 0; c < C; ++c) k[c] = float(double(scale[c]) / std::sqrt(double(var[c]) + eps));
+    const size_t rows = n / C;
+    parallelFor(rows, std::max<size_t>(1, 65536 / C), [&](size_t lo, size_t hi) {
+      for (size_t r = lo; r < hi; ++r) {
+        const float* __restrict xr = x + r * C;
+        float* __restrict o = out + r * C;
+        for (size_t c = 0; c < C; ++c) o[c] = offset[c] + (xr[c] - mean[c]) * k[c];
+      }
+    });
+    return undefinedValue(env);
+  });
+}
+
+// concatRows(heap, bigOff, outer, bigInner, elemBytes, toBig, count, ...(partOff, partInner) × count):
+// the big tensor viewed as [outer, bigInner] is the parts [outer, partInner_i] side by side. toBig = 1
+// concatenates the parts into it (Concat), 0 splits it into them (SplitV). Rows are memcpy'd.
+napi_value ConcatRows(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = readArgs(env, info, kAnyArgs);
+    if (a.argc < 7) throw Fail{"concatRows: too few arguments"};
+    const size_t outer = size_t(num(a, 2)), bigInner = size_t(num(a, 3));
+    const int eb = pnum(a, 4);
+    const bool toBig = inum(a, 5) != 0;
+    const size_t count = size_t(pnum(a, 6));
+    if (a.argc != 7 + 2 * count) throw Fail{"concatRows: argument count"};
+    if (eb != 1 && eb != 2 && eb != 4 && eb != 8) throw Fail{"element size must be 1, 2, 4 or 8 bytes"};
+    uint8_t* big = a.heap.region(num(a, 1), double(outer) * double(bigInner), eb, "concatenated tensor");
+    std::vector<uint8_t*> parts(count);
+    std::vector<size_t> inner(count), start(count);
+    size_t total = 0;
+    for (size_t i = 0; i < count; ++i) {
+      inner[i] = size_t(num(a, 8 + 2 * i));
+      parts[i] = a.heap.region(num(a, 7 + 2 * i), double(outer) * double(inner[i]), eb, "part");
+      start[i] = total;
+      total += inner[i];
+    }
+    if (total != bigInner) throw Fail{"concatRows: parts do not add up"};
+    parallelFor(outer, std::max<size_t>(1, 65536 / std::max<size_t>(1, bigInner)), [&](size_t lo, size_t hi) {
+      for (size_t r = lo; r < hi; ++r) {
+        for (size_t i = 0; i < count; ++i) {
+          uint8_t* b = big + (r * bigInner + start[i]) * eb;
+          uint8_t* p = parts[i] + r * inner[i] * eb;
+          if (toBig) std::memcpy(b, p, inner[i] * eb);
+          else std::memcpy(p, b, inner[i] * eb);
+        }
+      }
+    });
+    return undefinedValue(env);
+  });
+}
+
 // setNumThreads(n): OpenBLAS threads and the helper threads of im2col/col2im.
 napi_value SetNumThreads(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
@@ -679,6 +755,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"leakyRelu", nullptr, LeakyRelu, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"greater", nullptr, Greater, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"select", nullptr, Select, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"batchNorm", nullptr, BatchNorm, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"concatRows", nullptr, ConcatRows, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"tile", nullptr, Tile, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"sgemm", nullptr, Sgemm, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"setNumThreads", nullptr, SetNumThreads, nullptr, nullptr, nullptr, napi_default_method, nullptr},

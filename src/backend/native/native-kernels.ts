@@ -8,7 +8,9 @@
  * Conv2DBackpropFilter, BatchMatMul, _FusedMatMul, and Tile (tfjs-wasm's is ~80× slower than a copy, and
  * tfjs's batch-norm gradient tiles at every BN layer), Sum and Mean over a contiguous run of axes (batch-norm
  * statistics and their gradients; tfjs-wasm transposes before reducing), and LeakyRelu with the Greater and
- * Select of its gradient (tfjs-wasm's are 20–40× slower than a loop; D uses LeakyReLU after every layer). Anything the addon does not cover (non-float32,
+ * Select of its gradient (tfjs-wasm's are 20–40× slower than a loop; D uses LeakyReLU after every layer),
+ * FusedBatchNorm (inference form, used by batch-norm training too), and Concat / SplitV (channel concatenations
+ * of reference §2–§3 and their gradients) as row copies. Anything the addon does not cover (non-float32,
  * NCHW, a bias or PReLU weight that is not per-channel) is passed to the kernel that was registered before
  * (tfjs's own wasm kernel, or the one from `backend/wasm-kernels.ts`), so results never depend on coverage.
  *
@@ -35,6 +37,9 @@ export interface NativeAddon {
   leakyRelu(heap: ArrayBufferView, xOff: number, outOff: number, n: number, alpha: number): void;
   greater(heap: ArrayBufferView, aOff: number, bOff: number, outOff: number, n: number, bIsScalar: number): void;
   select(heap: ArrayBufferView, condOff: number, tOff: number, eOff: number, outOff: number, n: number): void;
+  batchNorm(heap: ArrayBufferView, xOff: number, outOff: number, n: number, c: number, ...params: number[]): void;
+  concatRows(heap: ArrayBufferView, bigOff: number, outer: number, bigInner: number, elemBytes: number, toBig: number,
+    count: number, ...partOffAndInner: number[]): void;
   tile(heap: ArrayBufferView, xOff: number, outOff: number, elemBytes: number, rank: number, ...shapeAndReps: number[]): void;
   sgemm(heap: ArrayBufferView, transA: number, transB: number, m: number, n: number, k: number,
     aOff: number, lda: number, bOff: number, ldb: number, beta: number, cOff: number, ldc: number): void;
@@ -49,7 +54,7 @@ export type NativeLoadResult =
 /** Kernel names this module overrides on the 'wasm' backend. */
 export const NATIVE_KERNEL_NAMES: readonly string[] = [
   tf.Conv2D, tf.FusedConv2D, tf.Conv2DBackpropInput, tf.Conv2DBackpropFilter, tf.BatchMatMul, tf._FusedMatMul, tf.Tile,
-  tf.Sum, tf.Mean, tf.LeakyRelu, tf.Greater, tf.Select,
+  tf.Sum, tf.Mean, tf.LeakyRelu, tf.Greater, tf.Select, tf.FusedBatchNorm, tf.Concat, tf.SplitV,
 ];
 
 /** Activation codes shared with gawwn_native.cc (`enum Act`). */
@@ -198,6 +203,9 @@ function makeKernel(name: string, old: tf.KernelConfig | undefined): tf.KernelFu
     case tf.LeakyRelu: return (args) => leakyRelu(a, args, fallback);
     case tf.Greater: return (args) => greater(a, args, fallback);
     case tf.Select: return (args) => select(a, args, fallback);
+    case tf.FusedBatchNorm: return (args) => batchNorm(a, args, fallback);
+    case tf.Concat: return (args) => concat(a, args, fallback);
+    case tf.SplitV: return (args) => splitV(a, args, fallback);
     case tf.Mean: return (args) => reduce(a, args, true, fallback);
     default: throw new GawwnError(`no native kernel for ${name}`);
   }
@@ -401,6 +409,87 @@ function select(a: NativeAddon, args: KernelArgs, fallback: Fallback): tf.Tensor
   a.select(backend.wasm.HEAPU8, offsetOf(backend, condition), offsetOf(backend, t), offsetOf(backend, e), offsetOf(backend, out),
     tf.util.sizeFromShape(t.shape));
   return out;
+}
+
+function batchNorm(a: NativeAddon, args: KernelArgs, fallback: Fallback): tf.TensorInfo | tf.TensorInfo[] {
+  const backend = args.backend as unknown as WasmBackendLike;
+  const { x, mean, variance, offset, scale } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+  const { varianceEpsilon } = args.attrs as unknown as { varianceEpsilon: number };
+  if (x === undefined || mean === undefined || variance === undefined) throw new GawwnError('FusedBatchNorm needs x, mean and variance');
+  if (x.shape.length === 0) return fallback(args, 'scalar');
+  const c = x.shape[x.shape.length - 1];
+  const params = [mean, variance, offset, scale];
+  // Per-channel (size C, or 1) parameters over the last axis; anything else broadcasts differently.
+  const perChannel = (t: tf.TensorInfo | undefined) => t === undefined ||
+    (t.dtype === 'float32' && [1, c].includes(tf.util.sizeFromShape(t.shape)) && t.shape.slice(0, -1).every((d) => d === 1));
+  if (x.dtype !== 'float32' || !params.every(perChannel)) return fallback(args, 'parameters not per-channel');
+  const out = backend.makeOutput([...x.shape], 'float32');
+  const arg = (t: tf.TensorInfo | undefined) => (t === undefined ? [-1, 0] : [offsetOf(backend, t), tf.util.sizeFromShape(t.shape)]);
+  a.batchNorm(backend.wasm.HEAPU8, offsetOf(backend, x), offsetOf(backend, out), tf.util.sizeFromShape(x.shape), c,
+    ...arg(mean), ...arg(variance), ...arg(offset), ...arg(scale), varianceEpsilon);
+  return out;
+}
+
+/** [outer, inner] view of `shape` around `axis`: outer = Π shape[0..axis), inner = Π shape[axis..). */
+function rowsAround(shape: number[], axis: number): [number, number] {
+  return [tf.util.sizeFromShape(shape.slice(0, axis)), tf.util.sizeFromShape(shape.slice(axis))];
+}
+
+function concat(a: NativeAddon, args: KernelArgs, fallback: Fallback): tf.TensorInfo | tf.TensorInfo[] {
+  const backend = args.backend as unknown as WasmBackendLike;
+  const inputs = (Array.isArray(args.inputs) ? args.inputs : Object.values(args.inputs)) as tf.TensorInfo[];
+  const { axis: axisAttr } = args.attrs as unknown as { axis: number | number[] };
+  if (inputs.length === 0) throw new GawwnError('Concat needs inputs');
+  const eb = ELEMENT_BYTES[inputs[0].dtype];
+  const rank = inputs[0].shape.length;
+  if (eb === undefined || rank === 0 || inputs.length > 16 || inputs.some((t) => t.dtype !== inputs[0].dtype || t.shape.length !== rank)) {
+    return fallback(args, 'dtype / rank / count');
+  }
+  const axis = tf.util.parseAxisParam(axisAttr, inputs[0].shape)[0];
+  for (const t of inputs) {
+    if (t.shape.some((d, i) => i !== axis && d !== inputs[0].shape[i])) {
+      throw new GawwnError(`Concat: shapes [${inputs.map((u) => `[${u.shape}]`).join(', ')}] differ off axis ${axis}`);
+    }
+  }
+  const outShape = [...inputs[0].shape];
+  outShape[axis] = inputs.reduce((s, t) => s + t.shape[axis], 0);
+  const parts = inputs.filter((t) => tf.util.sizeFromShape(t.shape) > 0);
+  const out = backend.makeOutput(outShape, inputs[0].dtype);
+  const [outer, inner] = rowsAround(outShape, axis);
+  if (outer * inner === 0) return out;
+  a.concatRows(backend.wasm.HEAPU8, offsetOf(backend, out), outer, inner, eb, 1, parts.length,
+    ...parts.flatMap((t) => [offsetOf(backend, t), rowsAround(t.shape, axis)[1]]));
+  return out;
+}
+
+function splitV(a: NativeAddon, args: KernelArgs, fallback: Fallback): tf.TensorInfo | tf.TensorInfo[] {
+  const backend = args.backend as unknown as WasmBackendLike;
+  const { x } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+  const { numOrSizeSplits, axis: axisAttr } = args.attrs as unknown as { numOrSizeSplits: number | number[]; axis: number };
+  if (x === undefined) throw new GawwnError('SplitV needs x');
+  const eb = ELEMENT_BYTES[x.dtype];
+  if (eb === undefined || x.shape.length === 0) return fallback(args, 'dtype / rank');
+  const axis = tf.util.parseAxisParam(axisAttr, x.shape)[0];
+  let sizes: number[];
+  if (typeof numOrSizeSplits === 'number') {
+    if (x.shape[axis] % numOrSizeSplits !== 0) throw new GawwnError(`SplitV: ${x.shape[axis]} is not divisible by ${numOrSizeSplits}`);
+    sizes = new Array<number>(numOrSizeSplits).fill(x.shape[axis] / numOrSizeSplits);
+  } else {
+    sizes = [...numOrSizeSplits];
+    const neg = sizes.indexOf(-1);
+    if (neg >= 0) sizes[neg] = x.shape[axis] - sizes.reduce((s, v) => (v === -1 ? s : s + v), 0);
+  }
+  if (sizes.reduce((s, v) => s + v, 0) !== x.shape[axis] || sizes.some((v) => v < 0)) {
+    throw new GawwnError(`SplitV: sizes [${sizes}] do not add up to ${x.shape[axis]}`);
+  }
+  if (sizes.length > 16) return fallback(args, 'too many parts');
+  const outs = sizes.map((sz) => backend.makeOutput(x.shape.map((d, i) => (i === axis ? sz : d)), x.dtype));
+  const [outer, inner] = rowsAround(x.shape, axis);
+  if (outer * inner === 0) return outs;
+  const parts = outs.filter((t) => tf.util.sizeFromShape(t.shape) > 0);
+  a.concatRows(backend.wasm.HEAPU8, offsetOf(backend, x), outer, inner, eb, 0, parts.length,
+    ...parts.flatMap((t) => [offsetOf(backend, t), rowsAround(t.shape, axis)[1]]));
+  return outs;
 }
 
 /** For each flat index of the broadcast shape `outer`, the flat index into an operand of shape `shape`. */
