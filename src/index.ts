@@ -7,3 +7,8 @@ export type { BackendName, BackendInfo } from './util/backend.js';
 export { Rng } from './util/rng.js';
 export type { RngState } from './util/rng.js';
 export { GawwnError } from './util/errors.js';
+export {
+  loadNativeKernels, registerNativeKernels, unregisterNativeKernels, nativeKernelsRegistered, setNativeThreads,
+  NATIVE_KERNEL_NAMES,
+} from './backend/native/native-kernels.js';
+export type { NativeLoadResult } from './backend/native/native-kernels.js';
