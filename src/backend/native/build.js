@@ -76,7 +76,14 @@ function main() {
   const args = [gyp, 'rebuild', '--directory', here, '--loglevel', 'error'];
   if (nodedir) args.push(`--nodedir=${nodedir}`);
   removeBinary();
-  const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
+  // node-gyp also reads npm_config_nodedir from the environment, and that wins over --nodedir.
+  const env = nodedir ? { ...process.env, npm_config_nodedir: nodedir } : process.env;
+  // Bounded: without headers node-gyp tries to download them, which must not hang an offline install.
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', env, timeout: 5 * 60 * 1000 });
+  if (r.error && r.error.code === 'ETIMEDOUT') {
+    removeBinary();
+    return say('native OpenBLAS kernels not built (node-gyp timed out after 5 min); using wasm');
+  }
   if (r.status !== 0 || !fs.existsSync(out)) {
     removeBinary();
     const why = /openblas/i.test(r.stderr + r.stdout) ? 'libopenblas not found: apt-get install libopenblas-dev' : tail(r.stderr + r.stdout);
