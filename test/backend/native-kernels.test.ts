@@ -1,8 +1,10 @@
 /**
- * The OpenBLAS kernels (src/backend/native) against the cpu backend: every overridden kernel, forward and
+ * The native kernels (src/backend/native) against the cpu backend: every overridden kernel, forward and
  * gradient, on the layer shapes GAWWN uses (reference §2–§4: 4×4 s2 p1, 3×3 s1 p1, 1×1, 4×4 s1 valid and
- * the transposed convolutions of the same), plus matmul with transposes and broadcasting, fused
- * bias+activation, wasm-heap growth, bounds checks and leaks. Skipped only when the addon is not built.
+ * the transposed convolutions of the same), matmul with transposes and broadcasting, fused bias+activation,
+ * the memory-bound kernels (Tile, Sum/Mean, LeakyRelu/Greater/Select, batch norm, Concat/SplitV), wasm-heap
+ * growth, bounds checks and leaks. Each comparison also checks that the native path (not a fallback) ran.
+ * Skipped only when the addon is not built.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';

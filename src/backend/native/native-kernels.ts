@@ -4,15 +4,17 @@
  * computed by a Node native addon (`gawwn_native.cc`: im2col / col2im + `cblas_sgemm`) directly on the
  * wasm heap, with no copy in or out.
  *
- * Overridden kernels (for backend 'wasm'): Conv2D, FusedConv2D, Conv2DBackpropInput (= transposed conv),
- * Conv2DBackpropFilter, BatchMatMul, _FusedMatMul, and Tile (tfjs-wasm's is ~80× slower than a copy, and
- * tfjs's batch-norm gradient tiles at every BN layer), Sum and Mean over a contiguous run of axes (batch-norm
- * statistics and their gradients; tfjs-wasm transposes before reducing), and LeakyRelu with the Greater and
- * Select of its gradient (tfjs-wasm's are 20–40× slower than a loop; D uses LeakyReLU after every layer),
- * FusedBatchNorm (inference form, used by batch-norm training too), and Concat / SplitV (channel concatenations
- * of reference §2–§3 and their gradients) as row copies. Anything the addon does not cover (non-float32,
- * NCHW, a bias or PReLU weight that is not per-channel) is passed to the kernel that was registered before
- * (tfjs's own wasm kernel, or the one from `backend/wasm-kernels.ts`), so results never depend on coverage.
+ * Overridden kernels (backend 'wasm'):
+ * - the heavy ones, through sgemm: Conv2D, FusedConv2D, Conv2DBackpropInput (= transposed conv),
+ *   Conv2DBackpropFilter (missing from tfjs-wasm 4.22), BatchMatMul, _FusedMatMul;
+ * - memory-bound ones that tfjs-wasm 4.22 runs 10–80× slower than a plain loop and that a training step
+ *   calls at every layer (measured in step-bench.ts): Tile (tfjs's batch-norm gradient tiles), Sum and Mean
+ *   over a contiguous run of axes (batch-norm statistics; wasm transposes first), LeakyRelu with the Greater
+ *   and Select of its gradient (D, reference §2.3/§3.3), FusedBatchNorm, Concat and SplitV (the channel
+ *   concatenations of reference §2–§3 and their gradients).
+ * Anything the addon does not cover (non-float32, NCHW, a bias or PReLU weight that is not per-channel, a
+ * broadcast it does not handle) goes to the kernel that was registered before (tfjs's own wasm kernel, or
+ * the one from `backend/wasm-kernels.ts`), so results never depend on coverage.
  *
  * Use: `loadNativeKernels()` (never throws; tells why when the addon is unusable), then, once the wasm backend
  * is set and `registerWasmTrainingKernels()` has run, `registerNativeKernels()`. `unregisterNativeKernels()`
