@@ -115,3 +115,8 @@ export { createGanIntClsTrainer, interpolateText, interpolationWeights as ganInt
 export type { GanIntClsBatch, GanIntClsTrainer, GanIntClsStepResult, GanIntClsDStepResult, GanIntClsGStepResult } from './training/gan-int-cls-step.js';
 export { drawGanIntClsPairs, drawGanIntClsCaptions, GAN_INT_CLS_LOAD_SIZE } from './data/gan-int-cls-pairs.js';
 export type { GanIntClsPairs } from './data/gan-int-cls-pairs.js';
+export {
+  loadNativeKernels, registerNativeKernels, unregisterNativeKernels, nativeKernelsRegistered, setNativeThreads,
+  NATIVE_KERNEL_NAMES,
+} from './backend/native/native-kernels.js';
+export type { NativeLoadResult } from './backend/native/native-kernels.js';

@@ -1,0 +1,771 @@
+// Native CPU kernels for training GAWWN: convolution, transposed convolution, filter gradient and
+// (batched) matrix product, all as im2col/col2im + OpenBLAS sgemm (issue 9, item 3).
+//
+// Why: the networks of reference §2–§4 spend nearly all their time in 4×4/3×3/1×1 convolutions and
+// their two gradients. tfjs-wasm runs these single-threaded at a few GFLOP/s; OpenBLAS sgemm reaches
+// ~190 GFLOP/s on this machine's two cores.
+//
+// Contract with src/backend/native/native-kernels.ts: every tensor lives in the tfjs wasm heap, passed
+// as one typed array (`heap`) plus BYTE offsets. Nothing here allocates in that heap (temporaries are
+// native), so the heap cannot grow (and move) during a call. Every region is bounds-checked against the
+// heap before it is touched. All layouts are NHWC / HWIO (tfjs's), row-major.
+//
+// Plain N-API (node_api.h, NAPI_VERSION 8) so no npm dependency is needed; cblas/OpenBLAS prototypes are
+// declared here so only the library (not a particular cblas.h location) is needed at build time.
+#define NAPI_VERSION 8
+#include <node_api.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern "C" {
+void cblas_sgemm(int order, int transA, int transB, int M, int N, int K, float alpha, const float* A, int lda,
+                 const float* B, int ldb, float beta, float* C, int ldc);
+void openblas_set_num_threads(int n);
+int openblas_get_num_threads(void);
+char* openblas_get_config(void);
+}
+
+namespace {
+
+constexpr int kRowMajor = 101, kNoTrans = 111, kTrans = 112;
+
+// Fused activations, numbered as in native-kernels.ts (ACTIVATIONS).
+enum Act { kLinear = 0, kRelu = 1, kRelu6 = 2, kPrelu = 3, kLeakyRelu = 4, kSigmoid = 5, kElu = 6 };
+
+// Upper bound for one im2col buffer (floats): images are processed in chunks so that the column matrix
+// stays below ~64 MiB whatever the batch (the paper preset at batch 64 would otherwise need GBs).
+constexpr size_t kMaxColFloats = size_t(16) << 20;
+
+int gHelperThreads = 2;  // threads used for im2col / col2im / epilogues (set with setNumThreads)
+
+struct Fail {
+  std::string msg;
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Argument helpers
+// ---------------------------------------------------------------------------------------------------
+
+struct Heap {
+  uint8_t* base = nullptr;
+  size_t bytes = 0;
+  float* f32(double byteOffset, double count, const char* what) const {
+    return reinterpret_cast<float*>(region(byteOffset, count, 4, what));
+  }
+  uint8_t* region(double byteOffset, double count, int elemBytes, const char* what) const {
+    if (byteOffset < 0 || count < 0 || std::fmod(byteOffset, double(elemBytes)) != 0) throw Fail{std::string("bad offset for ") + what};
+    const double end = byteOffset + double(elemBytes) * count;
+    if (end > double(bytes)) throw Fail{std::string(what) + " lies outside the heap"};
+    return base + size_t(byteOffset);
+  }
+};
+
+constexpr size_t kAnyArgs = size_t(-1);
+
+struct Args {
+  napi_env env;
+  size_t argc = 0;
+  napi_value argv[40];
+  Heap heap;
+};
+
+Args readArgs(napi_env env, napi_callback_info info, size_t expected) {
+  Args a;
+  a.env = env;
+  a.argc = 40;
+  if (napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr) != napi_ok) throw Fail{"cannot read arguments"};
+  if (expected != kAnyArgs && a.argc != expected) throw Fail{"expected " + std::to_string(expected) + " arguments, got " + std::to_string(a.argc)};
+  if (a.argc > 40) throw Fail{"too many arguments"};
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  napi_value ab;
+  size_t byteOffset;
+  bool isTA = false;
+  napi_is_typedarray(env, a.argv[0], &isTA);
+  if (!isTA) throw Fail{"argument 0 (heap) must be a typed array"};
+  if (napi_get_typedarray_info(env, a.argv[0], &type, &length, &data, &ab, &byteOffset) != napi_ok) throw Fail{"cannot read heap"};
+  size_t elem = 1;
+  switch (type) {
+    case napi_int8_array: case napi_uint8_array: case napi_uint8_clamped_array: elem = 1; break;
+    case napi_int16_array: case napi_uint16_array: elem = 2; break;
+    case napi_int32_array: case napi_uint32_array: case napi_float32_array: elem = 4; break;
+    default: elem = 8; break;
+  }
+  a.heap.base = static_cast<uint8_t*>(data);
+  a.heap.bytes = length * elem;
+  return a;
+}
+
+double num(const Args& a, size_t i) {
+  double v;
+  if (napi_get_value_double(a.env, a.argv[i], &v) != napi_ok) throw Fail{"argument " + std::to_string(i) + " must be a number"};
+  return v;
+}
+int inum(const Args& a, size_t i) {
+  const double v = num(a, i);
+  if (v != std::floor(v) || v < -2147483648.0 || v > 2147483647.0) throw Fail{"argument " + std::to_string(i) + " must be an int32"};
+  return int(v);
+}
+int pnum(const Args& a, size_t i) {  // non-negative int
+  const int v = inum(a, i);
+  if (v < 0) throw Fail{"argument " + std::to_string(i) + " must be >= 0"};
+  return v;
+}
+
+napi_value undefinedValue(napi_env env) {
+  napi_value u;
+  napi_get_undefined(env, &u);
+  return u;
+}
+
+template <typename F>
+napi_value guarded(napi_env env, F&& f) {
+  try {
+    return f();
+  } catch (const Fail& e) {
+    napi_throw_error(env, "GAWWN_NATIVE", ("gawwn native: " + e.msg).c_str());
+  } catch (const std::bad_alloc&) {
+    napi_throw_error(env, "GAWWN_NATIVE", "gawwn native: out of memory");
+  }
+  return nullptr;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Small parallel-for over [0, n) for the memory-bound loops (im2col, col2im, epilogue). OpenBLAS is
+// idle while these run, so using the same cores does not oversubscribe.
+// ---------------------------------------------------------------------------------------------------
+template <typename F>
+void parallelFor(size_t n, size_t minWorkPerThread, F&& body) {
+  const size_t maxThreads = size_t(std::max(1, gHelperThreads));
+  size_t threads = std::min(maxThreads, std::max<size_t>(1, n / std::max<size_t>(1, minWorkPerThread)));
+  if (threads <= 1 || n < 2) {
+    body(size_t(0), n);
+    return;
+  }
+  std::vector<std::thread> pool;
+  pool.reserve(threads - 1);
+  const size_t step = (n + threads - 1) / threads;
+  for (size_t t = 1; t < threads; ++t) {
+    const size_t lo = t * step, hi = std::min(n, lo + step);
+    if (lo < hi) pool.emplace_back([&body, lo, hi] { body(lo, hi); });
+  }
+  body(0, std::min(n, step));
+  for (auto& th : pool) th.join();
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Convolution geometry (NHWC input [N,H,W,Ci], HWIO filter [kh,kw,Ci,Co], output [N,Ho,Wo,Co])
+// ---------------------------------------------------------------------------------------------------
+struct Geom {
+  int N, H, W, Ci, Ho, Wo, Co, kh, kw, sh, sw, dh, dw, padT, padL;
+  size_t K() const { return size_t(kh) * kw * Ci; }
+  size_t rowsPerImage() const { return size_t(Ho) * Wo; }
+  size_t xSize() const { return size_t(N) * H * W * Ci; }
+  size_t ySize() const { return size_t(N) * Ho * Wo * Co; }
+  size_t wSize() const { return K() * Co; }
+  // A 1×1, stride-1, unpadded convolution is a plain GEMM on the NHWC tensor itself.
+  bool isPointwise() const {
+    return kh == 1 && kw == 1 && sh == 1 && sw == 1 && padT == 0 && padL == 0 && Ho == H && Wo == W;
+  }
+  int imagesPerChunk() const {
+    const size_t perImage = std::max<size_t>(1, rowsPerImage() * K());
+    return int(std::max<size_t>(1, std::min<size_t>(size_t(N), kMaxColFloats / perImage)));
+  }
+};
+
+Geom readGeom(const Args& a, size_t i) {
+  Geom g{pnum(a, i), pnum(a, i + 1), pnum(a, i + 2), pnum(a, i + 3), pnum(a, i + 4), pnum(a, i + 5), pnum(a, i + 6),
+         pnum(a, i + 7), pnum(a, i + 8), pnum(a, i + 9), pnum(a, i + 10), pnum(a, i + 11), pnum(a, i + 12),
+         inum(a, i + 13), inum(a, i + 14)};
+  if (g.kh < 1 || g.kw < 1 || g.sh < 1 || g.sw < 1 || g.dh < 1 || g.dw < 1) throw Fail{"filter size, stride and dilation must be >= 1"};
+  return g;
+}
+constexpr size_t kGeomArgs = 15;
+
+// cols[(n-n0)*Ho*Wo + oh*Wo + ow, (ki*kw + kj)*Ci + c] = x[n, oh*sh-padT+ki*dh, ow*sw-padL+kj*dw, c] (0 outside)
+void im2col(const Geom& g, const float* x, float* cols, int n0, int nb) {
+  const size_t K = g.K(), rows = size_t(nb) * g.rowsPerImage();
+  const size_t ci = size_t(g.Ci);
+  parallelFor(rows, 256, [&](size_t lo, size_t hi) {
+    for (size_t r = lo; r < hi; ++r) {
+      const int ow = int(r % g.Wo), oh = int((r / g.Wo) % g.Ho), n = n0 + int(r / g.rowsPerImage());
+      float* dst = cols + r * K;
+      const float* img = x + size_t(n) * g.H * g.W * ci;
+      for (int ki = 0; ki < g.kh; ++ki) {
+        const int ih = oh * g.sh - g.padT + ki * g.dh;
+        if (ih < 0 || ih >= g.H) {
+          std::memset(dst, 0, sizeof(float) * g.kw * ci);
+          dst += g.kw * ci;
+          continue;
+        }
+        const float* rowp = img + size_t(ih) * g.W * ci;
+        const int iw0 = ow * g.sw - g.padL;
+        if (g.dw == 1 && iw0 >= 0 && iw0 + g.kw <= g.W) {
+          // The whole filter row is inside the image: kw·Ci contiguous floats in NHWC.
+          std::memcpy(dst, rowp + size_t(iw0) * ci, sizeof(float) * g.kw * ci);
+          dst += g.kw * ci;
+          continue;
+        }
+        for (int kj = 0; kj < g.kw; ++kj, dst += ci) {
+          const int iw = iw0 + kj * g.dw;
+          if (iw < 0 || iw >= g.W) std::memset(dst, 0, sizeof(float) * ci);
+          else std::memcpy(dst, rowp + size_t(iw) * ci, sizeof(float) * ci);
+        }
+      }
+    }
+  });
+}
+
+// The adjoint of im2col: dx[n, ih, iw, c] += cols[row, (ki, kj, c)]. dx of images n0..n0+nb must be zero
+// beforehand. Parallel over images (disjoint outputs), or over input rows within an image when nb == 1.
+void col2im(const Geom& g, const float* cols, float* dx, int n0, int nb) {
+  const size_t K = g.K(), ci = size_t(g.Ci);
+  auto addRow = [&](int n, int oh, int ow) {
+    const size_t r = (size_t(n - n0) * g.Ho + oh) * g.Wo + ow;
+    const float* src = cols + r * K;
+    float* img = dx + size_t(n) * g.H * g.W * ci;
+    for (int ki = 0; ki < g.kh; ++ki) {
+      const int ih = oh * g.sh - g.padT + ki * g.dh;
+      if (ih < 0 || ih >= g.H) {
+        src += g.kw * ci;
+        continue;
+      }
+      float* rowp = img + size_t(ih) * g.W * ci;
+      const int iw0 = ow * g.sw - g.padL;
+      if (g.dw == 1 && iw0 >= 0 && iw0 + g.kw <= g.W) {
+        float* d = rowp + size_t(iw0) * ci;
+        const size_t n = size_t(g.kw) * ci;
+        for (size_t c = 0; c < n; ++c) d[c] += src[c];
+        src += n;
+        continue;
+      }
+      for (int kj = 0; kj < g.kw; ++kj, src += ci) {
+        const int iw = iw0 + kj * g.dw;
+        if (iw < 0 || iw >= g.W) continue;
+        float* d = rowp + size_t(iw) * ci;
+        for (size_t c = 0; c < ci; ++c) d[c] += src[c];
+      }
+    }
+  };
+  if (nb >= 2) {
+    parallelFor(size_t(nb), 1, [&](size_t lo, size_t hi) {
+      for (size_t i = lo; i < hi; ++i)
+        for (int oh = 0; oh < g.Ho; ++oh)
+          for (int ow = 0; ow < g.Wo; ++ow) addRow(n0 + int(i), oh, ow);
+    });
+  } else {
+    for (int oh = 0; oh < g.Ho; ++oh)
+      for (int ow = 0; ow < g.Wo; ++ow) addRow(n0, oh, ow);
+  }
+}
+
+// Reusable native scratch for column matrices (one per process; the JS thread is the only caller).
+std::vector<float>& scratch(size_t floats) {
+  static std::vector<float> buf;
+  if (buf.size() < floats) {
+    std::vector<float>().swap(buf);
+    buf.resize(floats);
+  }
+  return buf;
+}
+
+void sgemm(bool tA, bool tB, size_t M, size_t N, size_t K, const float* A, size_t lda, const float* B, size_t ldb,
+           float beta, float* C, size_t ldc) {
+  if (M == 0 || N == 0) return;
+  if (K == 0) {  // C = beta*C; BLAS implementations differ on K == 0, so do it here.
+    for (size_t i = 0; i < M; ++i)
+      for (size_t j = 0; j < N; ++j) C[i * ldc + j] = beta == 0.f ? 0.f : beta * C[i * ldc + j];
+    return;
+  }
+  if (M > 2147483647 || N > 2147483647 || K > 2147483647) throw Fail{"matrix too large for 32-bit BLAS"};
+  cblas_sgemm(kRowMajor, tA ? kTrans : kNoTrans, tB ? kTrans : kNoTrans, int(M), int(N), int(K), 1.0f, A, int(lda), B,
+              int(ldb), beta, C, int(ldc));
+}
+
+// out[m, c] = act(out[m, c] + bias[c % biasSize]) with prelu weights indexed the same way.
+struct Epilogue {
+  const float* bias = nullptr;
+  size_t biasSize = 0;
+  int act = kLinear;
+  const float* prelu = nullptr;
+  size_t preluSize = 0;
+  float alpha = 0.f;
+  bool trivial() const { return bias == nullptr && act == kLinear; }
+};
+
+// Branch-free forms (max/min) for the piecewise-linear activations: with data of random sign a branch per
+// element mispredicts half the time (measured 6 ns/element against 0.5), and these loops vectorise.
+// NaN propagates as on the cpu backend: max(NaN, 0) and min(NaN, 0) are NaN with std::max/min's argument order.
+inline float pos(float v) { return std::max(v, 0.f); }
+inline float neg(float v) { return std::min(v, 0.f); }
+
+void applyEpilogue(const Epilogue& e, float* out, size_t rows, size_t cols) {
+  if (e.trivial()) return;
+  parallelFor(rows, std::max<size_t>(1, 16384 / std::max<size_t>(1, cols)), [&](size_t lo, size_t hi) {
+    for (size_t r = lo; r < hi; ++r) {
+      float* __restrict o = out + r * cols;
+      if (e.bias) {
+        if (e.biasSize == 1) for (size_t c = 0; c < cols; ++c) o[c] += e.bias[0];
+        else for (size_t c = 0; c < cols; ++c) o[c] += e.bias[c];
+      }
+      switch (e.act) {
+        case kLinear: break;
+        case kRelu: for (size_t c = 0; c < cols; ++c) o[c] = pos(o[c]); break;
+        case kRelu6: for (size_t c = 0; c < cols; ++c) o[c] = std::min(pos(o[c]), 6.f); break;
+        case kPrelu:
+          for (size_t c = 0; c < cols; ++c) o[c] = pos(o[c]) + e.prelu[e.preluSize == 1 ? 0 : c] * neg(o[c]);
+          break;
+        case kLeakyRelu: for (size_t c = 0; c < cols; ++c) o[c] = pos(o[c]) + e.alpha * neg(o[c]); break;
+        case kSigmoid: for (size_t c = 0; c < cols; ++c) o[c] = 1.f / (1.f + std::exp(-o[c])); break;
+        case kElu: for (size_t c = 0; c < cols; ++c) o[c] = o[c] > 0.f ? o[c] : std::expm1(o[c]); break;
+      }
+    }
+  });
+}
+
+// Reads (biasOff, biasSize, act, preluOff, preluSize, alpha) at argument i; offsets < 0 mean "absent".
+Epilogue readEpilogue(const Args& a, size_t i, size_t channels) {
+  Epilogue e;
+  const double biasOff = num(a, i);
+  e.biasSize = size_t(pnum(a, i + 1));
+  e.act = inum(a, i + 2);
+  const double preluOff = num(a, i + 3);
+  e.preluSize = size_t(pnum(a, i + 4));
+  e.alpha = float(num(a, i + 5));
+  if (e.act < kLinear || e.act > kElu) throw Fail{"unknown activation code"};
+  if (biasOff >= 0) {
+    if (e.biasSize != 1 && e.biasSize != channels) throw Fail{"bias size must be 1 or the channel count"};
+    e.bias = a.heap.f32(biasOff, double(e.biasSize), "bias");
+  }
+  if (e.act == kPrelu) {
+    if (preluOff < 0 || (e.preluSize != 1 && e.preluSize != channels)) throw Fail{"prelu weights must have 1 or C values"};
+    e.prelu = a.heap.f32(preluOff, double(e.preluSize), "prelu weights");
+  }
+  return e;
+}
+constexpr size_t kEpilogueArgs = 6;
+
+// ---------------------------------------------------------------------------------------------------
+// Exported functions
+// ---------------------------------------------------------------------------------------------------
+
+// conv2d(heap, xOff, wOff, yOff, ...geom(15), biasOff, biasSize, act, preluOff, preluSize, alpha)
+napi_value Conv2d(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = readArgs(env, info, 4 + kGeomArgs + kEpilogueArgs);
+    const Geom g = readGeom(a, 4);
+    const float* x = a.heap.f32(num(a, 1), double(g.xSize()), "x");
+    const float* w = a.heap.f32(num(a, 2), double(g.wSize()), "filter");
+    float* y = a.heap.f32(num(a, 3), double(g.ySize()), "output");
+    const Epilogue e = readEpilogue(a, 4 + kGeomArgs, size_t(g.Co));
+    const size_t K = g.K(), rows = g.rowsPerImage(), Co = size_t(g.Co);
+    if (g.isPointwise()) {
+      sgemm(false, false, size_t(g.N) * rows, Co, K, x, K, w, Co, 0.f, y, Co);
+    } else {
+      const int chunk = g.imagesPerChunk();
+      float* cols = scratch(size_t(chunk) * rows * K).data();
+      for (int n0 = 0; n0 < g.N; n0 += chunk) {
+        const int nb = std::min(chunk, g.N - n0);
+        im2col(g, x, cols, n0, nb);
+        sgemm(false, false, size_t(nb) * rows, Co, K, cols, K, w, Co, 0.f, y + size_t(n0) * rows * Co, Co);
+      }
+    }
+    applyEpilogue(e, y, size_t(g.N) * rows, Co);
+    return undefinedValue(env);
+  });
+}
+
+// conv2dBackpropInput(heap, dyOff, wOff, dxOff, ...geom(15)): dx = col2im(dy · Wᵀ), the transposed conv.
+napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = readArgs(env, info, 4 + kGeomArgs);
+    const Geom g = readGeom(a, 4);
+    const float* dy = a.heap.f32(num(a, 1), double(g.ySize()), "dy");
+    const float* w = a.heap.f32(num(a, 2), double(g.wSize()), "filter");
+    float* dx = a.heap.f32(num(a, 3), double(g.xSize()), "dx");
+    const size_t K = g.K(), rows = g.rowsPerImage(), Co = size_t(g.Co);
+    if (g.isPointwise()) {
+      sgemm(false, true, size_t(g.N) * rows, size_t(g.Ci), Co, dy, Co, w, Co, 0.f, dx, size_t(g.Ci));
+      return undefinedValue(env);
+    }
+    std::memset(dx, 0, sizeof(float) * g.xSize());
+    const int chunk = g.imagesPerChunk();
+    float* cols = scratch(size_t(chunk) * rows * K).data();
+    for (int n0 = 0; n0 < g.N; n0 += chunk) {
+      const int nb = std::min(chunk, g.N - n0);
+      sgemm(false, true, size_t(nb) * rows, K, Co, dy + size_t(n0) * rows * Co, Co, w, Co, 0.f, cols, K);
+      col2im(g, cols, dx, n0, nb);
+    }
+    return undefinedValue(env);
+  });
+}
+
+// conv2dBackpropFilter(heap, xOff, dyOff, dwOff, ...geom(15)): dW = im2col(x)ᵀ · dy, summed over chunks.
+napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = readArgs(env, info, 4 + kGeomArgs);
+    const Geom g = readGeom(a, 4);
+    const float* x = a.heap.f32(num(a, 1), double(g.xSize()), "x");
+    const float* dy = a.heap.f32(num(a, 2), double(g.ySize()), "dy");
+    float* dw = a.heap.f32(num(a, 3), double(g.wSize()), "dfilter");
+    const size_t K = g.K(), rows = g.rowsPerImage(), Co = size_t(g.Co);
+    if (g.isPointwise()) {
+      sgemm(true, false, K, Co, size_t(g.N) * rows, x, K, dy, Co, 0.f, dw, Co);
+      return undefinedValue(env);
+    }
+    if (g.N == 0 || rows == 0) {
+      std::memset(dw, 0, sizeof(float) * g.wSize());
+      return undefinedValue(env);
+    }
+    const int chunk = g.imagesPerChunk();
+    float* cols = scratch(size_t(chunk) * rows * K).data();
+    for (int n0 = 0; n0 < g.N; n0 += chunk) {
+      const int nb = std::min(chunk, g.N - n0);
+      im2col(g, x, cols, n0, nb);
+      sgemm(true, false, K, Co, size_t(nb) * rows, cols, K, dy + size_t(n0) * rows * Co, Co, n0 == 0 ? 0.f : 1.f, dw, Co);
+    }
+    return undefinedValue(env);
+  });
+}
+
+// batchMatMul(heap, aOff, bOff, outOff, batchA, batchB, M, N, K, transA, transB, ...epilogue(6))
+// a is [batchA, M, K] (or [batchA, K, M] when transA), b is [batchB, K, N] (or [batchB, N, K]);
+// batchA and batchB are equal or 1 (broadcast); out is [max(batchA, batchB), M, N].
+napi_value BatchMatMul(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = readArgs(env, info, 11 + kEpilogueArgs);
+    const size_t bA = size_t(pnum(a, 4)), bB = size_t(pnum(a, 5));
+    const size_t M = size_t(pnum(a, 6)), N = size_t(pnum(a, 7)), K = size_t(pnum(a, 8));
+    const bool tA = inum(a, 9) != 0, tB = inum(a, 10) != 0;
+    if (bA != bB && bA != 1 && bB != 1) throw Fail{"batch sizes must be equal or 1"};
+    const size_t batch = std::max(bA, bB);
+    const float* A = a.heap.f32(num(a, 1), double(bA * M * K), "a");
+    const float* B = a.heap.f32(num(a, 2), double(bB * K * N), "b");
+    float* C = a.heap.f32(num(a, 3), double(batch * M * N), "out");
+    const Epilogue e = readEpilogue(a, 11, N);
+    const size_t lda = tA ? M : K, ldb = tB ? K : N;
+    if (bB == 1 && !tA) {
+      // [batch*M, K] · [K, N]: one large GEMM instead of `batch` small ones.
+      sgemm(false, tB, batch * M, N, K, A, lda, B, ldb, 0.f, C, N);
+    } else {
+      for (size_t i = 0; i < batch; ++i) {
+        sgemm(tA, tB, M, N, K, A + (bA == 1 ? 0 : i) * M * K, lda, B + (bB == 1 ? 0 : i) * K * N, ldb, 0.f, C + i * M * N, N);
+      }
+    }
+    applyEpilogue(e, C, batch * M, N);
+    return undefinedValue(env);
+  });
+}
+
+// sgemm(heap, transA, transB, M, N, K, aOff, lda, bOff, ldb, beta, cOff, ldc): the raw primitive, for the
+// self-test after building and for the GFLOP/s benchmark.
+napi_value Sgemm(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = readArgs(env, info, 13);
+    const bool tA = inum(a, 1) != 0, tB = inum(a, 2) != 0;
+    const size_t M = size_t(pnum(a, 3)), N = size_t(pnum(a, 4)), K = size_t(pnum(a, 5));
+    const size_t lda = size_t(pnum(a, 7)), ldb = size_t(pnum(a, 9)), ldc = size_t(pnum(a, 12));
+    const float beta = float(num(a, 10));
+    if (lda < (tA ? M : K) || ldb < (tB ? K : N) || ldc < N) throw Fail{"leading dimension too small"};
+    const float* A = a.heap.f32(num(a, 6), double((tA ? K : M) == 0 ? 0 : ((tA ? K : M) - 1) * lda + (tA ? M : K)), "a");
+    const float* B = a.heap.f32(num(a, 8), double((tB ? N : K) == 0 ? 0 : ((tB ? N : K) - 1) * ldb + (tB ? K : N)), "b");
+    float* C = a.heap.f32(num(a, 11), double(M == 0 ? 0 : (M - 1) * ldc + N), "c");
+    sgemm(tA, tB, M, N, K, A, lda, B, ldb, beta, C, ldc);
+    return undefinedValue(env);
+  });
+}
+
+
+// tile(heap, xOff, outOff, elemBytes, rank, ...shape(rank), ...reps(rank)): out[i] = x[i mod shape] per axis.
+// Why native: tfjs-wasm 4.22's Tile computes every output index with divisions (~80 ns per element here),
+// and tfjs's batch-norm gradient tiles per-channel vectors to the full activation shape at every BN layer.
+// Here each innermost row is copied once and every repetition is one memcpy of a contiguous block.
+void tileRec(const uint8_t* x, uint8_t* out, int d, int rank, const size_t* shape, const size_t* reps,
+             const size_t* xStride, const size_t* oStride, size_t eb) {
+  if (d == rank - 1) {
+    const size_t row = shape[d] * eb;
+    std::memcpy(out, x, row);
+    for (size_t r = 1; r < reps[d]; ++r) std::memcpy(out + r * row, out, row);
+    return;
+  }
+  for (size_t i = 0; i < shape[d]; ++i)
+    tileRec(x + i * xStride[d] * eb, out + i * oStride[d] * eb, d + 1, rank, shape, reps, xStride, oStride, eb);
+  const size_t block = shape[d] * oStride[d] * eb;  // the first repetition along d is contiguous
+  for (size_t r = 1; r < reps[d]; ++r) std::memcpy(out + r * block, out, block);
+}
+
+napi_value Tile(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = readArgs(env, info, kAnyArgs);
+    if (a.argc < 5) throw Fail{"tile needs heap, xOff, outOff, elemBytes, rank, shape, reps"};
+    const int eb = pnum(a, 3), rank = pnum(a, 4);
+    if (eb != 1 && eb != 2 && eb != 4 && eb != 8) throw Fail{"element size must be 1, 2, 4 or 8 bytes"};
+    if (rank < 1 || rank > 16 || a.argc != size_t(5 + 2 * rank)) throw Fail{"tile: rank and argument count disagree"};
+    size_t shape[16], reps[16], xStride[16], oStride[16];
+    size_t xSize = 1, oSize = 1;
+    for (int d = 0; d < rank; ++d) {
+      shape[d] = size_t(pnum(a, 5 + d));
+      reps[d] = size_t(pnum(a, 5 + rank + d));
+      xSize *= shape[d];
+      oSize *= shape[d] * reps[d];
+    }
+    const uint8_t* x = a.heap.region(num(a, 1), double(xSize), eb, "x");
+    uint8_t* out = a.heap.region(num(a, 2), double(oSize), eb, "output");
+    if (oSize == 0) return undefinedValue(env);
+    xStride[rank - 1] = oStride[rank - 1] = 1;
+    for (int d = rank - 2; d >= 0; --d) {
+      xStride[d] = xStride[d + 1] * shape[d + 1];
+      oStride[d] = oStride[d + 1] * shape[d + 1] * reps[d + 1];
+    }
+    tileRec(x, out, 0, rank, shape, reps, xStride, oStride, size_t(eb));
+    return undefinedValue(env);
+  });
+}
+
+
+// reduceMiddle(heap, xOff, outOff, A, R, C, scale): x viewed as [A, R, C], out[a, c] = scale · Σ_r x[a, r, c].
+// Covers every Sum/Mean over a contiguous run of axes: [0,1,2] of NHWC (batch-norm statistics and their
+// gradients: A = 1), [1,2] (spatial means), the last axis (C = 1). tfjs-wasm transposes the reduced axes
+// to the end first. Accumulates in double, as tfjs's cpu backend does, so long sums do not drift.
+napi_value ReduceMiddle(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = readArgs(env, info, 7);
+    const size_t A = size_t(pnum(a, 3)), R = size_t(pnum(a, 4)), C = size_t(pnum(a, 5));
+    const double scale = num(a, 6);
+    const float* x = a.heap.f32(num(a, 1), double(A) * double(R) * double(C), "x");
+    float* out = a.heap.f32(num(a, 2), double(A) * double(C), "output");
+    const size_t threads = size_t(std::max(1, gHelperThreads));
+    if (C == 1) {
+      parallelFor(A, std::max<size_t>(1, 65536 / std::max<size_t>(1, R)), [&](size_t lo, size_t hi) {
+        for (size_t i = lo; i < hi; ++i) {
+          const float* p = x + i * R;
+          double acc = 0;
+          for (size_t r = 0; r < R; ++r) acc += p[r];
+          out[i] = float(acc * scale);
+        }
+      });
+      return undefinedValue(env);
+    }
+    for (size_t i = 0; i < A; ++i) {
+      const float* base = x + i * R * C;
+      // Split R across threads, each with its own double accumulators, then add the partials.
+      const size_t parts = (R * C >= 65536) ? std::min(threads, R) : 1;
+      std::vector<double> acc(parts * C, 0.0);
+      parallelFor(parts, 1, [&](size_t lo, size_t hi) {
+        for (size_t part = lo; part < hi; ++part) {
+          const size_t r0 = R * part / parts, r1 = R * (part + 1) / parts;
+          double* ac = acc.data() + part * C;
+          for (size_t r = r0; r < r1; ++r) {
+            const float* row = base + r * C;
+            for (size_t c = 0; c < C; ++c) ac[c] += row[c];
+          }
+        }
+      });
+      for (size_t c = 0; c < C; ++c) {
+        double sum = 0;
+        for (size_t part = 0; part < parts; ++part) sum += acc[part * C + c];
+        out[i * C + c] = float(sum * scale);
+      }
+    }
+    return undefinedValue(env);
+  });
+}
+
+
+// Element-wise kernels of the LeakyReLU forward and gradient (tfjs: where(x > 0, dy, alpha·dy)), which
+// tfjs-wasm 4.22 runs at ~5–7 ns per element against ~0.15 for a plain loop; D applies LeakyReLU after
+// every layer (reference §2.3, §3.3).
+// leakyRelu(heap, xOff, outOff, n, alpha): out = x < 0 ? alpha·x : x            (float32)
+// greater(heap, aOff, bOff, outOff, n, bIsScalar): out = a > b                   (float32 → bool bytes)
+// select(heap, condOff, tOff, eOff, outOff, n): out = cond ? t : e               (bool, float32 → float32)
+napi_value LeakyRelu(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = readArgs(env, info, 5);
+    const size_t n = size_t(num(a, 3));
+    const float alpha = float(num(a, 4));
+    const float* x = a.heap.f32(num(a, 1), double(n), "x");
+    float* out = a.heap.f32(num(a, 2), double(n), "output");
+    parallelFor(n, 1 << 18, [&](size_t lo, size_t hi) {
+      const float* __restrict xs = x;
+      float* __restrict os = out;
+      for (size_t i = lo; i < hi; ++i) os[i] = pos(xs[i]) + alpha * neg(xs[i]);
+    });
+    return undefinedValue(env);
+  });
+}
+
+napi_value Greater(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = readArgs(env, info, 6);
+    const size_t n = size_t(num(a, 4));
+    const bool scalar = inum(a, 5) != 0;
+    const float* x = a.heap.f32(num(a, 1), double(n), "a");
+    const float* y = a.heap.f32(num(a, 2), scalar ? 1.0 : double(n), "b");
+    uint8_t* out = a.heap.region(num(a, 3), double(n), 1, "output");
+    parallelFor(n, 1 << 18, [&](size_t lo, size_t hi) {
+      if (scalar) {
+        const float b = y[0];
+        for (size_t i = lo; i < hi; ++i) out[i] = x[i] > b;
+      } else {
+        for (size_t i = lo; i < hi; ++i) out[i] = x[i] > y[i];
+      }
+    });
+    return undefinedValue(env);
+  });
+}
+
+napi_value Select(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = readArgs(env, info, 6);
+    const size_t n = size_t(num(a, 5));
+    const uint8_t* cond = a.heap.region(num(a, 1), double(n), 1, "condition");
+    const float* t = a.heap.f32(num(a, 2), double(n), "t");
+    const float* e = a.heap.f32(num(a, 3), double(n), "e");
+    float* out = a.heap.f32(num(a, 4), double(n), "output");
+    parallelFor(n, 1 << 18, [&](size_t lo, size_t hi) {
+      // Bitwise blend instead of a branch (conditions such as x > 0 have random sign); exact for every value.
+      const uint32_t* __restrict tb = reinterpret_cast<const uint32_t*>(t);
+      const uint32_t* __restrict eb = reinterpret_cast<const uint32_t*>(e);
+      uint32_t* __restrict ob = reinterpret_cast<uint32_t*>(out);
+      for (size_t i = lo; i < hi; ++i) {
+        const uint32_t m = 0u - uint32_t(cond[i] != 0);
+        ob[i] = (tb[i] & m) | (eb[i] & ~m);
+      }
+    });
+    return undefinedValue(env);
+  });
+}
+
+
+// batchNorm(heap, xOff, outOff, n, C, meanOff, meanSize, varOff, varSize, offsetOff, offsetSize, scaleOff,
+// scaleSize, eps): out = offset + (x − mean)·scale/√(var + eps) per channel (last axis), as tfjs's cpu
+// kernel computes it; parameters have C values or 1 (offOff/scaleOff < 0: absent, 0 and 1).
+napi_value BatchNorm(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = readArgs(env, info, 14);
+    const size_t n = size_t(num(a, 3)), C = size_t(pnum(a, 4));
+    if (C == 0 || n % C != 0) throw Fail{"batchNorm: size is not a multiple of the channel count"};
+    const float* x = a.heap.f32(num(a, 1), double(n), "x");
+    float* out = a.heap.f32(num(a, 2), double(n), "output");
+    auto param = [&](size_t offArg, const char* what, float dflt) {
+      std::vector<float> v(C, dflt);
+      const double off = num(a, offArg);
+      if (off < 0) return v;
+      const size_t size = size_t(pnum(a, offArg + 1));
+      if (size != 1 && size != C) throw Fail{std::string("batchNorm: ") + what + " must have 1 or C values"};
+      const float* p = a.heap.f32(off, double(size), what);
+      for (size_t c = 0; c < C; ++c) v[c] = p[size == 1 ? 0 : c];
+      return v;
+    };
+    const std::vector<float> mean = param(5, "mean", 0.f), var = param(7, "variance", 1.f), offset = param(9, "offset", 0.f),
+                             scale = param(11, "scale", 1.f);
+    const double eps = num(a, 13);
+    std::vector<float> k(C);
+    for (size_t c = 0; c < C; ++c) k[c] = float(double(scale[c]) / std::sqrt(double(var[c]) + eps));
+    const size_t rows = n / C;
+    parallelFor(rows, std::max<size_t>(1, 65536 / C), [&](size_t lo, size_t hi) {
+      for (size_t r = lo; r < hi; ++r) {
+        const float* __restrict xr = x + r * C;
+        float* __restrict o = out + r * C;
+        for (size_t c = 0; c < C; ++c) o[c] = offset[c] + (xr[c] - mean[c]) * k[c];
+      }
+    });
+    return undefinedValue(env);
+  });
+}
+
+// concatRows(heap, bigOff, outer, bigInner, elemBytes, toBig, count, ...(partOff, partInner) × count):
+// the big tensor viewed as [outer, bigInner] is the parts [outer, partInner_i] side by side. toBig = 1
+// concatenates the parts into it (Concat), 0 splits it into them (SplitV). Rows are memcpy'd.
+napi_value ConcatRows(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = readArgs(env, info, kAnyArgs);
+    if (a.argc < 7) throw Fail{"concatRows: too few arguments"};
+    const size_t outer = size_t(num(a, 2)), bigInner = size_t(num(a, 3));
+    const int eb = pnum(a, 4);
+    const bool toBig = inum(a, 5) != 0;
+    const size_t count = size_t(pnum(a, 6));
+    if (a.argc != 7 + 2 * count) throw Fail{"concatRows: argument count"};
+    if (eb != 1 && eb != 2 && eb != 4 && eb != 8) throw Fail{"element size must be 1, 2, 4 or 8 bytes"};
+    uint8_t* big = a.heap.region(num(a, 1), double(outer) * double(bigInner), eb, "concatenated tensor");
+    std::vector<uint8_t*> parts(count);
+    std::vector<size_t> inner(count), start(count);
+    size_t total = 0;
+    for (size_t i = 0; i < count; ++i) {
+      inner[i] = size_t(num(a, 8 + 2 * i));
+      parts[i] = a.heap.region(num(a, 7 + 2 * i), double(outer) * double(inner[i]), eb, "part");
+      start[i] = total;
+      total += inner[i];
+    }
+    if (total != bigInner) throw Fail{"concatRows: parts do not add up"};
+    parallelFor(outer, std::max<size_t>(1, 65536 / std::max<size_t>(1, bigInner)), [&](size_t lo, size_t hi) {
+      for (size_t r = lo; r < hi; ++r) {
+        for (size_t i = 0; i < count; ++i) {
+          uint8_t* b = big + (r * bigInner + start[i]) * eb;
+          uint8_t* p = parts[i] + r * inner[i] * eb;
+          if (toBig) std::memcpy(b, p, inner[i] * eb);
+          else std::memcpy(p, b, inner[i] * eb);
+        }
+      }
+    });
+    return undefinedValue(env);
+  });
+}
+
+// setNumThreads(n): OpenBLAS threads and the helper threads of im2col/col2im.
+napi_value SetNumThreads(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    size_t argc = 1;
+    napi_value argv[1];
+    napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+    int32_t n = 0;
+    if (argc != 1 || napi_get_value_int32(env, argv[0], &n) != napi_ok || n < 1) throw Fail{"setNumThreads(n) needs n >= 1"};
+    openblas_set_num_threads(n);
+    gHelperThreads = n;
+    return undefinedValue(env);
+  });
+}
+
+// info(): { threads, config } (OpenBLAS's own description: version, core, max threads).
+napi_value Info(napi_env env, napi_callback_info) {
+  napi_value obj, threads, config;
+  napi_create_object(env, &obj);
+  napi_create_int32(env, openblas_get_num_threads(), &threads);
+  const char* cfg = openblas_get_config();
+  napi_create_string_utf8(env, cfg ? cfg : "", NAPI_AUTO_LENGTH, &config);
+  napi_set_named_property(env, obj, "threads", threads);
+  napi_set_named_property(env, obj, "config", config);
+  return obj;
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  const napi_property_descriptor props[] = {
+      {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"conv2dBackpropInput", nullptr, Conv2dBackpropInput, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"conv2dBackpropFilter", nullptr, Conv2dBackpropFilter, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"batchMatMul", nullptr, BatchMatMul, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"reduceMiddle", nullptr, ReduceMiddle, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"leakyRelu", nullptr, LeakyRelu, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"greater", nullptr, Greater, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"select", nullptr, Select, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"batchNorm", nullptr, BatchNorm, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"concatRows", nullptr, ConcatRows, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"tile", nullptr, Tile, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"sgemm", nullptr, Sgemm, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"setNumThreads", nullptr, SetNumThreads, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)
