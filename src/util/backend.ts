@@ -2,17 +2,20 @@
  * The one place a TensorFlow.js backend is chosen (house style §3.4). Order:
  *   1. `@tensorflow/tfjs-node-gpu` (optionalDependency) when it loads and sees a GPU,
  *   2. `@tensorflow/tfjs-node` (optionalDependency),
- *   3. `@tensorflow/tfjs-backend-wasm`, the embedded default, with the kernels training needs registered
+ *   3. `wasm+openblas`: the wasm backend with its heavy kernels (convolutions, their gradients, matmul, batch
+ *      norm, …) replaced by the native OpenBLAS addon of `backend/native/` where it was built at install,
+ *   4. `@tensorflow/tfjs-backend-wasm`, the embedded default, with the kernels training needs registered
  *      (tfjs 4.22's wasm backend has no Conv2DBackpropFilter: see `backend/wasm-kernels.ts`),
- *   4. the pure-JS `cpu` backend (correct but ~20x slower than wasm; never chosen for training on purpose).
- * `GAWWN_BACKEND` (tensorflow-gpu | tensorflow | wasm | cpu) forces one. The choice is reported once.
+ *   5. the pure-JS `cpu` backend (correct but ~20x slower than wasm; never chosen for training on purpose).
+ * `GAWWN_BACKEND` (tensorflow-gpu | tensorflow | wasm+openblas | wasm | cpu) forces one. The choice is reported once.
  */
 import * as tf from '@tensorflow/tfjs';
 import { GawwnError } from './errors.js';
 import { registerWasmTrainingKernels } from '../backend/wasm-kernels.js';
+import { loadNativeKernels, registerNativeKernels } from '../backend/native/native-kernels.js';
 
-export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
-export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm+openblas' | 'wasm' | 'cpu';
+export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm+openblas', 'wasm', 'cpu'];
 
 export interface BackendInfo {
   /** Which of the four was chosen. */
@@ -74,6 +77,16 @@ async function tryBackend(name: BackendName): Promise<true | string> {
     case 'tensorflow':
       require('@tensorflow/tfjs-node');
       return (await tf.setBackend('tensorflow')) ? true : 'did not initialise';
+    case 'wasm+openblas': {
+      const native = loadNativeKernels();
+      if (!native.ok) return native.reason;
+      require('@tensorflow/tfjs-backend-wasm');
+      if (!(await tf.setBackend('wasm'))) return 'did not initialise';
+      await tf.ready();
+      registerWasmTrainingKernels(); // first: these stay the fallbacks of the native kernels
+      registerNativeKernels();
+      return true;
+    }
     case 'wasm':
       require('@tensorflow/tfjs-backend-wasm');
       if (!(await tf.setBackend('wasm'))) return 'did not initialise';
