@@ -1,0 +1,100 @@
+/**
+ * `gawwn train --model bbox|keypoint|keypoint-gen|gan-int-cls --data DIR --preset P --out RUN
+ *  [--steps N | --epochs E] [--resume] --text-encoder RUN|pretrained:NAME`
+ * (issue 5 item 1). Text codes come from the text encoder's embedding cache: every caption of the training
+ * set is embedded once before the first step, so the encoder never runs per step (issue 4 item 4).
+ */
+import * as path from 'node:path';
+import { Command, Option } from 'commander';
+import { SingleBar, Presets } from 'cli-progress';
+import { loadDataset } from '../data/inspect.js';
+import type { DatasetRecord } from '../data/types.js';
+import { TRAIN_FAMILIES, train, type TrainFamily } from '../training/loop.js';
+import { resolveTextEncoderSpec } from '../text/pretrained.js';
+import { embedCaptions } from '../text/cache.js';
+import { GawwnError } from '../util/errors.js';
+import { initBackend } from '../util/backend.js';
+
+function positiveInt(name: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) throw new GawwnError(`${name} must be a positive integer, got '${v}'`);
+    return n;
+  };
+}
+
+/** Embeds every caption of `records` once; returns the per-caption lookup the batcher averages. */
+export async function captionEmbeddings(encoder: string, records: readonly DatasetRecord[]): Promise<(r: DatasetRecord, i: number) => Float32Array> {
+  const all = [...new Set(records.flatMap((r) => r.captions ?? []))];
+  const { dim, embeddings } = await embedCaptions(encoder, all);
+  const row = new Map(all.map((c, i) => [c, i]));
+  return (r, i) => {
+    const c = r.captions?.[i];
+    const k = c === undefined ? undefined : row.get(c);
+    if (k === undefined) throw new GawwnError(`no embedding for caption ${i} of image ${'imageId' in r ? r.imageId : r.image}`);
+    return embeddings.subarray(k * dim, (k + 1) * dim);
+  };
+}
+
+export function register(program: Command): void {
+  program
+    .command('train')
+    .description('train a GAWWN model (or the GAN-INT-CLS baseline) on a CUB-style or MPII-style root')
+    .addOption(new Option('--model <family>', 'network family').choices(TRAIN_FAMILIES as string[]).makeOptionMandatory())
+    .requiredOption('--data <dir>', 'dataset root (CUB-200-2011 layout or MPII CSV root)')
+    .requiredOption('--out <run>', 'run folder (checkpoints, log.jsonl, samples, final weights)')
+    .requiredOption('--text-encoder <run>', 'text encoder run folder, or pretrained:NAME')
+    .option('--preset <name>', 'paper | small | tiny', 'paper')
+    .option('--steps <n>', 'total steps', positiveInt('--steps'))
+    .option('--epochs <n>', 'total epochs (one epoch = floor(N / batch) steps)', positiveInt('--epochs'))
+    .option('--batch <n>', 'batch size (overrides the preset)', positiveInt('--batch'))
+    .option('--seed <n>', 'seed of every random choice', (v) => Number(v))
+    .option('--checkpoint-every <n>', 'checkpoint every N steps', positiveInt('--checkpoint-every'), 200)
+    .option('--sample-every <n>', 'sample grid every N steps', positiveInt('--sample-every'), 500)
+    .option('--resume', 'continue from the last complete checkpoint of --out')
+    .action(async (o: { model: TrainFamily; data: string; out: string; textEncoder: string; preset: string; steps?: number; epochs?: number; batch?: number; seed?: number; checkpointEvery: number; sampleEvery: number; resume?: boolean }) => {
+      if ((o.steps === undefined) === (o.epochs === undefined)) throw new GawwnError('give exactly one of --steps N or --epochs E');
+      if (o.seed !== undefined && !Number.isInteger(o.seed)) throw new GawwnError(`--seed must be an integer`);
+      await initBackend();
+      const encoder = resolveTextEncoderSpec(o.textEncoder);
+      const ds = await loadDataset(o.data);
+      process.stderr.write(`gawwn: embedding the captions of ${ds.records.length} images with ${encoder}\n`);
+      const embed = await captionEmbeddings(encoder, ds.records as DatasetRecord[]);
+      const train_: Record<string, unknown> = {};
+      if (o.batch !== undefined) train_.batchSize = o.batch;
+      if (o.seed !== undefined) train_.seed = o.seed;
+      const bar = process.stderr.isTTY ? new SingleBar({ format: 'train {bar} {value}/{total} | {speed} it/s | ETA {eta_formatted} | lossD {lossD} lossG {lossG}', hideCursor: true }, Presets.shades_classic) : null;
+      let t0 = Date.now();
+      let s0 = -1;
+      const r = await train({
+        family: o.model,
+        dataRoot: o.data,
+        preset: o.preset,
+        overrides: Object.keys(train_).length ? { train: train_ } : {},
+        outDir: o.out,
+        steps: o.steps,
+        epochs: o.epochs,
+        resume: o.resume,
+        embed,
+        textEncoder: o.textEncoder.startsWith('pretrained:') ? o.textEncoder : path.resolve(o.textEncoder),
+        checkpointEvery: o.checkpointEvery,
+        sampleEvery: o.sampleEvery,
+        onStep: ({ step, totalSteps, losses }) => {
+          if (s0 < 0) {
+            s0 = step - 1;
+            t0 = Date.now();
+            bar?.start(totalSteps, step - 1, { speed: '-', lossD: '-', lossG: '-' });
+          }
+          const speed = ((step - s0) / ((Date.now() - t0) / 1000)).toFixed(2);
+          const f = (x: number | undefined): string => (x === undefined ? '-' : x.toFixed(3));
+          if (bar) bar.update(step, { speed, lossD: f(losses.lossD), lossG: f(losses.lossG) });
+          else if (step % 50 === 0 || step === totalSteps) {
+            const eta = ((totalSteps - step) / Number(speed)).toFixed(0);
+            process.stderr.write(`gawwn: step ${step}/${totalSteps} ${speed} it/s ETA ${eta}s lossD ${f(losses.lossD)} lossG ${f(losses.lossG)}\n`);
+          }
+        },
+      });
+      bar?.stop();
+      process.stdout.write(JSON.stringify({ run: o.out, steps: r.steps, wall_s: Number(r.wallSeconds.toFixed(1)), final: r.finalDir, losses: r.lastLosses }) + '\n');
+    });
+}
