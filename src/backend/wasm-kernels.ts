@@ -27,7 +27,13 @@ export type TransposedConvMode =
    * falling back to the backend's own kernel only where those do not apply (see `chooseBackpropInput`). */
   | 'fast'
   /** Always the wasm backend's own (direct-loop) kernel: for comparison and benchmarks. */
-  | 'native';
+  | 'native'
+  /** Like 'fast' but never 'phases' (one shared-window conv): for tests and benchmarks. */
+  | 'subpixel'
+  /** Like 'fast' but 'phases' wherever it applies: for tests and benchmarks. */
+  | 'phases';
+
+const MODES: readonly TransposedConvMode[] = ['fast', 'native', 'subpixel', 'phases'];
 
 export interface WasmKernelOptions {
   /** Default: 'fast'. */
@@ -49,8 +55,8 @@ let registration: Registration | null = null;
  */
 export function registerWasmTrainingKernels(opts: WasmKernelOptions = {}): void {
   const options: Required<WasmKernelOptions> = { transposedConv: opts.transposedConv ?? 'fast' };
-  if (options.transposedConv !== 'fast' && options.transposedConv !== 'native') {
-    throw new GawwnError(`transposedConv must be 'fast' or 'native', got '${String(options.transposedConv)}'`);
+  if (!MODES.includes(options.transposedConv)) {
+    throw new GawwnError(`transposedConv must be one of ${MODES.join(', ')}, got '${String(options.transposedConv)}'`);
   }
   if (registration !== null) {
     registration.options = options;
@@ -209,14 +215,48 @@ export function planAxis(k: number, s: number, p: number, h: number, ho: number)
   return { s, taps, rows, padBefore, padAfter, residue, offset };
 }
 
+/** One output phase along one axis when each phase gets its own convolution (route 'phases'). */
+export interface PhasePlan {
+  /** Filter residue r = (φ + p) mod s. */
+  residue: number;
+  /** Taps of this phase: #{j : r + s·j < k}. */
+  taps: number;
+  /** Zero padding of dy before / after so that output row m is dx row s·m + φ (rows beyond M unused). */
+  padBefore: number;
+  padAfter: number;
+}
+
+/** Per-phase plans for one axis (same notation as `planAxis`); null when a phase would need negative padding. */
+export function planPhases(k: number, s: number, p: number, h: number, ho: number): PhasePlan[] | null {
+  const rows = Math.ceil(h / s);
+  const plans: PhasePlan[] = [];
+  for (let phi = 0; phi < s; phi++) {
+    const residue = (phi + p) % s;
+    const c = Math.floor((phi + p) / s);
+    const taps = Math.ceil((k - residue) / s);
+    const padBefore = taps - 1 - c;
+    if (taps < 1 || padBefore < 0) return null;
+    plans.push({ residue, taps, padBefore, padAfter: Math.max(0, rows - ho - padBefore + taps - 1) });
+  }
+  return plans;
+}
+
 /** How `Conv2DBackpropInput` is computed for a given shape (exported for tests and benchmarks). */
-export type BackpropInputRoute = 'matmul' | 'subpixel' | 'native';
+export type BackpropInputRoute = 'matmul' | 'subpixel' | 'phases' | 'native';
+
+/**
+ * Above this ratio of computed to needed output pixels, the one shared-window conv ('subpixel') wastes
+ * enough on its padding rows that one conv per phase ('phases') is cheaper: at 4×4 s2 p1 the ratio is
+ * ((Ho+1)/Ho)², 1.56 for a 4×4 dy, 1.27 for 8×8, 1.13 for 16×16, 1.06 for 32×32.
+ */
+export const PHASES_WASTE_THRESHOLD = 1.1;
 
 /**
  * Picks the route. 'matmul' when dy is 1×1 and each dx pixel gets exactly one filter tap (the 4×4 s1 p0
- * projection from a 1×1 code, reference §2.2/§3.2): dx = dy · wᵀ. Otherwise 'subpixel', unless it does
- * not apply: a filter smaller than its stride leaves phases with no taps, the two strides differ
- * (one depth-to-space block size) or the padding is negative.
+ * projection from a 1×1 code, reference §2.2/§3.2): dx = dy · wᵀ. Otherwise the sub-pixel decomposition,
+ * as one conv ('subpixel') or, when that would compute > PHASES_WASTE_THRESHOLD× the needed pixels,
+ * one conv per phase ('phases'); the backend's own kernel ('native') only where neither applies
+ * (a filter smaller than its stride leaves phases with no taps; negative padding).
  */
 export function chooseBackpropInput(
   dyShape: number[], filterShape: number[], inputShape: number[], strides: [number, number], pad: { top: number; left: number },
@@ -229,18 +269,31 @@ export function chooseBackpropInput(
   const [sh, sw] = strides;
   if (ho === 1 && wo === 1 && pad.top === 0 && pad.left === 0 && h === kh && w === kw) return 'matmul';
   if (kh < sh || kw < sw || pad.top < 0 || pad.left < 0) return 'native';
+  const ph = planAxis(kh, sh, pad.top, h, ho);
+  const pw = planAxis(kw, sw, pad.left, w, wo);
+  const computed = (ho + ph.padBefore + ph.padAfter - ph.taps + 1) * (wo + pw.padBefore + pw.padAfter - pw.taps + 1);
+  const needed = ph.rows * pw.rows;
+  if (mode === 'subpixel') return 'subpixel';
+  if ((mode === 'phases' || computed > PHASES_WASTE_THRESHOLD * needed) && planPhases(kh, sh, pad.top, h, ho) && planPhases(kw, sw, pad.left, w, wo)) {
+    return 'phases';
+  }
   return 'subpixel';
 }
 
 /**
  * dx = the transposed convolution of dy with filter w [kh, kw, Ci, Co] (the input gradient of a conv with
- * the same attributes). The backend's own kernel is a direct loop; here:
- *  - stride s ≥ 2, the sub-pixel decomposition: the s² output phases are stride-1 correlations of dy with
- *    the s² sub-filters w[r_h + s·j, r_w + s·i] (flipped), which share one padded dy and one window size, so
- *    all of them are ONE XNNPACK conv with s²·Ci output channels (filter [J, J, Co, s²·Ci]); no work on
- *    inserted zeros. Its phases are then interleaved into dx (depth-to-space, with per-phase row offsets).
- *  - stride 1 is the same plan with one phase: a conv with the flipped, transposed filter.
- *  - dy 1×1 with one tap per dx pixel: one matmul.
+ * the same attributes). The backend's own kernel is a direct loop (5–15× slower than XNNPACK convs on
+ * GAWWN's shapes); here, the sub-pixel decomposition: dx's s² output phases (rows ≡ φ mod s, columns
+ * ≡ ψ mod s) are stride-1 correlations of dy with the s² sub-filters w[r_h + s·j, r_w + s·i], flipped —
+ * no work on the zeros a strided transposed conv inserts. Either
+ *  - 'phases': one XNNPACK conv per phase, each with its own padding, exactly the needed pixels; or
+ *  - 'subpixel': ONE conv with s²·Ci output channels (filter [J, J, Co, s²·Ci]) over a dy padded for all
+ *    phases at once; fewer, larger GEMMs, but it computes ((Ho+1)/Ho)² of the pixels at 4×4 s2 p1, so it
+ *    only wins on large maps (measured, dx [16,64,64,32]: 174 ms vs 193 ms per phase; dx [16,8,8,256]:
+ *    202 ms vs 82 ms);
+ * then the phases are interleaved into dx (depth-to-space with per-phase offsets) in one pass.
+ * Stride 1 is the same plan with one phase (a conv with the flipped, transposed filter); dy 1×1 with one
+ * tap per dx pixel is one matmul.
  */
 function conv2DBackpropInput(args: KernelArgs<BackpropInputAttrs>): TensorInfo {
   const { backend, attrs } = args;
@@ -266,6 +319,19 @@ function conv2DBackpropInput(args: KernelArgs<BackpropInputAttrs>): TensorInfo {
       const yT = scope.batchMatMul(w2, scope.reshape(dyT, [1, co, n]), false, false);
       const y = scope.transpose(scope.reshape(yT, [kh * kw * ci, n]), [1, 0]);
       out = scope.reshape(y, [n, h, w, ci]);
+      return out;
+    }
+    if (route === 'phases') {
+      const phs = planPhases(kh, info.strideHeight, info.padInfo.top, h, dy.shape[1]) as PhasePlan[];
+      const pws = planPhases(kw, info.strideWidth, info.padInfo.left, w, dy.shape[2]) as PhasePlan[];
+      const ys: TensorInfo[] = [];
+      for (const a of phs) {
+        for (const b of pws) {
+          const g = phaseFilter(scope, filter, a, b, info.strideHeight, info.strideWidth);
+          ys.push(scope.conv2d(dy, g, [1, 1], [[0, 0], [a.padBefore, a.padAfter], [b.padBefore, b.padAfter], [0, 0]]));
+        }
+      }
+      out = interleaveSeparatePhases(scope, ys, phs.length, pws.length, [n, h, w, ci]);
       return out;
     }
     const ph = planAxis(kh, info.strideHeight, info.padInfo.top, h, dy.shape[1]);
@@ -310,6 +376,57 @@ function subPixelFilter(scope: WasmScope, filter: TensorInfo, ph: AxisPlan, pw: 
     }
   }
   return g;
+}
+
+/** Phase (φ, ψ)'s filter [t_h, t_w, Co, Ci]: w[r_h + s_h·(t_h−1−a), r_w + s_w·(t_w−1−b), c, co]. */
+function phaseFilter(scope: WasmScope, filter: TensorInfo, a: PhasePlan, b: PhasePlan, sh: number, sw: number): TensorInfo {
+  const [, kw, ci, co] = filter.shape;
+  const g = scope.adopt(scope.backend.makeOutput([a.taps, b.taps, co, ci], 'float32'));
+  const src = scope.backend.typedArrayFromHeap(filter) as Float32Array;
+  const dst = scope.backend.typedArrayFromHeap(g) as Float32Array;
+  for (let i = 0; i < a.taps; i++) {
+    const y = a.residue + sh * (a.taps - 1 - i);
+    for (let j = 0; j < b.taps; j++) {
+      const x = b.residue + sw * (b.taps - 1 - j);
+      const srcBase = (y * kw + x) * ci * co;
+      const dstBase = (i * b.taps + j) * co * ci;
+      for (let c = 0; c < ci; c++) {
+        const s0 = srcBase + c * co;
+        let d = dstBase + c;
+        for (let o = 0; o < co; o++, d += ci) dst[d] = src[s0 + o];
+      }
+    }
+  }
+  return g;
+}
+
+/** dx[n, s_h·m + φ, s_w·m' + ψ, c] = y_{φψ}[n, m, m', c] (each phase output has ≥ M rows and columns). */
+function interleaveSeparatePhases(scope: WasmScope, ys: TensorInfo[], sh: number, sw: number, dxShape: number[]): TensorInfo {
+  const [n, h, w, ci] = dxShape;
+  const out = scope.adopt(scope.backend.makeOutput([n, h, w, ci], 'float32'));
+  const srcs = ys.map((y) => scope.backend.typedArrayFromHeap(y) as Float32Array);
+  const dst = scope.backend.typedArrayFromHeap(out) as Float32Array;
+  let d = 0;
+  for (let b = 0; b < n; b++) {
+    for (let ih = 0; ih < h; ih++) {
+      const phi = ih % sh;
+      const m = (ih - phi) / sh;
+      for (let iw = 0; iw < w; iw++) {
+        const psi = iw % sw;
+        const k = phi * sw + psi;
+        const [, yh, yw] = ys[k].shape;
+        const s0 = ((b * yh + m) * yw + (iw - psi) / sw) * ci;
+        const src = srcs[k];
+        if (ci >= 16) {
+          dst.set(src.subarray(s0, s0 + ci), d);
+          d += ci;
+        } else {
+          for (let c = 0; c < ci; c++) dst[d++] = src[s0 + c];
+        }
+      }
+    }
+  }
+  return out;
 }
 
 /**

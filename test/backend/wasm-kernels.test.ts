@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { Rng } from '../../src/util/rng.js';
-import { chooseBackpropInput, planAxis, registerWasmTrainingKernels } from '../../src/backend/wasm-kernels.js';
+import { chooseBackpropInput, planAxis, planPhases, registerWasmTrainingKernels } from '../../src/backend/wasm-kernels.js';
 import type { WasmBackendLike } from '../../src/backend/wasm-ops.js';
 
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
@@ -97,6 +97,23 @@ const CONV_CASES: Array<[number[], number[], number | [number, number], Pad]> = 
   [[2, 8, 6, 3], [4, 3, 3, 2], [2, 1], 'same'], // unequal strides
 ];
 
+test('planPhases: 4×4 s2 p1 per-phase pads; 5×5 s3 p2 has phases of 2 and 1 taps (golden)', () => {
+  // Even dx rows (φ=0): residue 1, c=0, taps 2 -> pad 1 before, 0 after (8 rows from 8+1−2+1).
+  // Odd rows (φ=1): residue 0, c=1 -> pad 0 before, 1 after.
+  assert.deepEqual(planPhases(4, 2, 1, 16, 8), [
+    { residue: 1, taps: 2, padBefore: 1, padAfter: 0 },
+    { residue: 0, taps: 2, padBefore: 0, padAfter: 1 },
+  ]);
+  // k=5, s=3, p=2, H=8, Ho=3: φ=0 -> r=2, c=0, taps ceil(3/3)=1, pad 0/0 (M=3 rows from 3);
+  // φ=1 -> r=0, c=1, taps 2, pad 0/1; φ=2 -> r=1, c=1, taps ceil(4/3)=2, pad 0/1.
+  assert.deepEqual(planPhases(5, 3, 2, 8, 3), [
+    { residue: 2, taps: 1, padBefore: 0, padAfter: 0 },
+    { residue: 0, taps: 2, padBefore: 0, padAfter: 1 },
+    { residue: 1, taps: 2, padBefore: 0, padAfter: 1 },
+  ]);
+  assert.equal(planPhases(1, 2, 0, 6, 3), null, 'k < s leaves a phase without taps');
+});
+
 test('planAxis: 4×4 s2 p1 is two phases of two taps sharing one padded dy (golden)', () => {
   // ih + 1 = 2q + r: even ih use residue 1 (c = 0), odd ih residue 0 (c = 1); window J = 2.
   const p = planAxis(4, 2, 1, 16, 8);
@@ -109,7 +126,12 @@ test('chooseBackpropInput routes each GAWWN shape', () => {
   const p0 = { top: 0, left: 0 };
   const p1 = { top: 1, left: 1 };
   assert.equal(chooseBackpropInput([16, 1, 1, 100], [4, 4, 512, 100], [16, 4, 4, 512], [1, 1], p0), 'matmul');
-  assert.equal(chooseBackpropInput([16, 8, 8, 64], [4, 4, 32, 64], [16, 16, 16, 32], [2, 2], p1), 'subpixel');
+  // 4×4 s2 p1: one shared-window conv computes ((Ho+1)/Ho)² of the pixels needed: 1.27 at 8×8 -> per
+  // phase; 1.06 at 32×32 -> shared.
+  assert.equal(chooseBackpropInput([16, 8, 8, 64], [4, 4, 32, 64], [16, 16, 16, 32], [2, 2], p1), 'phases');
+  assert.equal(chooseBackpropInput([16, 32, 32, 64], [4, 4, 32, 64], [16, 64, 64, 32], [2, 2], p1), 'subpixel');
+  assert.equal(chooseBackpropInput([16, 8, 8, 64], [4, 4, 32, 64], [16, 16, 16, 32], [2, 2], p1, 'subpixel'), 'subpixel');
+  // 3×3 s1 p1 at 16×16: (18−3+1)² = 256 = needed, no waste.
   assert.equal(chooseBackpropInput([16, 16, 16, 64], [3, 3, 32, 64], [16, 16, 16, 32], [1, 1], p1), 'subpixel');
   assert.equal(chooseBackpropInput([2, 3, 3, 2], [1, 1, 3, 2], [2, 6, 6, 3], [2, 2], p0), 'native');
   assert.equal(chooseBackpropInput([16, 8, 8, 64], [4, 4, 32, 64], [16, 16, 16, 32], [2, 2], p1, 'native'), 'native');
@@ -128,9 +150,9 @@ test('Conv2DBackpropFilter (missing from tfjs-wasm 4.22) matches cpu', async () 
   }
 });
 
-test('Conv2DBackpropInput (transposed conv) matches cpu on every route, in fast and native mode', async () => {
+test('Conv2DBackpropInput (transposed conv) matches cpu on every route', async () => {
   const routes = new Set<string>();
-  for (const mode of ['fast', 'native'] as const) {
+  for (const mode of ['fast', 'subpixel', 'phases', 'native'] as const) {
     registerWasmTrainingKernels({ transposedConv: mode });
     for (const [xs, fs, s, p] of CONV_CASES) {
       const strides: [number, number] = typeof s === 'number' ? [s, s] : s;
@@ -144,7 +166,7 @@ test('Conv2DBackpropInput (transposed conv) matches cpu on every route, in fast 
     }
   }
   registerWasmTrainingKernels();
-  assert.deepEqual([...routes].sort(), ['matmul', 'native', 'subpixel']);
+  assert.deepEqual([...routes].sort(), ['matmul', 'native', 'phases', 'subpixel']);
 });
 
 test('conv2d and conv2dTranspose layers: forward and gradients (input, filter) match cpu', async () => {
