@@ -6,13 +6,20 @@
  * What tfjs-backend-wasm 4.22 is missing for training these networks (cpu kernels absent from wasm):
  *   - `Conv2DBackpropFilter`: the filter gradient of every conv (and of every transposed conv);
  *   - `UnsortedSegmentSum`: the gradient of `tf.gather` (used when a gathered tensor feeds a weight).
- * What it has but runs slowly:
+ * What it has but runs slowly (each replaced here, the original kept for fallbacks):
  *   - `Conv2DBackpropInput` (the transposed convolution and the input gradient of a conv): a direct C++
- *     loop, not XNNPACK; it was 55% of a 64-px DCGAN step (issue 9).
+ *     loop, not XNNPACK; 55% of a 64-px DCGAN step (issue 9), 64–67% of the 128-px workload;
+ *   - `Tile`: per-element index arithmetic; tfjs-core's batch-norm gradient tiles once per BN layer (7–8%);
+ *   - `BatchMatMul` / `_FusedMatMul` with transposeA/transposeB: 15–40× slower than untransposed, and every
+ *     dense layer's backward pass uses them.
+ * The others GAWWN's training needs (Conv2D/FusedConv2D, FusedBatchNorm, Relu/LeakyRelu/Elu/EluGrad/
+ * Sigmoid/Tanh, Mean, Sum, Concat, Transpose, the elementwise ops of the gradients) are the backend's own
+ * and are checked against cpu in the tests.
  *
- * All three are expressed through XNNPACK's fast `Conv2D` / `BatchMatMul` plus layout kernels, by calling
- * the registered wasm kernel functions directly (see wasm-ops.ts), so intermediates are backend data that
- * are freed before return.
+ * Composite kernels call the registered wasm kernel functions directly (see wasm-ops.ts) so intermediates
+ * are backend data freed before return; layout-only steps that the backend's kernels do slowly (filter
+ * reordering, phase interleaving, tiling, segment sums) are single JS passes over the wasm heap.
+ * Measured with `node dist/src/backend/kernel-bench.js` (128 px, batch 16, ngf 32; see kernel-bench.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { GawwnError } from '../util/errors.js';
