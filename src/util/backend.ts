@@ -42,6 +42,9 @@ export function initBackend(
   if (chosen === null) {
     const env = process.env.GAWWN_WASM_THREADS;
     const threads = opts.wasmThreads ?? (env !== undefined && env !== '' ? Number(env) : 1);
+    if (!Number.isInteger(threads) || threads < 1 || threads > 8) {
+      return Promise.reject(new GawwnError(`wasm threads must be an integer in 1..8 (GAWWN_WASM_THREADS), got '${opts.wasmThreads ?? env}'`));
+    }
     chosen = choose(opts.force ?? process.env.GAWWN_BACKEND, opts.report, threads);
   }
   return chosen;
