@@ -120,3 +120,9 @@ export {
   NATIVE_KERNEL_NAMES,
 } from './backend/native/native-kernels.js';
 export type { NativeLoadResult } from './backend/native/native-kernels.js';
+export { registerWasmTrainingKernels } from './backend/wasm-kernels.js';
+export type { WasmKernelOptions, TransposedConvMode } from './backend/wasm-kernels.js';
+export { profileKernels, formatKernelProfile } from './backend/profile.js';
+export type { KernelProfile, KernelTime } from './backend/profile.js';
+export { buildDcganWorkload } from './backend/bench-workload.js';
+export type { DcganWorkload, DcganWorkloadConfig } from './backend/bench-workload.js';

@@ -8,11 +8,14 @@
  *      (tfjs 4.22's wasm backend has no Conv2DBackpropFilter: see `backend/wasm-kernels.ts`),
  *   5. the pure-JS `cpu` backend (correct but ~20x slower than wasm; never chosen for training on purpose).
  * `GAWWN_BACKEND` (tensorflow-gpu | tensorflow | wasm+openblas | wasm | cpu) forces one. The choice is reported once.
+ * `GAWWN_WASM_THREADS` (1…8, default 1) runs wasm's threaded SIMD build with that many XNNPACK threads
+ * (see `backend/wasm-threads.ts`; plain wasm only).
  */
 import * as tf from '@tensorflow/tfjs';
 import { GawwnError } from './errors.js';
 import { registerWasmTrainingKernels } from '../backend/wasm-kernels.js';
 import { loadNativeKernels, registerNativeKernels } from '../backend/native/native-kernels.js';
+import { prepareWasmThreads } from '../backend/wasm-threads.js';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm+openblas' | 'wasm' | 'cpu';
 export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm+openblas', 'wasm', 'cpu'];
@@ -24,6 +27,8 @@ export interface BackendInfo {
   tfBackend: string;
   /** Why earlier candidates were skipped (one line each). */
   skipped: string[];
+  /** XNNPACK threads of the wasm backend (absent for other backends). */
+  wasmThreads?: number;
 }
 
 let chosen: Promise<BackendInfo> | null = null;
@@ -34,12 +39,21 @@ let chosen: Promise<BackendInfo> | null = null;
  * @param opts.force a backend name, overriding `GAWWN_BACKEND`.
  * @param opts.report where to report the choice (default: one line on stderr); `null` for silence.
  */
-export function initBackend(opts: { force?: string; report?: ((line: string) => void) | null } = {}): Promise<BackendInfo> {
-  if (chosen === null) chosen = choose(opts.force ?? process.env.GAWWN_BACKEND, opts.report);
+export function initBackend(
+  opts: { force?: string; report?: ((line: string) => void) | null; wasmThreads?: number } = {},
+): Promise<BackendInfo> {
+  if (chosen === null) {
+    const env = process.env.GAWWN_WASM_THREADS;
+    const threads = opts.wasmThreads ?? (env !== undefined && env !== '' ? Number(env) : 1);
+    if (!Number.isInteger(threads) || threads < 1 || threads > 8) {
+      return Promise.reject(new GawwnError(`wasm threads must be an integer in 1..8 (GAWWN_WASM_THREADS), got '${opts.wasmThreads ?? env}'`));
+    }
+    chosen = choose(opts.force ?? process.env.GAWWN_BACKEND, opts.report, threads);
+  }
   return chosen;
 }
 
-async function choose(force: string | undefined, report: ((line: string) => void) | null | undefined): Promise<BackendInfo> {
+async function choose(force: string | undefined, report: ((line: string) => void) | null | undefined, wasmThreads: number): Promise<BackendInfo> {
   tf.enableProdMode();
   if (force !== undefined && force !== '' && !(BACKEND_ORDER as readonly string[]).includes(force)) {
     throw new GawwnError(`unknown backend '${force}' (GAWWN_BACKEND); expected one of ${BACKEND_ORDER.join(', ')}`);
@@ -48,10 +62,12 @@ async function choose(force: string | undefined, report: ((line: string) => void
   const skipped: string[] = [];
   for (const name of candidates) {
     try {
-      const ok = await tryBackend(name);
+      const ok = await tryBackend(name, wasmThreads);
       if (ok === true) {
         const info: BackendInfo = { name, tfBackend: tf.getBackend(), skipped };
-        const line = `gawwn: backend ${name}${skipped.length ? ` (skipped: ${skipped.join('; ')})` : ''}`;
+        if (name === 'wasm') info.wasmThreads = wasmThreadsInUse;
+        const threads = name === 'wasm' && wasmThreadsInUse > 1 ? `, ${wasmThreadsInUse} threads` : '';
+        const line = `gawwn: backend ${name}${threads}${skipped.length ? ` (skipped: ${skipped.join('; ')})` : ''}`;
         if (report === undefined) process.stderr.write(line + '\n');
         else if (report !== null) report(line);
         return info;
@@ -65,8 +81,10 @@ async function choose(force: string | undefined, report: ((line: string) => void
   throw new GawwnError(`no usable TensorFlow.js backend (${skipped.join('; ')})`);
 }
 
+let wasmThreadsInUse = 1;
+
 /** Returns true when the backend is active, or a reason string when it is not usable. */
-async function tryBackend(name: BackendName): Promise<true | string> {
+async function tryBackend(name: BackendName, wasmThreads: number): Promise<true | string> {
   switch (name) {
     case 'tensorflow-gpu': {
       require('@tensorflow/tfjs-node-gpu');
@@ -87,12 +105,16 @@ async function tryBackend(name: BackendName): Promise<true | string> {
       registerNativeKernels();
       return true;
     }
-    case 'wasm':
+    case 'wasm': {
       require('@tensorflow/tfjs-backend-wasm');
-      if (!(await tf.setBackend('wasm'))) return 'did not initialise';
+      const threadsReady = prepareWasmThreads(wasmThreads);
+      const ok = await tf.setBackend('wasm');
+      wasmThreadsInUse = threadsReady();
+      if (!ok) return 'did not initialise';
       await tf.ready();
       registerWasmTrainingKernels();
       return true;
+    }
     case 'cpu':
       return (await tf.setBackend('cpu')) ? true : 'did not initialise';
   }
