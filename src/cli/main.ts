@@ -5,11 +5,14 @@
  */
 import { Command, CommanderError } from 'commander';
 import { GawwnError } from '../util/errors.js';
+import { register as registerT7 } from './t7.js';
+import { register as registerEmbed } from './embed.js';
+import { register as registerTrainTextEncoder } from './train-text-encoder.js';
 
 /** A subcommand module adds itself to the program. */
 export type CommandRegistrar = (program: Command) => void;
 
-const REGISTRARS: CommandRegistrar[] = [];
+const REGISTRARS: CommandRegistrar[] = [registerT7, registerEmbed, registerTrainTextEncoder];
 
 export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');
