@@ -9,7 +9,8 @@
  * "unfold + matmul" (the k shifted slices concatenated on channels, times a [k·Cin, Cout] matrix), which is
  * the same linear map as Torch's TemporalConvolution and only needs kernels whose gradients exist on every
  * tfjs backend (tfjs 4.22 wasm has no Conv2DBackpropFilter, which `tf.conv1d` would need).
- * Layout: [B, T, C] (batch, time, channels), Torch's TemporalConvolution layout with a batch axis.
+ * Layout: inputs and reported stages are [B, T, C] (Torch's TemporalConvolution layout with a batch axis);
+ * the computation runs time-major [T, B, C] (see `forwardTimeMajor`).
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../util/rng.js';
@@ -38,7 +39,14 @@ export interface TextEncoderConfig {
   kernel: number;
   /** Dropout before the output Linear, training only. Default 0 (I/C default). */
   dropout: number;
-  /** Parameters are initialised U(±initRange). Default 0.08 (C:train_sje_hybrid.lua). */
+  /**
+   * Initialisation: `uniform` = every parameter U(±initRange) (C:train_sje_hybrid.lua, the default);
+   * `he` = weights U(±√(6/fan_in)) and biases 0. DEVIATION (narrow presets only): with 8–128 channels
+   * U(±0.08) shrinks the signal layer by layer until every caption maps to nearly the same vector, where the
+   * DS-SJE gradient vanishes; fan-in scaling keeps captions apart at the start.
+   */
+  init: 'uniform' | 'he';
+  /** Range of the `uniform` init. Default 0.08 (C:train_sje_hybrid.lua). */
   initRange: number;
 }
 
@@ -53,6 +61,7 @@ export const TEXT_ENCODER_PAPER: Readonly<TextEncoderConfig> = Object.freeze({
   embDim: 1024,
   kernel: 4,
   dropout: 0,
+  init: 'uniform',
   initRange: 0.08,
 });
 
@@ -69,8 +78,8 @@ export type TextEncoderPreset = 'paper' | 'paper-cnn-rnn' | 'cpu-small' | 'test-
 export const TEXT_ENCODER_PRESETS: Readonly<Record<TextEncoderPreset, Readonly<TextEncoderConfig>>> = Object.freeze({
   paper: TEXT_ENCODER_PAPER,
   'paper-cnn-rnn': Object.freeze({ ...TEXT_ENCODER_PAPER, arch: 'cnn-rnn', cnnDim: 256 }),
-  'cpu-small': Object.freeze({ ...TEXT_ENCODER_PAPER, conv1: 96, conv2: 128, cnnDim: 128 }),
-  'test-tiny': Object.freeze({ ...TEXT_ENCODER_PAPER, conv1: 8, conv2: 8, cnnDim: 8, embDim: 32 }),
+  'cpu-small': Object.freeze({ ...TEXT_ENCODER_PAPER, conv1: 96, conv2: 128, cnnDim: 128, init: 'he' as const }),
+  'test-tiny': Object.freeze({ ...TEXT_ENCODER_PAPER, conv1: 8, conv2: 8, cnnDim: 8, embDim: 32, init: 'he' as const }),
 });
 
 /** Resolves a preset name plus overrides into a validated, frozen config; unknown keys are refused. */
@@ -91,6 +100,7 @@ export function validateTextEncoderConfig(cfg: TextEncoderConfig): void {
     check(Number.isInteger(cfg[k]) && cfg[k] > 0, `text encoder ${k} must be a positive integer, got ${cfg[k]}`);
   }
   check(cfg.dropout >= 0 && cfg.dropout < 1, `text encoder dropout must be in [0,1), got ${cfg.dropout}`);
+  check(cfg.init === 'uniform' || cfg.init === 'he', `text encoder init must be uniform or he, got '${cfg.init}'`);
   check(cfg.initRange > 0, `text encoder initRange must be > 0, got ${cfg.initRange}`);
   const L = sequenceLengths(cfg);
   check(L.steps >= 1, `text encoder: docLength ${cfg.docLength} is too short for three convolutions and poolings`);
@@ -161,7 +171,12 @@ export class CharTextEncoder {
       let values: Float32Array;
       if (init instanceof Rng) {
         values = new Float32Array(n);
-        for (let i = 0; i < n; i++) values[i] = init.uniform(-config.initRange, config.initRange);
+        if (config.init === 'uniform') {
+          for (let i = 0; i < n; i++) values[i] = init.uniform(-config.initRange, config.initRange);
+        } else if (shape.length === 2) {
+          const r = Math.sqrt(6 / shape[0]);
+          for (let i = 0; i < n; i++) values[i] = init.uniform(-r, r);
+        }
       } else {
         const v = init[name];
         if (v === undefined) throw new GawwnError(`text encoder weights: missing '${name}'`);
@@ -188,24 +203,40 @@ export class CharTextEncoder {
    * `dropoutSeed` enables dropout (training) when `config.dropout > 0`.
    */
   apply(x: tf.Tensor3D, dropoutSeed?: number): tf.Tensor2D {
-    return tf.tidy(() => {
-      const s = this.stages(x, dropoutSeed);
-      return s.out;
-    });
+    return tf.tidy(() => this.forwardTimeMajor(x, dropoutSeed).out);
   }
 
-  /** Forward pass keeping every stage (call inside `tf.tidy` or dispose the results). */
+  /**
+   * Forward pass keeping every stage, in the documented [B, T, C] layout (call inside `tf.tidy` or dispose
+   * the results).
+   */
   stages(x: tf.Tensor3D, dropoutSeed?: number): TextEncoderStages {
+    const s = this.forwardTimeMajor(x, dropoutSeed);
+    const bt = (t: tf.Tensor3D) => t.transpose([1, 0, 2]) as tf.Tensor3D;
+    const out = {
+      conv1: bt(s.conv1), pool1: bt(s.pool1), conv2: bt(s.conv2), pool2: bt(s.pool2), conv3: bt(s.conv3), steps: bt(s.steps),
+      hidden: s.hidden, out: s.out,
+    };
+    tf.dispose([s.conv1, s.pool1, s.conv2, s.pool2, s.conv3, s.steps]);
+    return out;
+  }
+
+  /**
+   * The computation, time-major ([T, B, C]) inside: every time slice is then a contiguous block, which the
+   * cpu backend slices without a per-element copy loop (a [B, T, C] slice on axis 1 is ~20x slower there).
+   */
+  private forwardTimeMajor(x: tf.Tensor3D, dropoutSeed?: number): TextEncoderStages {
     const cfg = this.config;
     check(x.rank === 3 && x.shape[1] === cfg.docLength && x.shape[2] === cfg.alphabetSize,
       `text encoder input must be [B, ${cfg.docLength}, ${cfg.alphabetSize}], got [${x.shape.join(', ')}]`);
     const p = this.params;
-    const conv1 = temporalConv(x, p['conv1.w'], p['conv1.b'], cfg.kernel).relu() as tf.Tensor3D; // [B, 198, conv1]
-    const pool1 = maxPoolNonOverlapping(conv1, 3); // [B, 66, conv1]
-    const conv2 = temporalConv(pool1, p['conv2.w'], p['conv2.b'], cfg.kernel).relu() as tf.Tensor3D; // [B, 63, conv2]
-    const pool2 = maxPoolNonOverlapping(conv2, 3); // [B, 21, conv2]
-    const conv3 = temporalConv(pool2, p['conv3.w'], p['conv3.b'], cfg.kernel).relu() as tf.Tensor3D; // [B, 18, cnnDim]
-    const steps = cfg.arch === 'cnn-rnn' ? maxPool3Stride2(conv3) : conv3; // [B, 18 | 8, cnnDim]
+    const xt = x.transpose([1, 0, 2]) as tf.Tensor3D; // [201, B, 70]
+    const conv1 = temporalConv(xt, p['conv1.w'], p['conv1.b'], cfg.kernel).relu() as tf.Tensor3D; // [198, B, conv1]
+    const pool1 = maxPoolNonOverlapping(conv1, 3); // [66, B, conv1]
+    const conv2 = temporalConv(pool1, p['conv2.w'], p['conv2.b'], cfg.kernel).relu() as tf.Tensor3D; // [63, B, conv2]
+    const pool2 = maxPoolNonOverlapping(conv2, 3); // [21, B, conv2]
+    const conv3 = temporalConv(pool2, p['conv3.w'], p['conv3.b'], cfg.kernel).relu() as tf.Tensor3D; // [18, B, cnnDim]
+    const steps = cfg.arch === 'cnn-rnn' ? maxPool3Stride2(conv3) : conv3; // [18 | 8, B, cnnDim]
     let hidden = cfg.arch === 'cnn-gru' ? this.gru(steps) : this.reluRnn(steps); // [B, cnnDim]
     if (dropoutSeed !== undefined && cfg.dropout > 0) hidden = tf.dropout(hidden, cfg.dropout, undefined, dropoutSeed) as tf.Tensor2D;
     const out = linear(hidden, p['out.w'], p['out.b']); // [B, embDim]
@@ -215,18 +246,19 @@ export class CharTextEncoder {
   /**
    * I:modules/FixedGRU.lua with avg=1: step 1 h = tanh(i2h(x)); then u = σ(i2h_u x + h2h_u h),
    * r = σ(i2h_r x + h2h_r h), h̃ = tanh(i2h x + h2h(r ⊙ h)), h = u ⊙ h̃ + (1 − u) ⊙ h; output the mean of all h.
+   * `xs` is time-major [T, B, H].
    */
   private gru(xs: tf.Tensor3D): tf.Tensor2D {
     const p = this.params;
-    const [B, T, H] = xs.shape;
-    // Input projections for all steps at once: [B·T, H] matmuls.
-    const flat = xs.reshape([B * T, H]) as tf.Tensor2D;
-    const proj = (n: string) => (linear(flat, p[`${n}.w`], p[`${n}.b`]).reshape([B, T, H]) as tf.Tensor3D);
+    const [T, B, H] = xs.shape;
+    // Input projections for all steps at once: [T·B, H] matmuls.
+    const flat = xs.reshape([T * B, H]) as tf.Tensor2D;
+    const proj = (n: string) => (linear(flat, p[`${n}.w`], p[`${n}.b`]).reshape([T, B, H]) as tf.Tensor3D);
     const xu = proj('i2h_update');
     const xr = proj('i2h_reset');
     const xc = proj('i2h');
-    const at = (t3: tf.Tensor3D, t: number) => t3.slice([0, t, 0], [B, 1, H]).reshape([B, H]) as tf.Tensor2D;
-    let h = at(xc, 0).tanh();
+    const at = (t3: tf.Tensor3D, t: number) => t3.slice([t, 0, 0], [1, B, H]).reshape([B, H]) as tf.Tensor2D;
+    let h: tf.Tensor2D = at(xc, 0).tanh();
     let sum = h;
     for (let t = 1; t < T; t++) {
       const u = at(xu, t).add(linear(h, p['h2h_update.w'], p['h2h_update.b'])).sigmoid();
@@ -241,9 +273,9 @@ export class CharTextEncoder {
   /** C:modules/FixedRNN.lua: h1 = relu(i2h x1), h_t = relu(i2h x_t + h2h h_{t−1}); output the mean of all h. */
   private reluRnn(xs: tf.Tensor3D): tf.Tensor2D {
     const p = this.params;
-    const [B, T, H] = xs.shape;
-    const xh = linear(xs.reshape([B * T, H]) as tf.Tensor2D, p['i2h.w'], p['i2h.b']).reshape([B, T, H]) as tf.Tensor3D;
-    const at = (t: number) => xh.slice([0, t, 0], [B, 1, H]).reshape([B, H]) as tf.Tensor2D;
+    const [T, B, H] = xs.shape;
+    const xh = linear(xs.reshape([T * B, H]) as tf.Tensor2D, p['i2h.w'], p['i2h.b']).reshape([T, B, H]) as tf.Tensor3D;
+    const at = (t: number) => xh.slice([t, 0, 0], [1, B, H]).reshape([B, H]) as tf.Tensor2D;
     let h: tf.Tensor2D = at(0).relu();
     let sum = h;
     for (let t = 1; t < T; t++) {
@@ -289,34 +321,34 @@ export function linear(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D 
 }
 
 /**
- * Torch TemporalConvolution(Cin, Cout, k) (stride 1, no padding) as unfold + matmul:
- * x [B, T, Cin], w [k·Cin, Cout] -> [B, T−k+1, Cout].
+ * Torch TemporalConvolution(Cin, Cout, k) (stride 1, no padding) as unfold + matmul, time-major:
+ * x [T, B, Cin], w [k·Cin, Cout] -> [T−k+1, B, Cout].
  */
 export function temporalConv(x: tf.Tensor3D, w: tf.Tensor, b: tf.Tensor, k: number): tf.Tensor3D {
-  const [B, T, C] = x.shape;
+  const [T, B, C] = x.shape;
   const To = T - k + 1;
   const taps: tf.Tensor3D[] = [];
-  for (let i = 0; i < k; i++) taps.push(x.slice([0, i, 0], [B, To, C]));
-  const unfolded = (k === 1 ? taps[0] : tf.concat(taps, 2)).reshape([B * To, k * C]) as unknown as tf.Tensor2D; // [B·To, k·Cin]
-  return linear(unfolded, w, b).reshape([B, To, w.shape[1] as number]) as tf.Tensor3D;
+  for (let i = 0; i < k; i++) taps.push(x.slice([i, 0, 0], [To, B, C]));
+  const unfolded = (k === 1 ? taps[0] : tf.concat(taps, 2)).reshape([To * B, k * C]) as unknown as tf.Tensor2D; // [To·B, k·Cin]
+  return linear(unfolded, w, b).reshape([To, B, w.shape[1] as number]) as tf.Tensor3D;
 }
 
-/** TemporalMaxPooling(p, p): non-overlapping windows; a ragged tail is dropped as in Torch. */
+/** TemporalMaxPooling(p, p), time-major [T, B, C]: non-overlapping windows; a ragged tail is dropped as in Torch. */
 export function maxPoolNonOverlapping(x: tf.Tensor3D, p: number): tf.Tensor3D {
-  const [B, T, C] = x.shape;
+  const [T, B, C] = x.shape;
   const To = Math.floor(T / p);
-  const body = To * p === T ? x : x.slice([0, 0, 0], [B, To * p, C]);
-  return body.reshape([B, To, p, C]).max(2) as tf.Tensor3D;
+  const body = To * p === T ? x : x.slice([0, 0, 0], [To * p, B, C]);
+  return body.reshape([To, p, B, C]).max(1) as tf.Tensor3D;
 }
 
-/** TemporalMaxPooling(3, 2): out[t] = max(x[2t], x[2t+1], x[2t+2]), t < floor((T−3)/2)+1. */
+/** TemporalMaxPooling(3, 2), time-major [T, B, C]: out[t] = max(x[2t], x[2t+1], x[2t+2]), t < floor((T−3)/2)+1. */
 export function maxPool3Stride2(x: tf.Tensor3D): tf.Tensor3D {
-  const [B, T, C] = x.shape;
+  const [T, B, C] = x.shape;
   const To = Math.floor((T - 3) / 2) + 1;
-  // The view for offset s is x[s .. s+2·To) reshaped to [B, To, 2, C], element 0: x[s + 2t]. When T is odd
+  // The view for offset s is x[s .. s+2·To) reshaped to [To, 2, B, C], element 0: x[s + 2t]. When T is odd
   // the s = 2 view needs one step past the end; a copy of the last step fills it and is never selected
   // (it sits at an odd offset of that view).
-  const xp = 2 + 2 * To > T ? (tf.concat([x, x.slice([0, T - 1, 0], [B, 1, C])], 1) as tf.Tensor3D) : x;
-  const view = (s: number) => xp.slice([0, s, 0], [B, 2 * To, C]).reshape([B, To, 2, C]).slice([0, 0, 0, 0], [B, To, 1, C]).reshape([B, To, C]);
+  const xp = 2 + 2 * To > T ? (tf.concat([x, x.slice([T - 1, 0, 0], [1, B, C])], 0) as tf.Tensor3D) : x;
+  const view = (s: number) => xp.slice([s, 0, 0], [2 * To, B, C]).reshape([To, 2 * B * C]).slice([0, 0], [To, B * C]).reshape([To, B, C]);
   return tf.maximum(tf.maximum(view(0), view(1)), view(2)) as tf.Tensor3D;
 }

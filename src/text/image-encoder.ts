@@ -57,7 +57,7 @@ export class PatchImageEncoder {
   readonly config: Readonly<ImageEncoderConfig>;
   readonly params: Readonly<Record<string, tf.Variable>>;
 
-  /** Weights U(±1/√fan_in) (Torch's nn.Linear default) from `rng`, or given values. */
+  /** Weights U(±√(6/fan_in)) (He, for the ReLU stack; the output Linear U(±1/√fan_in)), biases 0, from `rng`; or given values. */
   constructor(config: Readonly<ImageEncoderConfig>, init: Rng | Record<string, Float32Array>) {
     validateImageEncoderConfig(config);
     this.config = config;
@@ -66,10 +66,11 @@ export class PatchImageEncoder {
       const n = shape.reduce((a, b) => a * b, 1);
       let values: Float32Array;
       if (init instanceof Rng) {
-        const fanIn = name.endsWith('.w') ? shape[0] : imageEncoderParamShapes(config)[name.replace('.b', '.w')][0];
-        const r = 1 / Math.sqrt(fanIn);
         values = new Float32Array(n);
-        for (let i = 0; i < n; i++) values[i] = init.uniform(-r, r);
+        if (name.endsWith('.w')) {
+          const r = name === 'out.w' ? 1 / Math.sqrt(shape[0]) : Math.sqrt(6 / shape[0]);
+          for (let i = 0; i < n; i++) values[i] = init.uniform(-r, r);
+        }
       } else {
         const v = init[name];
         if (v === undefined) throw new GawwnError(`image encoder weights: missing '${name}'`);

@@ -60,16 +60,17 @@ test('encoder: unfold+matmul conv and the poolings equal tf.conv1d / tf.maxPool'
   const x = tf.tensor3d(rng.normalArray(2 * 18 * 5), [2, 18, 5]);
   const w = tf.tensor2d(rng.normalArray(4 * 5 * 3), [20, 3]);
   const b = tf.tensor1d([0.1, -0.2, 0.3]);
-  const ours = temporalConv(x, w, b, 4);
+  const tm = (t: tf.Tensor3D) => t.transpose([1, 0, 2]) as tf.Tensor3D; // [B,T,C] <-> [T,B,C]
+  const ours = tm(temporalConv(tm(x), w, b, 4));
   const ref = tf.conv1d(x, w.reshape([4, 5, 3]) as tf.Tensor3D, 1, 'valid').add(b);
   close(await ours.data(), await ref.data(), 1e-4, 'conv');
   const pool = (t: tf.Tensor3D, k: number, s: number) => tf.maxPool(t.reshape([t.shape[0], 1, t.shape[1], t.shape[2]]) as tf.Tensor4D, [1, k], [1, s], 'valid').reshape([t.shape[0], -1, t.shape[2]]);
-  close(await maxPoolNonOverlapping(x, 3).data(), await pool(x, 3, 3).data(), 0, 'pool 3/3');
+  close(await tm(maxPoolNonOverlapping(tm(x), 3)).data(), await pool(x, 3, 3).data(), 0, 'pool 3/3');
   const x17 = x.slice([0, 0, 0], [2, 17, 5]);
-  close(await maxPoolNonOverlapping(x17, 3).data(), await pool(x17, 3, 3).data(), 0, 'pool 3/3 ragged');
+  close(await tm(maxPoolNonOverlapping(tm(x17), 3)).data(), await pool(x17, 3, 3).data(), 0, 'pool 3/3 ragged');
   for (const T of [18, 17]) {
     const xt = x.slice([0, 0, 0], [2, T, 5]);
-    const p = maxPool3Stride2(xt);
+    const p = tm(maxPool3Stride2(tm(xt)));
     assert.deepEqual(p.shape, [2, Math.floor((T - 3) / 2) + 1, 5]);
     close(await p.data(), await pool(xt, 3, 2).data(), 0, `pool 3/2 T=${T}`);
   }
@@ -82,7 +83,7 @@ test('encoder: GRU and ReLU-RNN follow the original equations (recomputed in pla
     const x = tf.tensor3d(encodeOneHot(['the bird has a blue crown and white wings']), [1, 201, 70]);
     const s = enc.stages(x);
     const xs = await s.steps.data();
-    const [, T, H] = s.steps.shape;
+    const [, T, H] = s.steps.shape; // stages are reported [B, T, C]
     const W: Record<string, Float32Array> = await enc.weights();
     const lin = (v: ArrayLike<number>, n: string) => {
       const out = new Float64Array(H);
