@@ -183,7 +183,10 @@ export class CharTextEncoder {
         check(v.length === n, `text encoder weights: '${name}' has ${v.length} values, expected ${n} (${shape.join('x')})`);
         values = v;
       }
-      params[name] = tf.variable(tf.tensor(values, shape, 'float32'), true, `text_encoder/${name}/${variableSerial++}`);
+      const initial = tf.tensor(values, shape, 'float32');
+      params[name] = tf.variable(initial, true, `text_encoder/${name}/${variableSerial++}`);
+      initial.dispose(); // the variable holds its own reference to the data
+
     }
     this.params = Object.freeze(params);
   }
@@ -313,6 +316,7 @@ export class CharTextEncoder {
   }
 }
 
+/** tfjs variable names must be unique per process; this counter makes them so (no other state). */
 let variableSerial = 0;
 
 /** x·W + b for x [N, in], W [in, out], b [out]. */

@@ -77,7 +77,10 @@ export class PatchImageEncoder {
         check(v.length === n, `image encoder weights: '${name}' has ${v.length} values, expected ${n}`);
         values = v;
       }
-      params[name] = tf.variable(tf.tensor(values, shape, 'float32'), true, `image_encoder/${name}/${serial++}`);
+      const initial = tf.tensor(values, shape, 'float32');
+      params[name] = tf.variable(initial, true, `image_encoder/${name}/${serial++}`);
+      initial.dispose(); // the variable holds its own reference to the data
+
     }
     this.params = Object.freeze(params);
   }
@@ -114,6 +117,7 @@ export class PatchImageEncoder {
   }
 }
 
+/** tfjs variable names must be unique per process; this counter makes them so (no other state). */
 let serial = 0;
 
 /** The image encoder paired with a text-encoder preset: 64×64 default, a 16×16 toy for `test-tiny`. */

@@ -253,12 +253,13 @@ export async function trainTextEncoder<Item>(opts: TrainTextEncoderOptions<Item>
   const logFile = opts.outDir ? path.join(opts.outDir, 'loss.jsonl') : undefined;
   if (opts.outDir) fs.mkdirSync(opts.outDir, { recursive: true });
   let encoderId: string | undefined;
+  let meta: Record<string, unknown> = { ...opts.meta };
   const save = async () => {
     if (!opts.outDir) return;
     encoderId = saveEncoderRun(opts.outDir, {
       textConfig: { ...opts.textConfig }, textWeights: await trainer.text.weights(), imageConfig: { ...opts.imageConfig },
       imageWeights: await trainer.image.weights(), step: trainer.step, rng: rng.state(),
-      meta: { ...opts.meta, train: { ...opts.trainConfig }, seed: opts.seed },
+      meta: { ...meta, train: { ...opts.trainConfig }, seed: opts.seed },
     });
   };
   const losses: number[] = [];
@@ -276,7 +277,7 @@ export async function trainTextEncoder<Item>(opts: TrainTextEncoderOptions<Item>
     let metrics: RetrievalMetrics | undefined;
     if (opts.heldOut) metrics = await evaluateSje(trainer.text, trainer.image, opts.heldOut, opts.evalOpts);
     if (opts.outDir) {
-      if (metrics) opts.meta = { ...opts.meta, heldOutMetrics: metrics };
+      if (metrics) meta = { ...meta, heldOutMetrics: metrics };
       await save();
     }
     return { losses, finalStep: trainer.step, metrics, encoderId };

@@ -1,7 +1,8 @@
 /**
  * Test fixture: a tiny synthetic "attribute birds" set. A class is a (body colour, wing colour) pair; an
  * image is a smooth background with a body ellipse and a wing ellipse at a random place and size; captions
- * name both colours in varied CUB-like sentences. Used in memory (SjeDataSource) and written to disk as a
+ * name both colours in varied CUB-like sentences (see `makeFixture` for how held-out captions differ).
+ * Used in memory (SjeDataSource) and written to disk as a
  * CUB-style directory (images.txt, image_class_labels.txt, train_test_split.txt, images/, text_c10/).
  */
 import * as fs from 'node:fs';
@@ -17,17 +18,33 @@ export const COLOURS: Record<string, [number, number, number]> = {
 
 export interface FixtureItem { imageId: number; classId: number; split: 'train' | 'test'; captions: string[]; pixels: Uint8Array; size: number }
 
-const TEMPLATES = [
-  (b: string, w: string) => `this bird has a ${b} body and ${w} wings`,
-  (b: string, w: string) => `a small bird with ${w} wings and a ${b} belly`,
-  (b: string, w: string) => `the bird is mostly ${b} with ${w} wing feathers`,
-  (b: string, w: string) => `this ${b} bird has ${w} wings and a short beak`,
-  (b: string, w: string) => `a bird with a ${b} breast, ${b} crown and ${w} secondaries`,
-  (b: string, w: string) => `${w} wings, a ${b} chest and a pointed bill`,
-  (b: string, w: string) => `this is a ${b} bird with ${w} coverts and a long tail`,
-  (b: string, w: string) => `the body of this bird is ${b} and the wings are ${w}`,
-  (b: string, w: string) => `medium sized ${b} bird, its wings are ${w}`,
-  (b: string, w: string) => `a ${b} and ${w} bird: ${b} belly, ${w} wingbars`,
+/** Caption slots: every caption is a template filled with random words, so captions rarely repeat. */
+interface Slots { size: string; body: string; wing: string; extra: string }
+const SIZE = ['', 'small ', 'tiny ', 'medium sized ', 'large ', 'little '];
+const BODY = ['body', 'belly', 'breast', 'chest'];
+const WING = ['wings', 'wing feathers', 'wingbars', 'secondaries', 'coverts'];
+const EXTRA = ['', ' and a short beak', ' and a long tail', ' with a pointed bill', ' and black eyes', ' with thin legs', ' and a curved beak'];
+
+type Template = (b: string, w: string, s: Slots) => string;
+const TEMPLATES: Template[] = [
+  (b, w, s) => `this ${s.size}bird has a ${b} ${s.body} and ${w} ${s.wing}${s.extra}`,
+  (b, w, s) => `a ${s.size}bird with ${w} ${s.wing} and a ${b} ${s.body}${s.extra}`,
+  (b, w, s) => `the bird is mostly ${b} with ${w} ${s.wing}${s.extra}`,
+  (b, w, s) => `this ${s.size}${b} bird has ${w} ${s.wing}${s.extra}`,
+  (b, w, s) => `a bird with a ${b} ${s.body}, ${b} crown and ${w} ${s.wing}${s.extra}`,
+  (b, w, s) => `${w} ${s.wing}, a ${b} ${s.body}${s.extra}`,
+  (b, w, s) => `this is a ${s.size}${b} bird with ${w} ${s.wing}${s.extra}`,
+  (b, w, s) => `the ${s.body} of this bird is ${b} and the ${s.wing} are ${w}`,
+  (b, w, s) => `${s.size}${b} bird, its ${s.wing} are ${w}${s.extra}`,
+  (b, w, s) => `a ${b} and ${w} bird: ${b} ${s.body}, ${w} ${s.wing}${s.extra}`,
+];
+
+/** Sentence shapes never used for training images (the `novelSentenceShapes` option). */
+const HELD_OUT_TEMPLATES: Template[] = [
+  (b, w) => `this particular bird shows ${w} on the wings and ${b} everywhere else`,
+  (b, w) => `a ${b} colored bird whose wings are mostly ${w}`,
+  (b, w) => `bird with ${b} plumage on its body, ${w} flight feathers`,
+  (b, w) => `look at this ${b} bird, it has ${w} primaries and a small head`,
 ];
 
 /** Classes = the first `numClasses` (body, wing) pairs of distinct colours in a seeded order. */
@@ -57,20 +74,45 @@ function drawBird(rng: Rng, size: number, body: [number, number, number], wing: 
   return px;
 }
 
-/** Items: `perClass` images per class, the last `testPerClass` of each class in the test split; 10 captions each. */
-export function makeFixture(opts: { numClasses: number; perClass: number; testPerClass: number; size: number; seed: number }): FixtureItem[] {
+/**
+ * Items: `perClass` images per class, the last `testPerClass` of each class in the test split. Every image
+ * gets 10 captions (each template once, random slot words); a test caption is redrawn until it differs from
+ * every training caption, so held-out captions are strings never seen in training. With
+ * `novelSentenceShapes`, test images instead get 4 captions from 4 sentence shapes never used in training.
+ */
+export function makeFixture(opts: { numClasses: number; perClass: number; testPerClass: number; size: number; seed: number; novelSentenceShapes?: boolean }): FixtureItem[] {
   const rng = new Rng(opts.seed);
   const classes = fixtureClasses(opts.numClasses, opts.seed);
   const items: FixtureItem[] = [];
+  const names: [string, string][] = [];
   let id = 1;
   classes.forEach(([b, w], ci) => {
     for (let k = 0; k < opts.perClass; k++) {
-      const captions = rng.shuffle(TEMPLATES).map((f) => f(b, w));
-      items.push({
-        imageId: id++, classId: ci + 1, split: k >= opts.perClass - opts.testPerClass ? 'test' : 'train', captions,
-        pixels: drawBird(rng, opts.size, COLOURS[b], COLOURS[w]), size: opts.size,
-      });
+      const split = k >= opts.perClass - opts.testPerClass ? 'test' : 'train';
+      items.push({ imageId: id++, classId: ci + 1, split, captions: [], pixels: drawBird(rng, opts.size, COLOURS[b], COLOURS[w]), size: opts.size });
+      names.push([b, w]);
     }
+  });
+  const slots = (): Slots => ({ size: rng.pick(SIZE), body: rng.pick(BODY), wing: rng.pick(WING), extra: rng.pick(EXTRA) });
+  const seen = new Set<string>();
+  items.forEach((it, i) => {
+    if (it.split !== 'train') return;
+    it.captions = rng.shuffle(TEMPLATES).map((f) => f(names[i][0], names[i][1], slots()));
+    it.captions.forEach((c) => seen.add(c));
+  });
+  items.forEach((it, i) => {
+    if (it.split !== 'test') return;
+    if (opts.novelSentenceShapes) {
+      it.captions = rng.shuffle(HELD_OUT_TEMPLATES).map((f) => f(names[i][0], names[i][1], slots()));
+      return;
+    }
+    it.captions = rng.shuffle(TEMPLATES).map((f) => {
+      for (let tries = 0; tries < 50; tries++) {
+        const c = f(names[i][0], names[i][1], slots());
+        if (!seen.has(c)) return c;
+      }
+      throw new Error('fixture: could not draw an unseen caption');
+    });
   });
   return items;
 }

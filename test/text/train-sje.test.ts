@@ -29,6 +29,7 @@ test('DS-SJE training on a tiny synthetic set: the loss decreases; steps do not 
   const src = fixtureSource(items.filter((i) => i.split === 'train'));
   const textConfig = resolveTextEncoderConfig('test-tiny');
   const imageConfig = imageEncoderForPreset('test-tiny', textConfig.embDim);
+  const nStart = tf.memory().numTensors;
   const trainer = new SjeTrainer(textConfig, imageConfig, { ...SJE_TRAIN_DEFAULT, learningRate: 3e-3 }, new Rng(3));
   const rng = new Rng(4);
   const fixed = await drawSjeBatch(src, new Rng(5), 6, 16);
@@ -43,6 +44,7 @@ test('DS-SJE training on a tiny synthetic set: the loss decreases; steps do not 
   assert.ok(after < 0.6 * before, `fixed-batch loss ${before} -> ${after}`);
   assert.equal(trainer.step, 61);
   trainer.dispose();
+  assert.equal(tf.memory().numTensors, nStart);
 });
 
 test('trainTextEncoder: held-out retrieval beats chance after training', async () => {
@@ -61,4 +63,17 @@ test('trainTextEncoder: held-out retrieval beats chance after training', async (
   // chance is 1/6 for top-1 and about 0.2 for the mAP of a random ranking here; require twice that
   assert.ok(r.metrics.captionToImageTop1 > 1 / 3, JSON.stringify(r.metrics));
   assert.ok(r.metrics.captionToImageMap > 0.4, JSON.stringify(r.metrics));
+});
+
+test('fixture: held-out captions never occur among training captions, and name the class colours', () => {
+  const items = makeFixture({ numClasses: 20, perClass: 12, testPerClass: 4, size: 8, seed: 42 });
+  const train = new Set(items.filter((i) => i.split === 'train').flatMap((i) => i.captions));
+  const test = items.filter((i) => i.split === 'test');
+  assert.equal(test.length, 80);
+  for (const it of test) {
+    assert.equal(it.captions.length, 10);
+    for (const c of it.captions) assert.ok(!train.has(c), c);
+  }
+  const novel = makeFixture({ numClasses: 3, perClass: 2, testPerClass: 1, size: 8, seed: 1, novelSentenceShapes: true });
+  assert.equal(novel.filter((i) => i.split === 'test')[0].captions.length, 4);
 });

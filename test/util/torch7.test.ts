@@ -153,10 +153,20 @@ test('torch7: empty tensor with nil storage; generic torch object keeps its fiel
   assert.deepEqual(t7ToJson(readT7(w.bytes())), { torch: 'nn.Linear', value: { train: true } });
 });
 
+test('torch7: a legacy torch object (written before "V n" versions) has its class name first', () => {
+  // type 4, index 1, class name directly, then the tensor body
+  const w = new T7Bytes().int(4).int(1).rawString('torch.FloatTensor').int(1).long(2).long(1).long(1)
+    .storage(2, 'torch.FloatStorage', (w) => w.raw(f32([1.5, 2.5])), 2);
+  const t = readT7(w.bytes());
+  assert.ok(isT7Tensor(t));
+  assert.deepEqual(Array.from(t7TensorData(t)), [1.5, 2.5]);
+});
+
 test('torch7: functions, unknown types and truncation are refused with the byte offset', () => {
   const fn = new T7Bytes().table(1, [[(w) => w.string('f'), (w) => w.int(6).rawString('\x1bLua').table(2, [])]]).bytes();
   assert.throws(() => readT7(fn, 'model.t7'), (e: Error) => e instanceof GawwnError && /model\.t7: Torch7: a Lua function.*at byte 21/.test(e.message));
   assert.throws(() => readT7(new T7Bytes().int(9).bytes()), /unknown type id 9 at byte 0/);
+  for (const id of [7, 8]) assert.throws(() => readT7(new T7Bytes().int(id).int(1).bytes()), /a Lua function/);
   const full = new T7Bytes().string('abcdef').bytes();
   assert.throws(() => readT7(full.subarray(0, full.length - 2)), /truncated file/);
   const past = new T7Bytes().tensor(1, 'torch.FloatTensor', [3], [1], 1, (w) => w.storage(2, 'torch.FloatStorage', (w) => w.raw(f32([1, 2])), 2)).bytes();
