@@ -10,6 +10,9 @@ import { register as registerCheckpoint } from './checkpoint.js';
 import { register as registerKernel } from './kernel.js';
 import { register as registerData } from './data.js';
 import { register as registerBench } from './bench.js';
+import { register as registerT7 } from './t7.js';
+import { register as registerEmbed } from './embed.js';
+import { register as registerTrainTextEncoder } from './train-text-encoder.js';
 
 /** A subcommand module adds itself to the program. */
 export type CommandRegistrar = (program: Command) => void;
@@ -21,6 +24,7 @@ const REGISTRARS: CommandRegistrar[] = [
   registerData,
   registerBench,
 ];
+const REGISTRARS: CommandRegistrar[] = [registerT7, registerEmbed, registerTrainTextEncoder];
 
 export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');

@@ -1,0 +1,54 @@
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { makeFixture, writeFixtureDir } from '../text/fixture.js';
+
+const bin = path.resolve(__dirname, '../../../bin/gawwn.js');
+const run = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, GAWWN_BACKEND: 'cpu' } });
+
+test('gawwn train-text-encoder + gawwn embed on a CUB-style directory with text_c10 captions', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gawwn-tte-'));
+  const data = path.join(root, 'data');
+  const out = path.join(root, 'run');
+  await writeFixtureDir(data, makeFixture({ numClasses: 4, perClass: 4, testPerClass: 1, size: 16, seed: 3 }));
+  const r = run(['train-text-encoder', '--data', data, '--out', out, '--steps', '12', '--preset', 'test-tiny', '--checkpoint-every', '5', '--no-progress']);
+  assert.equal(r.status, 0, r.stderr);
+  const summary = JSON.parse(r.stdout);
+  assert.equal(summary.step, 12);
+  assert.equal(summary.heldOut.images, 4);
+  assert.equal(summary.heldOut.captions, 40);
+  assert.match(r.stderr, /12 train \/ 4 held-out images/);
+  const log = fs.readFileSync(path.join(out, 'loss.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(log.map((l) => l.step), Array.from({ length: 12 }, (_, i) => i + 1));
+  assert.ok(log.every((l) => Number.isFinite(l.loss) && l.loss >= 0));
+  const manifest = JSON.parse(fs.readFileSync(path.join(out, 'text-encoder.json'), 'utf8'));
+  assert.equal(manifest.step, 12);
+  assert.equal(manifest.sha256.slice(0, 16), summary.encoderId);
+  assert.deepEqual(fs.readdirSync(out).filter((f) => f.endsWith('.tmp')), []);
+
+  const e1 = run(['embed', '--encoder', out, 'this bird has a red body', 'a blue bird']);
+  assert.equal(e1.status, 0, e1.stderr);
+  const j1 = JSON.parse(e1.stdout);
+  assert.equal(j1.encoderId, summary.encoderId);
+  assert.equal(j1.dim, 32);
+  assert.equal(j1.embeddings.length, 2);
+  assert.equal(j1.embeddings[0].vector.length, 32);
+  assert.ok(fs.existsSync(path.join(out, 'embeddings', `${summary.encoderId}.json`)));
+  const e2 = run(['embed', '--encoder', out, 'this bird has a red body']);
+  assert.deepEqual(JSON.parse(e2.stdout).embeddings[0], j1.embeddings[0]);
+
+  // resume continues the step count
+  const r2 = run(['train-text-encoder', '--data', data, '--out', out, '--steps', '3', '--preset', 'test-tiny', '--resume', '--no-progress']);
+  assert.equal(r2.status, 0, r2.stderr);
+  assert.equal(JSON.parse(r2.stdout).step, 15);
+
+  const bad = run(['train-text-encoder', '--data', path.join(root, 'nope'), '--out', out, '--preset', 'test-tiny']);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /^gawwn: .*nope\/image_class_labels\.txt: file is missing or unreadable\n$/);
+  const badPreset = run(['train-text-encoder', '--data', data, '--out', out, '--preset', 'huge']);
+  assert.equal(badPreset.status, 2);
+  assert.match(badPreset.stderr, /unknown text encoder preset 'huge'/);
+});
