@@ -13,6 +13,8 @@ import { register as registerBench } from './bench.js';
 import { register as registerT7 } from './t7.js';
 import { register as registerEmbed } from './embed.js';
 import { register as registerTrainTextEncoder } from './train-text-encoder.js';
+import { register as registerTrain } from './train.js';
+import { register as registerSample } from './sample.js';
 
 /** A subcommand module adds itself to the program. */
 export type CommandRegistrar = (program: Command) => void;
@@ -23,8 +25,12 @@ const REGISTRARS: CommandRegistrar[] = [
   registerKernel,
   registerData,
   registerBench,
+  registerT7,
+  registerEmbed,
+  registerTrainTextEncoder,
+  registerTrain,
+  registerSample,
 ];
-const REGISTRARS: CommandRegistrar[] = [registerT7, registerEmbed, registerTrainTextEncoder];
 
 export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');
@@ -33,8 +39,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--debug', 'print stack traces of errors');
   for (const r of REGISTRARS) r(program);
   applyErrorContract(program);
+  // `gawwn train text-encoder …` is the text encoder's trainer (issue 4), registered as train-text-encoder.
+  const args = argv[0] === 'train' && argv[1] === 'text-encoder' ? ['train-text-encoder', ...argv.slice(2)] : argv;
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync(args, { from: 'user' });
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) {

@@ -31,7 +31,7 @@ export async function captionEmbeddings(encoder: string, records: readonly Datas
   return (r, i) => {
     const c = r.captions?.[i];
     const k = c === undefined ? undefined : row.get(c);
-    if (k === undefined) throw new GawwnError(`no embedding for caption ${i} of image ${'imageId' in r ? r.imageId : r.image}`);
+    if (k === undefined) throw new GawwnError(`no embedding for caption ${i} of image ${'imageId' in r ? r.imageId : (r as { path: string }).path}`);
     return embeddings.subarray(k * dim, (k + 1) * dim);
   };
 }
