@@ -24,16 +24,16 @@ function positiveInt(name: string): (v: string) => number {
 }
 
 /** Embeds every caption of `records` once; returns the per-caption lookup the batcher averages. */
-export async function captionEmbeddings(encoder: string, records: readonly DatasetRecord[]): Promise<(r: DatasetRecord, i: number) => Float32Array> {
+export async function captionEmbeddings(encoder: string, records: readonly DatasetRecord[]): Promise<{ dim: number; embed: (r: DatasetRecord, i: number) => Float32Array }> {
   const all = [...new Set(records.flatMap((r) => r.captions ?? []))];
   const { dim, embeddings } = await embedCaptions(encoder, all);
   const row = new Map(all.map((c, i) => [c, i]));
-  return (r, i) => {
+  return { dim, embed: (r, i) => {
     const c = r.captions?.[i];
     const k = c === undefined ? undefined : row.get(c);
     if (k === undefined) throw new GawwnError(`no embedding for caption ${i} of image ${'imageId' in r ? r.imageId : (r as { path: string }).path}`);
     return embeddings.subarray(k * dim, (k + 1) * dim);
-  };
+  } };
 }
 
 export function register(program: Command): void {
@@ -59,7 +59,7 @@ export function register(program: Command): void {
       const encoder = resolveTextEncoderSpec(o.textEncoder);
       const ds = await loadDataset(o.data);
       process.stderr.write(`gawwn: embedding the captions of ${ds.records.length} images with ${encoder}\n`);
-      const embed = await captionEmbeddings(encoder, ds.records as DatasetRecord[]);
+      const { dim, embed } = await captionEmbeddings(encoder, ds.records as DatasetRecord[]);
       const train_: Record<string, unknown> = {};
       if (o.batch !== undefined) train_.batchSize = o.batch;
       if (o.seed !== undefined) train_.seed = o.seed;
@@ -70,7 +70,8 @@ export function register(program: Command): void {
         family: o.model,
         dataRoot: o.data,
         preset: o.preset,
-        overrides: Object.keys(train_).length ? { train: train_ } : {},
+        // The text code's size is the encoder's (1024 for the paper's, smaller for test encoders).
+        overrides: { model: { txtSize: dim }, ...(Object.keys(train_).length ? { train: train_ } : {}) },
         outDir: o.out,
         steps: o.steps,
         epochs: o.epochs,

@@ -139,7 +139,7 @@ export async function sampleImages(gen: LoadedGenerator, embed: Embedder, req: S
         owned.push(maps, mask);
         out = gen.G.predict([z, txt, maps]) as tf.Tensor;
         const arr = (await kp.array()) as number[][][];
-        keypoints = arr.map((row) => row.map(([x, y, v], k) => ({ x, y, v, name: gen.partNames[k], generated: !given.has(k) })));
+        keypoints = arr.map((row) => row.map(([x, y, v], k) => ({ x, y, v, name: gen.partNames[k], generated: !given.has(k) && completer !== undefined })));
         break;
       }
       case 'gan-int-cls':
