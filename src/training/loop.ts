@@ -109,17 +109,7 @@ function createSession(family: TrainFamily, preset: string, overrides: Record<st
     const t = createGanIntClsTrainer(cfg, rng);
     const size = cfg.model.imageSize;
     return {
-      family,
-      config: cfg,
-      batchSize: cfg.train.batchSize,
-      lr: cfg.train.lr,
-      decayEvery: cfg.train.decayEvery,
-      lrDecay: cfg.train.lrDecay,
-      numCaptions: cfg.train.numCaptions,
-      G: t.G,
-      D: t.D,
-      optimizerG: t.optimizerG,
-      optimizerD: t.optimizerD,
+      ...common(family, cfg, t),
       async step(b) {
         // DEVIATION: the original loads 76 px and crops 64 (I:data/donkey_folder_txt.lua); we resize the
         // 128-px GAWWN crop to 64 so both models see the same augmentation. Wrong images are real images of
@@ -146,17 +136,7 @@ function createSession(family: TrainFamily, preset: string, overrides: Record<st
   const cfg = resolveConfig(preset, o);
   const t = createGanTrainer(cfg, rng);
   return {
-    family,
-    config: cfg,
-    batchSize: cfg.train.batchSize,
-    lr: cfg.train.lr,
-    decayEvery: cfg.train.decayEvery,
-    lrDecay: cfg.train.lrDecay,
-    numCaptions: cfg.train.numCaptions,
-    G: t.G,
-    D: t.D,
-    optimizerG: t.optimizerG,
-    optimizerD: t.optimizerD,
+    ...common(family, cfg, t),
     async step(b) {
       const r = await t.step(b);
       return { lossD: r.lossD, lossReal: r.lossReal, lossWrong: r.lossWrong, lossFake: r.lossFake, lossG: r.lossG, dReal: r.dReal, dFake: r.dFake };
@@ -168,6 +148,16 @@ function createSession(family: TrainFamily, preset: string, overrides: Record<st
     },
     dispose: () => t.dispose(),
   };
+}
+
+/** The Session fields every family fills the same way from its config and trainer. */
+function common(
+  family: TrainFamily,
+  cfg: GawwnConfig | GanIntClsConfig,
+  t: { G: tf.LayersModel; D: tf.LayersModel; optimizerG: tf.Optimizer; optimizerD: tf.Optimizer },
+): Pick<Session, 'family' | 'config' | 'batchSize' | 'lr' | 'decayEvery' | 'lrDecay' | 'numCaptions' | 'G' | 'D' | 'optimizerG' | 'optimizerD'> {
+  const { batchSize, lr, decayEvery, lrDecay, numCaptions } = cfg.train;
+  return { family, config: cfg, batchSize, lr, decayEvery, lrDecay, numCaptions, G: t.G, D: t.D, optimizerG: t.optimizerG, optimizerD: t.optimizerD };
 }
 
 /** For each sample, the index of a batch-mate of another class (itself only if the whole batch is one class). */
