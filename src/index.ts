@@ -142,7 +142,6 @@ export { saveEncoderRun, loadEncoderRun, loadTextEncoder, loadImageEncoder } fro
 export type { EncoderRun, EncoderRunManifest } from './text/run-io.js';
 export { readGawwnRecord, readCubT7Record, readT7Embeddings } from './text/reed-t7.js';
 export type { GawwnT7Record, CubT7Record, T7Embeddings } from './text/reed-t7.js';
-export { readCubCaptionItems, cubCaptionSource } from './text/cub-captions.js';
-export type { CubCaptionItem } from './text/cub-captions.js';
+export { datasetCaptionSource, sjeClassOf, isHeldOut, loadImageBytes, bytesToUnit } from './text/dataset-source.js';
 export { readT7, readT7File, t7ToJson, t7TensorData, t7TensorFloat32, isT7Table, isT7Tensor, T7Table } from './util/torch7.js';
 export type { T7Value, T7Tensor, T7Storage, T7Object } from './util/torch7.js';

@@ -1,9 +1,8 @@
 /**
  * `gawwn train-text-encoder --data DIR --out RUN [--steps N] [--preset P]`: DS-SJE training of the
- * char-CNN-GRU text encoder (text/train-sje.ts) on a CUB-style directory with text_c10 captions, with a
+ * char-CNN-GRU text encoder (text/train-sje.ts) on a CUB-style (text_c10 captions) or MPII-style (captions.tsv) root, with a
  * progress bar, RUN/loss.jsonl, atomic checkpoints RUN/text-encoder.{json,bin}, and held-out retrieval
- * metrics (test split) at the end. The lead wires this as `gawwn train text-encoder` once the general
- * `gawwn train --model …` command exists; the options stay the same.
+ * metrics (test split) at the end. Also reachable as `gawwn train text-encoder` (src/cli/main.ts).
  */
 import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
@@ -12,7 +11,9 @@ import { GawwnError } from '../util/errors.js';
 import { resolveTextEncoderConfig, TEXT_ENCODER_PRESETS } from '../text/encoder.js';
 import { imageEncoderForPreset } from '../text/image-encoder.js';
 import { SJE_TRAIN_DEFAULT, trainTextEncoder } from '../text/train-sje.js';
-import { readCubCaptionItems, cubCaptionSource } from '../text/cub-captions.js';
+import { datasetCaptionSource, isHeldOut } from '../text/dataset-source.js';
+import { loadDataset } from '../data/inspect.js';
+import type { DatasetRecord } from '../data/types.js';
 
 interface Opts {
   data: string; out: string; steps: string; preset: string; batch?: string; lr?: string; seed: string;
@@ -27,8 +28,8 @@ function int(v: string, name: string, min: number): number {
 
 export function register(program: Command): void {
   program.command('train-text-encoder')
-    .description('train the char-CNN-GRU text encoder with DS-SJE on a CUB-style directory (text_c10 captions)')
-    .requiredOption('--data <dir>', 'CUB-style root: images.txt, image_class_labels.txt, train_test_split.txt, images/, text_c10/')
+    .description('train the char-CNN-GRU text encoder with DS-SJE on a CUB-style or MPII-style root with captions')
+    .requiredOption('--data <dir>', 'CUB-style root (text_c10/ captions) or MPII-style root (captions.tsv)')
     .requiredOption('--out <run>', 'run directory (checkpoint, loss.jsonl)')
     .option('--steps <n>', 'training steps', '2000')
     .option('--preset <name>', `encoder size: ${Object.keys(TEXT_ENCODER_PRESETS).join(', ')}`, 'cpu-small')
@@ -50,9 +51,13 @@ export function register(program: Command): void {
         ...(o.lr !== undefined ? { learningRate: Number(o.lr) } : {}),
       };
       if (!(trainConfig.learningRate > 0)) throw new GawwnError(`--lr must be a positive number, got '${o.lr}'`);
-      const { items, skippedWithoutCaptions } = readCubCaptionItems(o.data);
-      const trainItems = items.filter((i) => i.split === 'train');
-      const testItems = items.filter((i) => i.split === 'test');
+      const ds = await loadDataset(o.data);
+      const all = ds.records as DatasetRecord[];
+      const items = all.filter((r) => (r.captions?.length ?? 0) > 0);
+      const skippedWithoutCaptions = all.length - items.length;
+      if (items.length === 0) throw new GawwnError(`${o.data}: no image has captions`);
+      const trainItems = items.filter((r) => !isHeldOut(r));
+      const testItems = items.filter((r) => isHeldOut(r));
       if (trainItems.length === 0) throw new GawwnError(`${o.data}: no training images with captions`);
       const backend = await initBackend({ report: null });
       process.stderr.write(`gawwn: train-text-encoder: ${trainItems.length} train / ${testItems.length} held-out images with captions`
@@ -62,8 +67,8 @@ export function register(program: Command): void {
       let result;
       try {
         result = await trainTextEncoder({
-          train: cubCaptionSource(o.data, trainItems),
-          heldOut: testItems.length > 0 ? cubCaptionSource(o.data, testItems) : undefined,
+          train: datasetCaptionSource(trainItems),
+          heldOut: testItems.length > 0 ? datasetCaptionSource(testItems) : undefined,
           textConfig, imageConfig, trainConfig, steps, seed, outDir: o.out, resume: o.resume,
           checkpointEvery: int(o.checkpointEvery, 'checkpoint-every', 0),
           evalOpts: { maxItemsPerClass: int(o.evalImagesPerClass, 'eval-images-per-class', 1) },

@@ -4,23 +4,27 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { makeFixture, writeFixtureDir } from '../text/fixture.js';
+import { synthBirds } from '../../src/data/synth-birds.js';
 
 const bin = path.resolve(__dirname, '../../../bin/gawwn.js');
 const run = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, GAWWN_BACKEND: 'cpu' } });
 
-test('gawwn train-text-encoder + gawwn embed on a CUB-style directory with text_c10 captions', async () => {
+test('gawwn train-text-encoder + gawwn embed on a synthetic CUB-style root with text_c10 captions', async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gawwn-tte-'));
   const data = path.join(root, 'data');
   const out = path.join(root, 'run');
-  await writeFixtureDir(data, makeFixture({ numClasses: 4, perClass: 4, testPerClass: 1, size: 16, seed: 3 }));
+  await synthBirds({ out: data, images: 16, seed: 3, classes: 4, trainFraction: 0.75, minSize: 64, maxSize: 96 });
+  const split = fs.readFileSync(path.join(data, 'train_test_split.txt'), 'utf8').trim().split('\n').map((l) => l.split(' ')[1]);
+  const nTrain = split.filter((v) => v === '1').length;
+  const nTest = split.length - nTrain;
+  assert.ok(nTrain > 0 && nTest > 0);
   const r = run(['train-text-encoder', '--data', data, '--out', out, '--steps', '12', '--preset', 'test-tiny', '--checkpoint-every', '5', '--no-progress']);
   assert.equal(r.status, 0, r.stderr);
   const summary = JSON.parse(r.stdout);
   assert.equal(summary.step, 12);
-  assert.equal(summary.heldOut.images, 4);
-  assert.equal(summary.heldOut.captions, 40);
-  assert.match(r.stderr, /12 train \/ 4 held-out images/);
+  assert.equal(summary.heldOut.images, nTest);
+  assert.equal(summary.heldOut.captions, 10 * nTest);
+  assert.match(r.stderr, new RegExp(`${nTrain} train / ${nTest} held-out images`));
   const log = fs.readFileSync(path.join(out, 'loss.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.deepEqual(log.map((l) => l.step), Array.from({ length: 12 }, (_, i) => i + 1));
   assert.ok(log.every((l) => Number.isFinite(l.loss) && l.loss >= 0));
@@ -47,7 +51,7 @@ test('gawwn train-text-encoder + gawwn embed on a CUB-style directory with text_
 
   const bad = run(['train-text-encoder', '--data', path.join(root, 'nope'), '--out', out, '--preset', 'test-tiny']);
   assert.equal(bad.status, 2);
-  assert.match(bad.stderr, /^gawwn: .*nope\/image_class_labels\.txt: file is missing or unreadable\n$/);
+  assert.match(bad.stderr, /^gawwn: .*nope: not a CUB-200-2011 root \(images\.txt\) nor an MPII root \(mpii_dataset\.csv\)\n$/);
   const badPreset = run(['train-text-encoder', '--data', data, '--out', out, '--preset', 'huge']);
   assert.equal(badPreset.status, 2);
   assert.match(badPreset.stderr, /unknown text encoder preset 'huge'/);
