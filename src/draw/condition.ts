@@ -227,7 +227,8 @@ function round(x: number): number {
 
 /** The condition JSON of a draw (the fields `gawwn sample --json` prints). */
 export function makeCondition(a: { run: string; family: string; caption: string; n: number; seed: number; size: number; box?: Box; keypoints?: NormKeypoint[][]; keypointGen?: string; out?: string }): Condition {
-  const c: Condition = { run: a.run, family: a.family, caption: a.caption, n: a.n, seed: a.seed, size: a.size, box: a.box };
+  const c: Condition = { run: a.run, family: a.family, caption: a.caption, n: a.n, seed: a.seed, size: a.size };
+  if (a.box) c.box = a.box;
   if (a.keypoints) c.keypoints = a.keypoints.map((ks) => ks.map((k) => ({ name: k.name, x: round(k.x), y: round(k.y), v: k.v > 0.5 ? 1 : 0, generated: k.generated })));
   if (a.keypointGen !== undefined) c.keypointGen = a.keypointGen;
   if (a.out !== undefined) c.out = a.out;
