@@ -271,7 +271,8 @@ export async function serveDraw(models: DrawModel[], port = 0): Promise<DrawServ
     });
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(e.code === 'EADDRINUSE' ? new GawwnError(`port ${port} on 127.0.0.1 is in use: pass another --port (0 = any free port)`) : e));
     server.listen(port, '127.0.0.1', () => resolve());
   });
   const address = server.address() as AddressInfo;

@@ -125,3 +125,20 @@ test('condition JSON round-trips: makeCondition → file → readCondition → c
   assert.throws(() => parseCondition({ ...box, bogus: 1 }), /unknown field 'bogus'/);
   assert.throws(() => parseCondition({ ...box, keypoints: [[{ x: 0.1, y: 0.1, v: 0.5 }]] }), /v must be 0 or 1/);
 });
+
+test('gawwn sample: --run and --caption may come from --condition, else the error names the option', async () => {
+  const { main } = await import('../../src/cli/main.js');
+  const lines: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((s: string) => (lines.push(String(s)), true)) as typeof process.stderr.write;
+  try {
+    assert.equal(await main(['sample', '--caption', 'a bird', '--out', 'x.png']), 2);
+    assert.equal(await main(['sample', '--run', 'r', '--out', 'x.png']), 2);
+    assert.equal(await main(['sample', '--condition', '/nonexistent/c.json', '--out', 'x.png']), 2);
+  } finally {
+    process.stderr.write = write;
+  }
+  assert.match(lines[0], /^gawwn: required option '--run <run>' not specified \(nor given by --condition\)/);
+  assert.match(lines[1], /^gawwn: required option '--caption <text>' not specified/);
+  assert.match(lines[2], /^gawwn: \/nonexistent\/c\.json: cannot read the condition file/);
+});

@@ -178,6 +178,8 @@
     if (!st.model || ev.button !== 0) return;
     editor.setPointerCapture(ev.pointerId);
     const p = pos(ev);
+    const hit = family() === 'keypoint' ? partAt(p) : null;
+    if (family() === 'keypoint' && !hit && !st.selected) { setStatus('pick a part below, then click where it goes'); return; }
     beginEdit();
     if (family() === 'bbox') {
       const b = st.box;
@@ -189,10 +191,8 @@
       } else if (p.x > b.x && p.x < b.x + b.w && p.y > b.y && p.y < b.y + b.h) drag = { kind: 'move', dx: p.x - b.x, dy: p.y - b.y };
       else drag = { kind: 'resize', ox: p.x, oy: p.y };
     } else {
-      const hit = partAt(p);
       if (hit) st.selected = hit;
-      else if (st.selected) st.parts.set(st.selected, p);
-      else { setStatus('pick a part below, then click where it goes'); drag = null; return; }
+      else st.parts.set(st.selected, p);
       drag = { kind: 'part', name: st.selected };
       renderParts();
       requestDraw(performance.now());
