@@ -5,7 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
@@ -212,6 +212,33 @@ test('POST /api/interpolate: frame 0 is the "from" layout and the last frame the
   assert.ok(maxDiff((await pixels(frames[3])).data, (await pixels(b[1])).data) <= 1, 'last frame = sample 1 drawn at the to box');
   assert.ok(maxDiff((await pixels(a[1])).data, (await pixels(b[1])).data) > 0, 'the two boxes draw different images');
   assert.ok(maxDiff((await pixels(frames[0])).data, (await pixels(frames[3])).data) > 0, 'the strip changes along the path');
+});
+
+test('`gawwn draw --run … --port 0` prints its 127.0.0.1 URL, serves the page and stops cleanly on SIGTERM', async () => {
+  const child = spawn(process.execPath, [bin, 'draw', '--run', bb, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+        const m = /gawwn draw: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+        if (m) resolve(m[1]);
+      });
+      child.once('exit', (code) => reject(new Error(`gawwn draw exited with ${code} before printing its URL: ${out}`)));
+    });
+    const page = await fetch(url);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<canvas id="editor"/);
+    const models = (await (await fetch(`${url}api/models`)).json()) as { models: { id: string; family: string }[] };
+    assert.deepEqual(models.models.map((m) => [m.id, m.family]), [[bb, 'bbox']]);
+    const code = await new Promise<number | null>((resolve) => {
+      child.once('exit', (c) => resolve(c));
+      child.kill('SIGTERM');
+    });
+    assert.equal(code, 0);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
 });
 
 /** Waits until the page has finished a draw after `after` draws (no request in flight). */
