@@ -145,3 +145,8 @@ export type { GawwnT7Record, CubT7Record, T7Embeddings } from './text/reed-t7.js
 export { datasetCaptionSource, sjeClassOf, isHeldOut, loadImageBytes, bytesToUnit } from './text/dataset-source.js';
 export { readT7, readT7File, t7ToJson, t7TensorData, t7TensorFloat32, isT7Table, isT7Tensor, T7Table } from './util/torch7.js';
 export type { T7Value, T7Tensor, T7Storage, T7Object } from './util/torch7.js';
+export { startDrawServer, serveDraw, loadDrawModels, drawSample, drawInterpolate } from './draw/server.js';
+export type { DrawServer, DrawServerOptions, DrawModel, DrawTiming } from './draw/server.js';
+export { openDraw, drawUrl, replayCondition } from './draw/notebook.js';
+export { parseCondition, readCondition, conditionToRequest, givenParts, makeCondition, layoutPath } from './draw/condition.js';
+export type { Condition, GivenPart, Layout } from './draw/condition.js';

@@ -1,0 +1,43 @@
+/**
+ * The draw page from a notebook (issue 10 item 3): `openDraw` starts the server in the kernel's process for the
+ * notebook's model and prints the URL; `replayCondition` draws a condition the page saved with `sampleImages`,
+ * the same call the page's server made, so the notebook gets the page's images back.
+ */
+import { embedderFor } from '../cli/sample.js';
+import { loadGenerator, type LoadedGenerator } from '../sampling/load.js';
+import { sampleImages, type SampleResult } from '../sampling/sample.js';
+import { conditionToRequest, parseCondition, readCondition, type Condition } from './condition.js';
+import { startDrawServer, type DrawServer, type DrawServerOptions } from './server.js';
+
+/** The URL of a running draw server (for printing or an `<a>` in a cell). */
+export function drawUrl(server: DrawServer): string {
+  return server.url;
+}
+
+/**
+ * Starts `gawwn draw` inside this process for `runs` (run folders or `pretrained:NAME`) and prints the URL.
+ * Call `close()` on the result when done (the kernel otherwise keeps it running).
+ * @example
+ * const draw = await openDraw({ runs: ['pretrained:birds-keypoint'] });   // prints http://127.0.0.1:PORT/
+ */
+export async function openDraw(opts: DrawServerOptions, log: (line: string) => void = (l) => console.log(l)): Promise<DrawServer> {
+  const server = await startDrawServer(opts);
+  log(`gawwn draw: ${server.url}  (models: ${opts.runs.join(', ')})`);
+  return server;
+}
+
+/**
+ * Replays a condition saved by the page (a file path or the parsed JSON): same model, caption, noise seed,
+ * box or given parts, and keypoint generator. Pass `gen`/`completer` to reuse loaded models.
+ */
+export async function replayCondition(condition: string | Condition, models: { gen?: LoadedGenerator; completer?: LoadedGenerator } = {}): Promise<SampleResult> {
+  const c = typeof condition === 'string' ? readCondition(condition) : parseCondition(condition);
+  const gen = models.gen ?? (await loadGenerator(c.run));
+  const completer = models.completer ?? (c.keypointGen !== undefined ? await loadGenerator(c.keypointGen) : undefined);
+  try {
+    return await sampleImages(gen, embedderFor(gen), conditionToRequest(c, gen.partNames), completer);
+  } finally {
+    if (!models.gen) gen.dispose();
+    if (!models.completer) completer?.dispose();
+  }
+}

@@ -1,0 +1,303 @@
+/**
+ * `gawwn draw` server (issue 10): one static page (src/draw/static, plain HTML/JS/CSS, no build step) and a
+ * JSON API that samples through the same code path as `gawwn sample` (sampleImages + embedderFor, keypoint
+ * completion by Gk as paper §5C). Inference runs here, not in the browser: with the models already loaded
+ * server-side on the native/wasm backend a draw of 4 small-preset images takes tens of ms, under the
+ * 300 ms drag-to-image target, without shipping weights to the page.
+ *
+ * Listens on 127.0.0.1 only and checks the Host header (a page on another origin cannot rebind to it).
+ */
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { imageGrid, KEYPOINT_COLORS } from '../display/render.js';
+import { loadGenerator, type LoadedGenerator } from '../sampling/load.js';
+import { sampleImages, type Embedder, type SampleResult } from '../sampling/sample.js';
+import { defaultCompleter, embedderFor } from '../cli/sample.js';
+import { GawwnError } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
+import {
+  RequestError, layoutPath, makeCondition, parseInterpolateBody, parseSampleBody, partsToMap,
+  type Condition, type Layout, type ModelInfo,
+} from './condition.js';
+
+/** Largest request body accepted (a full layout is well under 4 KB). */
+const MAX_BODY = 64 * 1024;
+/** Captions kept in the in-memory embedding cache per model. */
+const EMBED_CACHE = 256;
+
+export interface DrawServerOptions {
+  /** Models to serve: run folders or `pretrained:NAME` (bbox or keypoint families). */
+  runs: string[];
+  /** Keypoint generator completing missing parts of every keypoint model (default: the shipped one, if any). */
+  keypointGen?: string;
+  /** Port; 0 = any free port. Default 0. */
+  port?: number;
+}
+
+export interface DrawModel {
+  /** The id the page uses: the spec as given on the command line. */
+  id: string;
+  gen: LoadedGenerator;
+  completer?: LoadedGenerator;
+  completerSpec?: string;
+  embed: Embedder;
+}
+
+export interface DrawTiming {
+  embedMs: number;
+  sampleMs: number;
+  encodeMs: number;
+  totalMs: number;
+}
+
+export interface DrawServer {
+  url: string;
+  /** The bound address (always 127.0.0.1) and port. */
+  address: AddressInfo;
+  models: DrawModel[];
+  close(): Promise<void>;
+}
+
+/** Where the page's static files are (src/draw/static, from src/ or dist/src/). */
+export function staticDir(): string {
+  for (const d of [path.join(__dirname, 'static'), path.resolve(__dirname, '../../../src/draw/static')]) {
+    if (fs.existsSync(path.join(d, 'index.html'))) return d;
+  }
+  throw new GawwnError('the draw page assets (src/draw/static/index.html) are missing from this install');
+}
+
+const STATIC: Record<string, string> = {
+  '/': 'index.html',
+  '/index.html': 'index.html',
+  '/app.js': 'app.js',
+  '/app.css': 'app.css',
+};
+const MIME: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
+
+/** Caches caption → text code per model (typing and dragging re-use the same caption). */
+function cachedEmbedder(embed: Embedder): Embedder {
+  const cache = new Map<string, Float32Array>();
+  return async (captions) => {
+    const missing = [...new Set(captions.filter((c) => !cache.has(c)))];
+    if (missing.length > 0) {
+      const codes = await embed(missing);
+      missing.forEach((c, i) => cache.set(c, codes[i]));
+      while (cache.size > EMBED_CACHE) cache.delete(cache.keys().next().value as string);
+    }
+    return captions.map((c) => cache.get(c) as Float32Array);
+  };
+}
+
+/** Loads the models `gawwn draw` serves. */
+export async function loadDrawModels(runs: readonly string[], keypointGen?: string): Promise<DrawModel[]> {
+  if (runs.length === 0) throw new GawwnError('give at least one model: --run RUN|pretrained:NAME');
+  const out: DrawModel[] = [];
+  try {
+    for (const id of runs) {
+      const gen = await loadGenerator(id);
+      const m: DrawModel = { id, gen, embed: cachedEmbedder(embedderFor(gen)) };
+      out.push(m);
+      if (gen.family !== 'bbox' && gen.family !== 'keypoint') throw new GawwnError(`gawwn draw serves box and keypoint models; ${id} is a ${gen.family} model`);
+      if (gen.family === 'keypoint') {
+        const spec = keypointGen ?? defaultCompleter(id);
+        if (spec !== undefined) {
+          m.completer = await loadGenerator(spec);
+          m.completerSpec = spec;
+          if (m.completer.family !== 'keypoint-gen') throw new GawwnError(`--keypoint-gen ${spec} is a ${m.completer.family} model, not a keypoint generator`);
+        }
+      }
+    }
+  } catch (e) {
+    for (const m of out) disposeModel(m);
+    throw e;
+  }
+  return out;
+}
+
+function disposeModel(m: DrawModel): void {
+  m.gen.dispose();
+  m.completer?.dispose();
+}
+
+function info(m: DrawModel): ModelInfo {
+  return { family: m.gen.family, partNames: m.gen.partNames, completes: m.completer !== undefined };
+}
+
+/** PNG (base64) of each image, through the same renderer as `gawwn sample`. */
+async function encode(r: SampleResult): Promise<string[]> {
+  return Promise.all(r.images.map(async (im) => Buffer.from(await imageGrid([im], { gap: 0 })).toString('base64')));
+}
+
+/** Serialises inference: one draw at a time keeps latency predictable on 2 cores. */
+function serial(): <T>(f: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(f: () => Promise<T>): Promise<T> => {
+    const run = tail.then(f, f);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+}
+
+/** Handles one POST /api/sample body; exported for tests and the notebook. */
+export async function drawSample(m: DrawModel, body: { caption: string; n: number; seed: number } & Layout): Promise<{ images: string[]; condition: Condition; timing: DrawTiming }> {
+  const t0 = performance.now();
+  await m.embed([body.caption]);
+  const t1 = performance.now();
+  const r = await sampleImages(m.gen, m.embed, {
+    captions: [body.caption],
+    n: body.n,
+    seed: body.seed,
+    box: body.box,
+    keypoints: body.keypoints ? partsToMap(body.keypoints, m.gen.partNames) : m.gen.family === 'keypoint' ? new Map() : undefined,
+  }, m.completer);
+  const t2 = performance.now();
+  const images = await encode(r);
+  const t3 = performance.now();
+  const condition = makeCondition({
+    run: m.id, family: m.gen.family, caption: body.caption, n: body.n, seed: body.seed, size: r.images[0].width,
+    box: r.box, keypoints: r.keypoints, keypointGen: m.completer && m.gen.family === 'keypoint' ? m.completerSpec : undefined,
+  });
+  return { images, condition, timing: { embedMs: t1 - t0, sampleMs: t2 - t1, encodeMs: t3 - t2, totalMs: t3 - t0 } };
+}
+
+/** An interpolation strip: the noise of sample `index` held fixed while the layout moves from → to. */
+export async function drawInterpolate(m: DrawModel, body: { caption: string; n: number; seed: number; index: number; frames: number; from: Layout; to: Layout }): Promise<{ images: string[]; layouts: Layout[]; keypoints?: Condition['keypoints'] }> {
+  const nz = m.gen.config.model.nz;
+  // Same draw as /api/sample with this seed and n: z of sample `index`.
+  const z = new Rng(body.seed).normalArray(body.n * nz).slice(body.index * nz, (body.index + 1) * nz);
+  const layouts = layoutPath(body.from, body.to, body.frames);
+  const images: string[] = [];
+  const keypoints: NonNullable<Condition['keypoints']> = [];
+  for (const l of layouts) {
+    const r = await sampleImages(m.gen, m.embed, {
+      captions: [body.caption], n: 1, seed: body.seed, z, box: l.box,
+      keypoints: l.keypoints ? partsToMap(l.keypoints, m.gen.partNames) : m.gen.family === 'keypoint' ? new Map() : undefined,
+    }, m.completer);
+    images.push(...(await encode(r)));
+    if (r.keypoints) keypoints.push(...makeCondition({ run: m.id, family: m.gen.family, caption: body.caption, n: 1, seed: body.seed, size: 0, keypoints: r.keypoints }).keypoints!);
+  }
+  return { images, layouts, keypoints: r0(keypoints) };
+}
+
+function r0<T>(a: T[]): T[] | undefined {
+  return a.length ? a : undefined;
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      // Keep draining an oversized body (so the 400 reaches the client) but stop storing it.
+      if (size <= MAX_BODY) chunks.push(c);
+    });
+    req.on('end', () => (size > MAX_BODY ? reject(new RequestError(`body larger than ${MAX_BODY} bytes`)) : resolve(Buffer.concat(chunks).toString('utf8'))));
+    req.on('error', reject);
+  });
+}
+
+function parseJson(text: string): unknown {
+  if (text.trim() === '') throw new RequestError('empty body: expected a JSON object');
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new RequestError(`malformed JSON: ${(e as Error).message}`);
+  }
+}
+
+/** Starts the server on 127.0.0.1 with already loaded models; `close()` stops it and disposes the models. */
+export async function serveDraw(models: DrawModel[], port = 0): Promise<DrawServer> {
+  const dir = staticDir();
+  const byId = new Map(models.map((m) => [m.id, m]));
+  const lookup = (id: string): ModelInfo | undefined => {
+    const m = byId.get(id);
+    return m ? info(m) : undefined;
+  };
+  const queue = serial();
+  let bound = 0;
+  const server = http.createServer((req, res) => {
+    void (async () => {
+      // DNS-rebinding guard: only our own loopback origin may talk to us.
+      const host = req.headers.host ?? '';
+      if (host !== `127.0.0.1:${bound}` && host !== `localhost:${bound}`) return send(res, 403, { error: `forbidden host '${host}'` });
+      const url = new URL(req.url ?? '/', `http://127.0.0.1:${bound}`);
+      if (req.method === 'GET' && STATIC[url.pathname]) {
+        const f = path.join(dir, STATIC[url.pathname]);
+        const data = fs.readFileSync(f);
+        res.writeHead(200, { 'content-type': MIME[path.extname(f)], 'cache-control': 'no-store', 'content-length': data.length });
+        return res.end(data);
+      }
+      if (req.method === 'GET' && url.pathname === '/api/models') {
+        return send(res, 200, {
+          models: models.map((m) => ({
+            id: m.id, family: m.gen.family, partNames: m.gen.partNames, size: m.gen.config.model.imageSize,
+            nz: m.gen.config.model.nz, keypointGen: m.completerSpec ?? null, steps: m.gen.steps,
+          })),
+          colors: KEYPOINT_COLORS,
+        });
+      }
+      if (url.pathname === '/api/sample' || url.pathname === '/api/interpolate') {
+        if (req.method !== 'POST') return send(res, 405, { error: `${url.pathname} takes POST` });
+        const ct = req.headers['content-type'] ?? '';
+        if (!/^application\/json\b/i.test(ct)) return send(res, 415, { error: `content-type must be application/json, got '${ct}'` });
+        try {
+          const v = parseJson(await readBody(req));
+          if (url.pathname === '/api/sample') {
+            const body = parseSampleBody(v, lookup);
+            const out = await queue(() => drawSample(byId.get(body.model)!, body));
+            return send(res, 200, out);
+          }
+          const body = parseInterpolateBody(v, lookup);
+          const out = await queue(() => drawInterpolate(byId.get(body.model)!, body));
+          return send(res, 200, out);
+        } catch (e) {
+          if (e instanceof RequestError) return send(res, 400, { error: e.message });
+          if (e instanceof GawwnError) return send(res, 422, { error: e.message });
+          return send(res, 500, { error: e instanceof Error ? e.message : String(e) });
+        }
+      }
+      return send(res, 404, { error: `no such path ${url.pathname}` });
+    })().catch((e: unknown) => {
+      if (!res.headersSent) send(res, 500, { error: String(e) });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(e.code === 'EADDRINUSE' ? new GawwnError(`port ${port} on 127.0.0.1 is in use: pass another --port (0 = any free port)`) : e));
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  bound = address.port;
+  return {
+    url: `http://127.0.0.1:${address.port}/`,
+    address,
+    models,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      for (const m of models) disposeModel(m);
+    },
+  };
+}
+
+/** Loads the models and serves the page: `gawwn draw` and `openDraw` in a notebook. */
+export async function startDrawServer(opts: DrawServerOptions): Promise<DrawServer> {
+  const models = await loadDrawModels(opts.runs, opts.keypointGen);
+  try {
+    return await serveDraw(models, opts.port ?? 0);
+  } catch (e) {
+    for (const m of models) disposeModel(m);
+    throw e;
+  }
+}
