@@ -18,19 +18,12 @@ import type { DatasetRecord } from '../data/types.js';
 import { createTrainSession, TRAIN_FAMILIES, type TrainFamily } from '../training/loop.js';
 import { formatSoakReport, runSoak } from '../training/soak.js';
 import { initBackend } from '../util/backend.js';
+import { positiveInt } from './train.js';
 import { GawwnError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 
 /** Text-code size of the soak's random codes (small: the tiny preset's text projection is what is exercised). */
 const SOAK_TXT_SIZE = 64;
-
-function positiveInt(name: string): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n <= 0) throw new GawwnError(`${name} must be a positive integer, got '${v}'`);
-    return n;
-  };
-}
 
 export function register(program: Command): void {
   program

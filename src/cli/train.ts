@@ -16,7 +16,8 @@ import { embedCaptions } from '../text/cache.js';
 import { GawwnError } from '../util/errors.js';
 import { initBackend } from '../util/backend.js';
 
-function positiveInt(name: string): (v: string) => number {
+/** A commander parser of a positive integer option (also used by `gawwn soak`). */
+export function positiveInt(name: string): (v: string) => number {
   return (v) => {
     const n = Number(v);
     if (!Number.isInteger(n) || n <= 0) throw new GawwnError(`${name} must be a positive integer, got '${v}'`);

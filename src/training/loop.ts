@@ -113,17 +113,7 @@ export function createTrainSession(family: TrainFamily, preset: string, override
     const t = createGanIntClsTrainer(cfg, rng);
     const size = cfg.model.imageSize;
     return {
-      family,
-      config: cfg,
-      batchSize: cfg.train.batchSize,
-      lr: cfg.train.lr,
-      decayEvery: cfg.train.decayEvery,
-      lrDecay: cfg.train.lrDecay,
-      numCaptions: cfg.train.numCaptions,
-      G: t.G,
-      D: t.D,
-      optimizerG: t.optimizerG,
-      optimizerD: t.optimizerD,
+      ...sessionCore(family, cfg, cfg.train, t),
       async step(b) {
         // DEVIATION: the original loads 76 px and crops 64 (I:data/donkey_folder_txt.lua); we resize the
         // 128-px GAWWN crop to 64 so both models see the same augmentation. Wrong images are real images of
@@ -138,10 +128,8 @@ export function createTrainSession(family: TrainFamily, preset: string, override
           tf.dispose([images, wrongImages]);
         }
       },
-      setLearningRate: (lr) => t.setLearningRate(lr),
       extraState: () => ({}),
       restoreExtra: () => undefined,
-      dispose: () => t.dispose(),
     };
   }
   const o: DeepPartial<GawwnConfig> = { ...(overrides as DeepPartial<GawwnConfig>) };
@@ -150,26 +138,38 @@ export function createTrainSession(family: TrainFamily, preset: string, override
   const cfg = resolveConfig(preset, o);
   const t = createGanTrainer(cfg, rng);
   return {
-    family,
-    config: cfg,
-    batchSize: cfg.train.batchSize,
-    lr: cfg.train.lr,
-    decayEvery: cfg.train.decayEvery,
-    lrDecay: cfg.train.lrDecay,
-    numCaptions: cfg.train.numCaptions,
-    G: t.G,
-    D: t.D,
-    optimizerG: t.optimizerG,
-    optimizerD: t.optimizerD,
+    ...sessionCore(family, cfg, cfg.train, t),
     async step(b) {
       const r = await t.step(b);
       return { lossD: r.lossD, lossReal: r.lossReal, lossWrong: r.lossWrong, lossFake: r.lossFake, lossG: r.lossG, dReal: r.dReal, dFake: r.dFake };
     },
-    setLearningRate: (lr) => t.setLearningRate(lr),
     extraState: () => ({ fakeScore: t.fakeScore }),
     restoreExtra: (x) => {
       if (typeof x.fakeScore === 'number') t.fakeScore = x.fakeScore;
     },
+  };
+}
+
+/** The part of a session every family fills the same way: schedule fields, networks, optimisers, lr, dispose. */
+function sessionCore(
+  family: TrainFamily,
+  config: GawwnConfig | GanIntClsConfig,
+  train: { batchSize: number; lr: number; decayEvery: number; lrDecay: number; numCaptions: number },
+  t: { G: tf.LayersModel; D: tf.LayersModel; optimizerG: tf.Optimizer; optimizerD: tf.Optimizer; setLearningRate(lr: number): void; dispose(): void },
+): Omit<TrainSession, 'step' | 'extraState' | 'restoreExtra'> {
+  return {
+    family,
+    config,
+    batchSize: train.batchSize,
+    lr: train.lr,
+    decayEvery: train.decayEvery,
+    lrDecay: train.lrDecay,
+    numCaptions: train.numCaptions,
+    G: t.G,
+    D: t.D,
+    optimizerG: t.optimizerG,
+    optimizerD: t.optimizerD,
+    setLearningRate: (lr) => t.setLearningRate(lr),
     dispose: () => t.dispose(),
   };
 }
