@@ -7,7 +7,7 @@ export type { BackendName, BackendInfo } from './util/backend.js';
 export { Rng } from './util/rng.js';
 export type { RngState } from './util/rng.js';
 export { GawwnError } from './util/errors.js';
-export { writeFileAtomic, writeDirAtomic } from './util/atomic.js';
+export { writeFileAtomic, writeFileAtomicSync, writeDirAtomic } from './util/atomic.js';
 export { float32ToFloat16Bits, float16BitsToFloat32, toFloat16Array, fromFloat16Array } from './util/float16.js';
 export {
   saveCheckpoint,

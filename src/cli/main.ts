@@ -16,6 +16,7 @@ import { register as registerTrainTextEncoder } from './train-text-encoder.js';
 import { register as registerTrain } from './train.js';
 import { register as registerSample } from './sample.js';
 import { register as registerDraw } from './draw.js';
+import { register as registerSoak } from './soak.js';
 
 /** A subcommand module adds itself to the program. */
 export type CommandRegistrar = (program: Command) => void;
@@ -32,6 +33,7 @@ const REGISTRARS: CommandRegistrar[] = [
   registerTrain,
   registerSample,
   registerDraw,
+  registerSoak,
 ];
 
 export async function main(argv: string[]): Promise<number> {

@@ -7,6 +7,7 @@
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
+import { PRESET_NAMES } from '../config/presets.js';
 import { loadDataset } from '../data/inspect.js';
 import type { DatasetRecord } from '../data/types.js';
 import { TRAIN_FAMILIES, train, type TrainFamily } from '../training/loop.js';
@@ -15,7 +16,8 @@ import { embedCaptions } from '../text/cache.js';
 import { GawwnError } from '../util/errors.js';
 import { initBackend } from '../util/backend.js';
 
-function positiveInt(name: string): (v: string) => number {
+/** A commander parser of a positive integer option (also used by `gawwn soak`). */
+export function positiveInt(name: string): (v: string) => number {
   return (v) => {
     const n = Number(v);
     if (!Number.isInteger(n) || n <= 0) throw new GawwnError(`${name} must be a positive integer, got '${v}'`);
@@ -55,6 +57,8 @@ export function register(program: Command): void {
     .action(async (o: { model: TrainFamily; data: string; out: string; textEncoder: string; preset: string; steps?: number; epochs?: number; batch?: number; seed?: number; checkpointEvery: number; sampleEvery: number; resume?: boolean }) => {
       if ((o.steps === undefined) === (o.epochs === undefined)) throw new GawwnError('give exactly one of --steps N or --epochs E');
       if (o.seed !== undefined && !Number.isInteger(o.seed)) throw new GawwnError(`--seed must be an integer`);
+      // Checked before the (slow) caption embedding, so a typo fails at once; same message as resolveConfig.
+      if (!(PRESET_NAMES as readonly string[]).includes(o.preset)) throw new GawwnError(`unknown preset '${o.preset}'; valid presets: ${PRESET_NAMES.join(', ')}`);
       await initBackend();
       const encoder = resolveTextEncoderSpec(o.textEncoder);
       const ds = await loadDataset(o.data);

@@ -5,6 +5,7 @@
  * widths and loss options. `resolveGanIntClsConfig` is the only way to build a validated, frozen config.
  */
 import { GawwnError } from '../util/errors.js';
+import { deepFreeze, mergeConfig } from './merge.js';
 import type { DeepPartial, PresetName } from './types.js';
 
 /** Network shape of GAN-INT-CLS. */
@@ -136,7 +137,7 @@ const RULES: { [S in keyof GanIntClsConfig]: { [K in keyof GanIntClsConfig[S]]: 
 export function resolveGanIntClsConfig(preset: PresetName | string = 'paper', overrides: DeepPartial<GanIntClsConfig> = {}): Readonly<GanIntClsConfig> {
   const names = Object.keys(GAN_INT_CLS_PRESETS);
   if (!names.includes(preset)) throw new GawwnError(`unknown GAN-INT-CLS preset '${preset}'; valid presets: ${names.join(', ')}`);
-  const merged = merge(merge(GAN_INT_CLS_DEFAULTS, GAN_INT_CLS_PRESETS[preset as PresetName], `preset '${preset}'`), overrides, 'overrides');
+  const merged = mergeConfig(mergeConfig(GAN_INT_CLS_DEFAULTS, GAN_INT_CLS_PRESETS[preset as PresetName], `preset '${preset}'`, 'GAN-INT-CLS config'), overrides, 'overrides', 'GAN-INT-CLS config');
   validateGanIntClsConfig(merged);
   return deepFreeze(merged);
 }
@@ -159,37 +160,4 @@ export function validateGanIntClsConfig(cfg: GanIntClsConfig): void {
       if (rule.even && v % 2 !== 0) throw new GawwnError(`GAN-INT-CLS config field ${field} must be even (G's batch adds B/2 interpolated texts), got ${v}`);
     }
   }
-}
-
-/** Deep merge into a fresh object; rejects keys the base does not have and type mismatches. */
-function merge<T>(base: T, over: unknown, what: string, path = ''): T {
-  if (over === undefined) return clone(base);
-  if (typeof over !== 'object' || over === null || Array.isArray(over)) {
-    throw new GawwnError(`GAN-INT-CLS config ${path === '' ? 'overrides' : `field ${path}`} in ${what} must be an object, got ${JSON.stringify(over)}`);
-  }
-  const out = clone(base) as Record<string, unknown>;
-  for (const [key, value] of Object.entries(over as Record<string, unknown>)) {
-    const field = path === '' ? key : `${path}.${key}`;
-    if (!Object.prototype.hasOwnProperty.call(out, key)) {
-      throw new GawwnError(`unknown GAN-INT-CLS config field ${field} in ${what}; valid fields: ${Object.keys(out).map((k) => (path === '' ? k : `${path}.${k}`)).join(', ')}`);
-    }
-    const current = out[key];
-    if (typeof current === 'object' && current !== null) out[key] = merge(current, value, what, field);
-    else if (value === undefined) continue;
-    else if (typeof value !== typeof current) throw new GawwnError(`GAN-INT-CLS config field ${field} in ${what} must be a ${typeof current}, got ${JSON.stringify(value)}`);
-    else out[key] = value;
-  }
-  return out as T;
-}
-
-function clone<T>(x: T): T {
-  return JSON.parse(JSON.stringify(x)) as T;
-}
-
-function deepFreeze<T>(x: T): Readonly<T> {
-  if (typeof x === 'object' && x !== null) {
-    for (const v of Object.values(x)) deepFreeze(v);
-    Object.freeze(x);
-  }
-  return x;
 }

@@ -4,6 +4,7 @@
  * (house style §3.5: the original's env-var overrides silently accepted misspellings). Inputs are never mutated.
  */
 import { GawwnError } from '../util/errors.js';
+import { deepFreeze, mergeConfig } from './merge.js';
 import { PAPER_DEFAULTS } from './defaults.js';
 import { PRESETS, PRESET_NAMES } from './presets.js';
 import type { DeepPartial, GawwnConfig, PresetName } from './types.js';
@@ -58,7 +59,7 @@ export function resolveConfig(preset: PresetName | string = 'paper', overrides: 
   if (!(PRESET_NAMES as readonly string[]).includes(preset)) {
     throw new GawwnError(`unknown preset '${preset}'; valid presets: ${PRESET_NAMES.join(', ')}`);
   }
-  const merged = merge(merge(PAPER_DEFAULTS, PRESETS[preset as PresetName], `preset '${preset}'`), overrides, 'overrides');
+  const merged = mergeConfig(mergeConfig(PAPER_DEFAULTS, PRESETS[preset as PresetName], `preset '${preset}'`), overrides, 'overrides');
   validate(merged);
   return deepFreeze(merged);
 }
@@ -89,42 +90,4 @@ export function validate(cfg: GawwnConfig): void {
       }
     }
   }
-}
-
-/** Deep merge into a fresh object; rejects keys the base does not have and type mismatches. */
-function merge<T>(base: T, over: unknown, what: string, path = ''): T {
-  if (over === undefined) return clone(base);
-  if (typeof over !== 'object' || over === null || Array.isArray(over)) {
-    throw new GawwnError(`config ${path === '' ? 'overrides' : `field ${path}`} in ${what} must be an object, got ${JSON.stringify(over)}`);
-  }
-  const out: Record<string, unknown> = clone(base) as Record<string, unknown>;
-  for (const [key, value] of Object.entries(over as Record<string, unknown>)) {
-    const field = path === '' ? key : `${path}.${key}`;
-    if (!Object.prototype.hasOwnProperty.call(out, key)) {
-      throw new GawwnError(`unknown config field ${field} in ${what}; valid fields: ${Object.keys(out).map((k) => (path === '' ? k : `${path}.${k}`)).join(', ')}`);
-    }
-    const current = out[key];
-    if (typeof current === 'object' && current !== null) {
-      out[key] = merge(current, value, what, field);
-    } else if (value === undefined) {
-      continue;
-    } else if (typeof value !== typeof current) {
-      throw new GawwnError(`config field ${field} in ${what} must be a ${typeof current}, got ${JSON.stringify(value)}`);
-    } else {
-      out[key] = value;
-    }
-  }
-  return out as T;
-}
-
-function clone<T>(x: T): T {
-  return JSON.parse(JSON.stringify(x)) as T;
-}
-
-function deepFreeze<T>(x: T): Readonly<T> {
-  if (typeof x === 'object' && x !== null) {
-    for (const v of Object.values(x)) deepFreeze(v);
-    Object.freeze(x);
-  }
-  return x;
 }

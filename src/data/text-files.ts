@@ -96,9 +96,5 @@ export function parseCsvLine(text: string, file: string, line: number): string[]
   return out;
 }
 
-/** Writes a file atomically: temp file in the same folder, then rename (nothing half-written). */
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, data);
-  fs.renameSync(tmp, file);
-}
+/** The one atomic-write recipe (temp sibling, fsync, rename), re-exported for the data module's callers. */
+export { writeFileAtomicSync as writeFileAtomic } from '../util/atomic.js';

@@ -12,7 +12,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 import { GawwnError, check } from '../util/errors.js';
-import { writeFileAtomic, loadTextEncoder } from './run-io.js';
+import { loadTextEncoder } from './run-io.js';
+import { writeFileAtomicSync } from '../util/atomic.js';
 import { readT7Embeddings } from './reed-t7.js';
 
 export const CACHE_FORMAT = 'gawwn-embedding-cache/1';
@@ -147,8 +148,8 @@ export class EmbeddingCache {
       format: CACHE_FORMAT, encoderId: this.encoderId, dim: this.dim, count: this.keys.length,
       sha256: crypto.createHash('sha256').update(bytes).digest('hex'), keys: this.keys,
     };
-    writeFileAtomic(this.binFile(), bytes);
-    writeFileAtomic(this.indexFile(), JSON.stringify(idx) + '\n');
+    writeFileAtomicSync(this.binFile(), bytes, { mkdir: true });
+    writeFileAtomicSync(this.indexFile(), JSON.stringify(idx) + '\n', { mkdir: true });
     this.dirty = false;
   }
 }

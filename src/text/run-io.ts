@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as crypto from 'node:crypto';
+import { writeFileAtomicSync } from '../util/atomic.js';
 import { GawwnError } from '../util/errors.js';
 import type { RngState } from '../util/rng.js';
 import { CharTextEncoder, type TextEncoderConfig, validateTextEncoderConfig } from './encoder.js';
@@ -41,22 +42,6 @@ export interface EncoderRun {
   imageWeights?: Record<string, Float32Array>;
 }
 
-/** Writes `data` to `file` atomically (temp file in the same directory, fsync, rename). */
-export function writeFileAtomic(file: string, data: Uint8Array | string): void {
-  const dir = path.dirname(file);
-  fs.mkdirSync(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    if (typeof data === 'string') fs.writeSync(fd, data);
-    else fs.writeSync(fd, data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
-}
-
 /** Saves an encoder run (weights then manifest, each atomic). Returns the encoder id. */
 export function saveEncoderRun(
   dir: string,
@@ -81,8 +66,8 @@ export function saveEncoderRun(
   const manifest: EncoderRunManifest = {
     format: RUN_FORMAT, sha256, step: run.step, textConfig: run.textConfig, imageConfig: run.imageConfig, rng: run.rng, meta: run.meta, weights: index,
   };
-  writeFileAtomic(path.join(dir, WEIGHTS_NAME), bytes);
-  writeFileAtomic(path.join(dir, MANIFEST_NAME), JSON.stringify(manifest, null, 1) + '\n');
+  writeFileAtomicSync(path.join(dir, WEIGHTS_NAME), bytes, { mkdir: true });
+  writeFileAtomicSync(path.join(dir, MANIFEST_NAME), JSON.stringify(manifest, null, 1) + '\n', { mkdir: true });
   return sha256.slice(0, 16);
 }
 

@@ -23,7 +23,7 @@ import { loadDataset } from '../data/inspect.js';
 import type { DatasetRecord, WarnFn } from '../data/types.js';
 import { imageGrid, imagesFromTensor } from '../display/render.js';
 import { keypointsToGrid } from '../layers/keypoint-grid.js';
-import { writeFileAtomic } from '../util/atomic.js';
+import { writeFileAtomic, writeFileAtomicSync } from '../util/atomic.js';
 import { GawwnError, check } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import {
@@ -82,8 +82,8 @@ export interface TrainResult {
   wallSeconds: number;
 }
 
-/** A family's trainer behind one shape, so the loop, checkpoints and resume are written once. */
-interface Session {
+/** A family's trainer behind one shape, so the loop, checkpoints, resume and the soak are written once. */
+export interface TrainSession {
   family: TrainFamily;
   config: GawwnConfig | GanIntClsConfig;
   batchSize: number;
@@ -103,13 +103,17 @@ interface Session {
   dispose(): void;
 }
 
-function createSession(family: TrainFamily, preset: string, overrides: Record<string, unknown>, mhp: boolean, rng: Rng): Session {
+/**
+ * The trainer of one family (G, D, their optimisers and one `step(batch)`), as `train` uses it; exported for
+ * `gawwn soak`. `mhp` selects the MPII variant. The caller disposes it.
+ */
+export function createTrainSession(family: TrainFamily, preset: string, overrides: Record<string, unknown>, mhp: boolean, rng: Rng): TrainSession {
   if (family === 'gan-int-cls') {
     const cfg = resolveGanIntClsConfig(preset, overrides as DeepPartial<GanIntClsConfig>);
     const t = createGanIntClsTrainer(cfg, rng);
     const size = cfg.model.imageSize;
     return {
-      ...common(family, cfg, t),
+      ...sessionCore(family, cfg, cfg.train, t),
       async step(b) {
         // DEVIATION: the original loads 76 px and crops 64 (I:data/donkey_folder_txt.lua); we resize the
         // 128-px GAWWN crop to 64 so both models see the same augmentation. Wrong images are real images of
@@ -124,10 +128,8 @@ function createSession(family: TrainFamily, preset: string, overrides: Record<st
           tf.dispose([images, wrongImages]);
         }
       },
-      setLearningRate: (lr) => t.setLearningRate(lr),
       extraState: () => ({}),
       restoreExtra: () => undefined,
-      dispose: () => t.dispose(),
     };
   }
   const o: DeepPartial<GawwnConfig> = { ...(overrides as DeepPartial<GawwnConfig>) };
@@ -136,28 +138,40 @@ function createSession(family: TrainFamily, preset: string, overrides: Record<st
   const cfg = resolveConfig(preset, o);
   const t = createGanTrainer(cfg, rng);
   return {
-    ...common(family, cfg, t),
+    ...sessionCore(family, cfg, cfg.train, t),
     async step(b) {
       const r = await t.step(b);
       return { lossD: r.lossD, lossReal: r.lossReal, lossWrong: r.lossWrong, lossFake: r.lossFake, lossG: r.lossG, dReal: r.dReal, dFake: r.dFake };
     },
-    setLearningRate: (lr) => t.setLearningRate(lr),
     extraState: () => ({ fakeScore: t.fakeScore }),
     restoreExtra: (x) => {
       if (typeof x.fakeScore === 'number') t.fakeScore = x.fakeScore;
     },
-    dispose: () => t.dispose(),
   };
 }
 
-/** The Session fields every family fills the same way from its config and trainer. */
-function common(
+/** The part of a session every family fills the same way: schedule fields, networks, optimisers, lr, dispose. */
+function sessionCore(
   family: TrainFamily,
-  cfg: GawwnConfig | GanIntClsConfig,
-  t: { G: tf.LayersModel; D: tf.LayersModel; optimizerG: tf.Optimizer; optimizerD: tf.Optimizer },
-): Pick<Session, 'family' | 'config' | 'batchSize' | 'lr' | 'decayEvery' | 'lrDecay' | 'numCaptions' | 'G' | 'D' | 'optimizerG' | 'optimizerD'> {
-  const { batchSize, lr, decayEvery, lrDecay, numCaptions } = cfg.train;
-  return { family, config: cfg, batchSize, lr, decayEvery, lrDecay, numCaptions, G: t.G, D: t.D, optimizerG: t.optimizerG, optimizerD: t.optimizerD };
+  config: GawwnConfig | GanIntClsConfig,
+  train: { batchSize: number; lr: number; decayEvery: number; lrDecay: number; numCaptions: number },
+  t: { G: tf.LayersModel; D: tf.LayersModel; optimizerG: tf.Optimizer; optimizerD: tf.Optimizer; setLearningRate(lr: number): void; dispose(): void },
+): Omit<TrainSession, 'step' | 'extraState' | 'restoreExtra'> {
+  return {
+    family,
+    config,
+    batchSize: train.batchSize,
+    lr: train.lr,
+    decayEvery: train.decayEvery,
+    lrDecay: train.lrDecay,
+    numCaptions: train.numCaptions,
+    G: t.G,
+    D: t.D,
+    optimizerG: t.optimizerG,
+    optimizerD: t.optimizerD,
+    setLearningRate: (lr) => t.setLearningRate(lr),
+    dispose: () => t.dispose(),
+  };
 }
 
 /** For each sample, the index of a batch-mate of another class (itself only if the whole batch is one class). */
@@ -189,7 +203,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const seed = typeof (overrides as { train?: { seed?: number } }).train?.seed === 'number' ? (overrides as { train: { seed: number } }).train.seed : 0;
   const rng = new Rng(seed);
   const dataRng = new Rng(seed + 1);
-  const s = createSession(opts.family, opts.preset, overrides, mhp, rng);
+  const s = createTrainSession(opts.family, opts.preset, overrides, mhp, rng);
   const stepsPerEpoch = Math.max(1, Math.floor(records.length / s.batchSize));
   const totalSteps = opts.steps ?? Math.round((opts.epochs as number) * stepsPerEpoch);
   check(Number.isInteger(totalSteps) && totalSteps > 0, `steps must be a positive integer, got ${totalSteps}`);
@@ -215,11 +229,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       if (extra.session) s.restoreExtra(extra.session);
       step = ck.step;
       lastCheckpoint = ck.dir;
-      truncateLog(logPath, step);
     }
   } else if (fs.existsSync(path.join(opts.outDir, 'checkpoints'))) {
     throw new GawwnError(`${opts.outDir} already holds a run; pass --resume to continue it or choose another --out`);
   }
+  // Log lines past the step we start from belong to a run killed before its next checkpoint; this includes a
+  // run killed before its first one (step 0), whose lines would otherwise be duplicated.
+  truncateLog(logPath, step);
   if (!fs.existsSync(path.join(opts.outDir, 'config.json'))) {
     const meta = { family: opts.family, preset: opts.preset, data: path.resolve(opts.dataRoot), format: ds.format, partNames: ds.partNames, textEncoder: opts.textEncoder, config: s.config };
     await writeFileAtomic(path.join(opts.outDir, 'config.json'), JSON.stringify(meta, null, 2) + '\n');
@@ -258,6 +274,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     }, { warn });
   };
 
+  const poisonAt = faultInjectionStep();
   const logFd = fs.openSync(logPath, 'a');
   try {
     for await (const b of it) {
@@ -265,6 +282,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const lr = scheduledLearningRate(s.lr, epoch, s.decayEvery, s.lrDecay);
       s.setLearningRate(lr);
       if (fixed === null) fixed = keepFixed(b, s, rng);
+      if (step + 1 === poisonAt) poisonWeights(s.D);
       let losses: Record<string, number>;
       try {
         losses = await s.step(b);
@@ -291,7 +309,23 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   return { steps: step, lastLosses: last, finalDir, wallSeconds: (Date.now() - t0) / 1000 };
 }
 
-/** Drops log lines past `step` (they belong to steps lost with an incomplete checkpoint). */
+/**
+ * Fault injection for the numerical-guard test (test/cli/train-resume.test.ts): when the environment variable
+ * GAWWN_FAULT_NAN_AT is a step number, D's first weight is set to NaN just before that step, so the real
+ * forward pass produces a NaN loss. No real run sets it; anything but a positive integer is ignored.
+ */
+function faultInjectionStep(): number {
+  const n = Number(process.env.GAWWN_FAULT_NAN_AT ?? '');
+  return Number.isInteger(n) && n > 0 ? n : -1;
+}
+
+function poisonWeights(model: tf.LayersModel): void {
+  const nan = tf.fill(model.weights[0].read().shape, NaN);
+  model.weights[0].write(nan);
+  nan.dispose();
+}
+
+/** Drops log lines past `step` (they belong to steps lost with an incomplete checkpoint); atomic, so a kill here loses nothing. */
 function truncateLog(logPath: string, step: number): void {
   if (!fs.existsSync(logPath)) return;
   const keep = fs.readFileSync(logPath, 'utf8').split('\n').filter((l) => {
@@ -302,7 +336,7 @@ function truncateLog(logPath: string, step: number): void {
       return false; // a line cut by kill -9
     }
   });
-  fs.writeFileSync(logPath, keep.map((l) => l + '\n').join(''));
+  writeFileAtomicSync(logPath, keep.map((l) => l + '\n').join(''));
 }
 
 function round(x: Record<string, number>): Record<string, number> {
@@ -321,7 +355,7 @@ interface FixedSample {
   dispose(): void;
 }
 
-function keepFixed(b: DataBatch, s: Session, rng: Rng): FixedSample {
+function keepFixed(b: DataBatch, s: TrainSession, rng: Rng): FixedSample {
   const n = Math.min(8, b.txt.shape[0]);
   const nz = s.config.model.nz;
   const t = tf.tidy(() => ({
@@ -334,7 +368,7 @@ function keepFixed(b: DataBatch, s: Session, rng: Rng): FixedSample {
   return { ...t, captions, dispose: () => tf.dispose([t.z, t.txt, t.box, t.keypoints]) };
 }
 
-async function writeSampleGrid(s: Session, f: FixedSample | null, file: string): Promise<void> {
+async function writeSampleGrid(s: TrainSession, f: FixedSample | null, file: string): Promise<void> {
   if (f === null) return;
   let out: tf.Tensor;
   let boxes: { x: number; y: number; w: number; h: number }[] | undefined;

@@ -20,7 +20,7 @@ export const TMP_MARKER = '.tmp-';
  */
 export async function writeFileAtomic(file: string, data: FileData): Promise<void> {
   const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}${TMP_MARKER}${process.pid}-${randomBytes(4).toString('hex')}`);
+  const tmp = tmpSibling(file);
   try {
     await writeAndSync(tmp, data);
     await fs.promises.rename(tmp, file);
@@ -29,6 +29,30 @@ export async function writeFileAtomic(file: string, data: FileData): Promise<voi
     throw e;
   }
   await fsyncDir(dir);
+}
+
+/**
+ * Synchronous `writeFileAtomic`, for code paths that are synchronous end to end (the text-encoder run files,
+ * the log truncation on resume, small text files). `mkdir: true` creates the directory first.
+ */
+export function writeFileAtomicSync(file: string, data: FileData, opts: { mkdir?: boolean } = {}): void {
+  const dir = path.dirname(file);
+  if (opts.mkdir === true) fs.mkdirSync(dir, { recursive: true });
+  const tmp = tmpSibling(file);
+  try {
+    const fd = fs.openSync(tmp, 'wx');
+    try {
+      fs.writeFileSync(fd, data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+  fsyncDirSync(dir);
 }
 
 /**
@@ -108,6 +132,11 @@ export async function removeStaleTemporaries(dir: string): Promise<string[]> {
   return removed;
 }
 
+/** `.NAME.tmp-<pid>-<hex>` next to `file` (the pid lets removeStaleTemporaries recognise dead writers). */
+function tmpSibling(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}${TMP_MARKER}${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
 async function writeAndSync(file: string, data: FileData): Promise<void> {
   const fh = await fs.promises.open(file, 'wx');
   try {
@@ -134,5 +163,22 @@ async function fsyncDir(dir: string): Promise<void> {
     if (!['EINVAL', 'ENOTSUP', 'EBADF'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
   } finally {
     await fh.close();
+  }
+}
+
+function fsyncDirSync(dir: string): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(dir, 'r');
+  } catch (e) {
+    if (['EISDIR', 'EPERM', 'EACCES'].includes((e as NodeJS.ErrnoException).code ?? '')) return;
+    throw e;
+  }
+  try {
+    fs.fsyncSync(fd);
+  } catch (e) {
+    if (!['EINVAL', 'ENOTSUP', 'EBADF'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
+  } finally {
+    fs.closeSync(fd);
   }
 }

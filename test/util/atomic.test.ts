@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync, spawn } from 'node:child_process';
-import { writeFileAtomic, writeDirAtomic, removeStaleTemporaries, tmpOwnerPid, processAlive } from '../../src/util/atomic.js';
+import { writeFileAtomic, writeFileAtomicSync, writeDirAtomic, removeStaleTemporaries, tmpOwnerPid, processAlive } from '../../src/util/atomic.js';
 
 function tmpdir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'gawwn-atomic-'));
@@ -29,6 +29,23 @@ test('a failed writeFileAtomic leaves the target untouched and no temporary', as
   await assert.rejects(writeFileAtomic(target, 'data'));
   assert.deepEqual(fs.readdirSync(d), ['target']);
   assert.equal(fs.readFileSync(path.join(target, 'keep'), 'utf8'), 'x');
+  fs.rmSync(d, { recursive: true });
+});
+
+test('writeFileAtomicSync: writes and replaces with no temporary left; mkdir only on request; a failure leaves the target', () => {
+  const d = tmpdir();
+  const f = path.join(d, 'sub', 'run.json');
+  assert.throws(() => writeFileAtomicSync(f, 'x'), /ENOENT/);
+  assert.equal(fs.existsSync(path.join(d, 'sub')), false);
+  writeFileAtomicSync(f, '{"a":1}\n', { mkdir: true });
+  writeFileAtomicSync(f, new Uint8Array([4, 5]));
+  assert.deepEqual([...fs.readFileSync(f)], [4, 5]);
+  assert.deepEqual(fs.readdirSync(path.join(d, 'sub')), ['run.json']);
+  const target = path.join(d, 'dir-target');
+  fs.mkdirSync(target);
+  assert.throws(() => writeFileAtomicSync(target, 'data'));
+  assert.deepEqual(fs.readdirSync(d).sort(), ['dir-target', 'sub']);
+  assert.deepEqual(fs.readdirSync(target), []);
   fs.rmSync(d, { recursive: true });
 });
 
