@@ -15,6 +15,7 @@ import { register as registerEmbed } from './embed.js';
 import { register as registerTrainTextEncoder } from './train-text-encoder.js';
 import { register as registerTrain } from './train.js';
 import { register as registerSample } from './sample.js';
+import { register as registerReproduce } from './reproduce.js';
 
 /** A subcommand module adds itself to the program. */
 export type CommandRegistrar = (program: Command) => void;
@@ -30,6 +31,7 @@ const REGISTRARS: CommandRegistrar[] = [
   registerTrainTextEncoder,
   registerTrain,
   registerSample,
+  registerReproduce,
 ];
 
 export async function main(argv: string[]): Promise<number> {
