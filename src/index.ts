@@ -155,7 +155,7 @@ export { boxSchedule, boxPath, beakTailFromBox, lerpVectors, slerpVectors, vecto
 export type { BoxDemo } from './sampling/interpolate.js';
 // The paper's experiments (§4B, §6A–§6E) and the main job (house style §3.7).
 export {
-  moveCaptions, resolveIn, modelsRoot, hasModel, findRunLog, runLossChart, loadModel, heldOutExamples, visibleKeypoints, upscaleNearest,
+  moveCaptions, resolveIn, modelsRoot, hasModel, syntheticRoot, findRunLog, runLossChart, loadModel, heldOutExamples, visibleKeypoints, upscaleNearest,
 } from './experiments/common.js';
 export type { ExperimentOptions, ModelInfo, LoadedModel, HeldOutExample } from './experiments/common.js';
 export { runBoxControl } from './experiments/box-control.js';
@@ -172,3 +172,5 @@ export { runTextEmbedding } from './experiments/text-embedding.js';
 export type { TextEmbeddingOptions, TextEmbeddingResult, NearestCaptions } from './experiments/text-embedding.js';
 export { runReproduce, SECTION_MODELS } from './experiments/reproduce.js';
 export type { ReproduceOptions, ReproduceResult, ReproduceSectionSummary } from './experiments/reproduce.js';
+export { trainFromScratch } from './experiments/from-scratch.js';
+export type { FromScratchOptions } from './experiments/from-scratch.js';

@@ -5,10 +5,13 @@
  * Everything returns plain data; nothing here displays (house style §3.7).
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { readCaptionFile } from '../data/captions.js';
 import { preprocess } from '../data/augment.js';
 import { loadDataset } from '../data/inspect.js';
+import { synthBirds } from '../data/synth-birds.js';
+import { synthPeople } from '../data/synth-people.js';
 import type { DatasetRecord } from '../data/types.js';
 import { lossChart, readLossLog, type GridImage, type NormKeypoint, type VegaLiteSpec } from '../display/render.js';
 import { loadGenerator, pretrainedDir, type LoadedGenerator } from '../sampling/load.js';
@@ -191,4 +194,20 @@ export async function withModels<T>(models: (LoadedModel | undefined)[], f: () =
   } finally {
     for (const m of models) m?.gen.dispose();
   }
+}
+
+/**
+ * A small synthetic dataset root for the ground-truth experiments when no real one is given: 48 birds in
+ * 6 classes (CUB layout, half held out) or 16 people (MPII layout), generated once per seed under `parent`
+ * (default <tmp>/gawwn-synth) and reused. Deterministic per seed.
+ */
+export async function syntheticRoot(kind: 'birds' | 'people', seed: number, parent = path.join(os.tmpdir(), 'gawwn-synth')): Promise<string> {
+  const dir = path.join(parent, `${kind}-${seed}`);
+  const marker = kind === 'birds' ? 'images.txt' : 'captions.tsv';
+  if (fs.existsSync(path.join(dir, marker))) return dir;
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(parent, { recursive: true });
+  if (kind === 'birds') await synthBirds({ out: dir, images: 48, seed, classes: 6, minSize: 160, maxSize: 260, concurrency: 2 });
+  else await synthPeople({ out: dir, images: 16, seed, minSize: 160, maxSize: 260, concurrency: 2 });
+  return dir;
 }

@@ -7,13 +7,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { synthBirds } from '../data/synth-birds.js';
-import { synthPeople } from '../data/synth-people.js';
 import { writeReport, type ReportSection } from '../display/report.js';
 import { escapeXml, type MetricRow, type VegaLiteSpec } from '../display/render.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { GawwnError } from '../util/errors.js';
-import { hasModel, modelsRoot, type ModelInfo } from './common.js';
+import { hasModel, modelsRoot, syntheticRoot, type ModelInfo } from './common.js';
 import { runBoxControl } from './box-control.js';
 import { runComparison } from './comparison.js';
 import { runHumans } from './humans.js';
@@ -69,18 +67,6 @@ export const SECTION_MODELS: Readonly<Record<string, readonly string[]>> = Objec
   '6E': ['people-keypoint', 'people-keypoint-gen'],
 });
 
-/** Synthetic sets for the ground-truth experiments, reused when already generated. */
-async function ensureSynthetic(out: string, kind: 'birds' | 'people', seed: number): Promise<string> {
-  const dir = path.join(out, 'data', kind);
-  const marker = kind === 'birds' ? 'images.txt' : 'mpii_human_pose_v1_u12_1.csv';
-  if (fs.existsSync(path.join(dir, marker))) return dir;
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(path.dirname(dir), { recursive: true });
-  if (kind === 'birds') await synthBirds({ out: dir, images: 48, seed, classes: 6, minSize: 160, maxSize: 260, concurrency: 2 });
-  else await synthPeople({ out: dir, images: 16, seed, minSize: 160, maxSize: 260, concurrency: 2 });
-  return dir;
-}
-
 function modelText(...ms: ModelInfo[]): string {
   return ms.map((m) => `${m.spec}: ${m.family}, preset ${m.preset}, ${m.steps} steps (${m.source})`).join('\n');
 }
@@ -103,8 +89,8 @@ export async function runReproduce(opts: ReproduceOptions): Promise<ReproduceRes
   }
   fs.mkdirSync(opts.out, { recursive: true });
   const synthetic = { birds: opts.birdsData === undefined, people: opts.peopleData === undefined };
-  const birds = opts.birdsData ?? await ensureSynthetic(opts.out, 'birds', 1000 + seed);
-  const people = opts.peopleData ?? await ensureSynthetic(opts.out, 'people', 2000 + seed);
+  const birds = opts.birdsData ?? await syntheticRoot('birds', 1000 + seed, path.join(opts.out, 'data'));
+  const people = opts.peopleData ?? await syntheticRoot('people', 2000 + seed, path.join(opts.out, 'data'));
   const sections: ReportSection[] = [];
   const summary: ReproduceSectionSummary[] = [];
   const png = async (name: string, bytes: Uint8Array, files: string[]): Promise<Uint8Array> => {

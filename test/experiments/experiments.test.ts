@@ -21,6 +21,7 @@ import { sampleImages } from '../../src/sampling/sample.js';
 import { CUB_PART_NAMES, MPII_POINT_NAMES } from '../../src/data/types.js';
 import { GawwnError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/rng.js';
+import { trainFromScratch } from '../../src/experiments/from-scratch.js';
 import { makeTinyModels, type TinyModels } from './fixture.js';
 
 let fx: TinyModels;
@@ -232,6 +233,20 @@ test('reproduce --allow-missing reports missing sections; without datasets it ge
   assert.deepEqual(r.sections.map((s) => s.status), ['done', 'done', 'missing-models', 'missing-models', 'missing-models', 'missing-models']);
   assert.deepEqual(r.sections[5].missing, ['people-keypoint', 'people-keypoint-gen']);
   assert.deepEqual(r.synthetic, { birds: true, people: true });
-  assert.ok(fs.existsSync(path.join(out, 'data', 'birds', 'images.txt')));
+  assert.equal(r.birdsData, path.join(out, 'data', 'birds-1000'));
+  assert.ok(fs.existsSync(path.join(r.birdsData, 'images.txt')));
+  assert.ok(fs.existsSync(path.join(r.peopleData, 'captions.tsv')));
   assert.match(fs.readFileSync(r.report, 'utf8'), /Not run: missing model\(s\) people-keypoint, people-keypoint-gen/);
+});
+
+test('trainFromScratch (the notebooks switch) trains a usable models dir with the library trainers', async () => {
+  const out = path.join(fx.root, 'scratch');
+  const dir = await trainFromScratch({ out, models: ['birds-bbox'], birds: fx.birds, steps: 1, textSteps: 2, batch: 4 });
+  assert.equal(dir, out);
+  assert.ok(fs.existsSync(path.join(out, 'text-birds', 'text-encoder.json')));
+  assert.ok(fs.existsSync(path.join(out, 'birds-bbox', 'final', 'manifest.json')));
+  const r = await runBoxControl({ modelsDir: out, schedules: ['shrink'], captions: ['a red bird'] });
+  assert.equal(r.schedules[0].images.length, 3);
+  assert.equal(r.model.steps, 1);
+  await assert.rejects(trainFromScratch({ out, models: ['birds-nope'] }), /unknown model name 'birds-nope'/);
 });
