@@ -77,7 +77,15 @@ export async function runComparison(opts: ComparisonOptions = {}): Promise<Compa
           both.push(...g.images.slice(i * samples, (i + 1) * samples));
           both.push(...base.slice(i * samples, (i + 1) * samples).map((im) => upscaleNearest(im, factor)));
         }
-        const png = await imageGrid(both, { cols: 2 * samples, captions: rowCaps(2 * samples) });
+        // Column headings in the first cell of each half: which model, and the baseline's upscale.
+        const bothCaps = both.map((_, j) => {
+          const row = Math.floor(j / (2 * samples));
+          const col = j % (2 * samples);
+          if (col === 0) return `GAWWN: ${captions[row]}`;
+          if (col === samples) return `GAN-INT-CLS (${bs} px${factor > 1 ? ` ×${factor}` : ''})`;
+          return undefined;
+        });
+        const png = await imageGrid(both, { cols: 2 * samples, captions: bothCaps });
         const note = `Each row: ${samples} GAWWN samples (${gs}×${gs}, keypoints generated from the caption by Gk), then ${samples} GAN-INT-CLS samples (${bs}×${bs}${factor > 1 ? `, shown upscaled ×${factor} by nearest neighbour` : ''}).`;
         return {
           section: '6D', seed, captions, samples, png,

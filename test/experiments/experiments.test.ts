@@ -22,6 +22,7 @@ import { CUB_PART_NAMES, MPII_POINT_NAMES } from '../../src/data/types.js';
 import { GawwnError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/rng.js';
 import { trainFromScratch } from '../../src/experiments/from-scratch.js';
+import { main } from '../../src/cli/main.js';
 import { makeTinyModels, type TinyModels } from './fixture.js';
 
 let fx: TinyModels;
@@ -249,4 +250,26 @@ test('trainFromScratch (the notebooks switch) trains a usable models dir with th
   assert.equal(r.schedules[0].images.length, 3);
   assert.equal(r.model.steps, 1);
   await assert.rejects(trainFromScratch({ out, models: ['birds-nope'] }), /unknown model name 'birds-nope'/);
+});
+
+test('gawwn reproduce (CLI) writes the report; bad options and missing models exit 2', async () => {
+  const out = path.join(fx.root, 'cli-results');
+  const write = process.stdout.write.bind(process.stdout);
+  let printed = '';
+  // Only the command's JSON line is taken; everything else (the test runner's own messages) passes through.
+  process.stdout.write = ((s: string | Uint8Array, ...rest: unknown[]) => {
+    if (typeof s === 'string' && s.startsWith('{"report"')) { printed += s; return true; }
+    return (write as (...a: unknown[]) => boolean)(s, ...rest);
+  }) as typeof process.stdout.write;
+  try {
+    assert.equal(await main(['reproduce', '--out', out, '--models-dir', fx.modelsDir, '--data', fx.birds, '--people-data', fx.people, '--samples', '1']), 0);
+  } finally {
+    process.stdout.write = write;
+  }
+  const summary = JSON.parse(printed.trim().split('\n').pop()!);
+  assert.equal(summary.report, path.join(out, 'report.html'));
+  assert.ok(fs.existsSync(summary.report));
+  assert.deepEqual(summary.sections.map((s: { status: string }) => s.status), Array(6).fill('done'));
+  assert.equal(await main(['reproduce', '--out', out, '--models-dir', fx.modelsDir, '--samples', '0']), 2);
+  assert.equal(await main(['reproduce', '--out', path.join(fx.root, 'cli-missing'), '--models-dir', path.join(fx.root, 'nowhere')]), 2);
 });

@@ -29,7 +29,9 @@ export async function makeTinyModels(prefix = 'gawwn-exp-'): Promise<TinyModels>
   const people = path.join(root, 'people');
   // Silence the CLI's JSON lines (they would interleave with the test reporter's output).
   const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = (() => true) as typeof process.stdout.write;
+  // (Only strings that look like the CLI's JSON lines; the test runner's own messages pass through.)
+  process.stdout.write = ((s: string | Uint8Array, ...rest: unknown[]) =>
+    (typeof s === 'string' && s.startsWith('{') ? true : (write as (...a: unknown[]) => boolean)(s, ...rest))) as typeof process.stdout.write;
   try {
     await run(['data', 'synth-birds', '--out', birds, '--images', '40', '--seed', '3', '--min-size', '160', '--max-size', '240']);
     await run(['data', 'synth-people', '--out', people, '--images', '12', '--seed', '4', '--min-size', '160', '--max-size', '240']);
