@@ -150,3 +150,31 @@ export type { DrawServer, DrawServerOptions, DrawModel, DrawTiming } from './dra
 export { openDraw, drawUrl, replayCondition } from './draw/notebook.js';
 export { parseCondition, readCondition, conditionToRequest, givenParts, makeCondition, layoutPath } from './draw/condition.js';
 export type { Condition, GivenPart, Layout } from './draw/condition.js';
+// Sampling with a location (paper §5) and the demos' interpolation utilities (reference §8).
+export { loadGenerator, resolveModelSpec, listPretrained, pretrainedDir } from './sampling/load.js';
+export type { LoadedGenerator } from './sampling/load.js';
+export { sampleImages, completeKeypoints, parseBox, parseKeypoints } from './sampling/sample.js';
+export type { Embedder, SampleRequest, SampleResult } from './sampling/sample.js';
+export { boxSchedule, boxPath, beakTailFromBox, lerpVectors, slerpVectors, vectorPath, pasteAffineToBox } from './sampling/interpolate.js';
+export type { BoxDemo } from './sampling/interpolate.js';
+// The paper's experiments (§4B, §6A–§6E) and the main job (house style §3.7).
+export {
+  moveCaptions, resolveIn, modelsRoot, hasModel, syntheticRoot, findRunLog, runLossChart, loadModel, heldOutExamples, visibleKeypoints, upscaleNearest,
+} from './experiments/common.js';
+export type { ExperimentOptions, ModelInfo, LoadedModel, HeldOutExample } from './experiments/common.js';
+export { runBoxControl } from './experiments/box-control.js';
+export type { BoxControlOptions, BoxControlResult, BoxControlSchedule } from './experiments/box-control.js';
+export { runKeypointControl, movingParts, groundTruthGrid } from './experiments/keypoint-control.js';
+export type { KeypointControlOptions, KeypointControlResult, GroundTruthRow, MovingPartsSchedule } from './experiments/keypoint-control.js';
+export { runTextOnly, textOnlySamples } from './experiments/text-only.js';
+export type { TextOnlyOptions, TextOnlyResult } from './experiments/text-only.js';
+export { runComparison } from './experiments/comparison.js';
+export type { ComparisonOptions, ComparisonResult } from './experiments/comparison.js';
+export { runHumans } from './experiments/humans.js';
+export type { HumansOptions, HumansResult } from './experiments/humans.js';
+export { runTextEmbedding } from './experiments/text-embedding.js';
+export type { TextEmbeddingOptions, TextEmbeddingResult, NearestCaptions } from './experiments/text-embedding.js';
+export { runReproduce, SECTION_MODELS } from './experiments/reproduce.js';
+export type { ReproduceOptions, ReproduceResult, ReproduceSectionSummary } from './experiments/reproduce.js';
+export { trainFromScratch } from './experiments/from-scratch.js';
+export type { FromScratchOptions } from './experiments/from-scratch.js';

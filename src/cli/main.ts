@@ -17,6 +17,7 @@ import { register as registerTrain } from './train.js';
 import { register as registerSample } from './sample.js';
 import { register as registerDraw } from './draw.js';
 import { register as registerSoak } from './soak.js';
+import { register as registerReproduce } from './reproduce.js';
 
 /** A subcommand module adds itself to the program. */
 export type CommandRegistrar = (program: Command) => void;
@@ -34,6 +35,7 @@ const REGISTRARS: CommandRegistrar[] = [
   registerSample,
   registerDraw,
   registerSoak,
+  registerReproduce,
 ];
 
 export async function main(argv: string[]): Promise<number> {

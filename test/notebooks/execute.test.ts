@@ -13,6 +13,7 @@ import * as path from 'path';
 import { spawnSync } from 'child_process';
 import sharp from 'sharp';
 import { installKernel, KERNEL_NAME } from '../../src/cli/kernel.js';
+import { makeTinyModels, type TinyModels } from '../experiments/fixture.js';
 
 const projectRoot = path.resolve(__dirname, '../../..');
 const notebooksDir = path.join(projectRoot, 'notebooks');
@@ -45,15 +46,24 @@ let work = '';
 let env: NodeJS.ProcessEnv = {};
 const executed = new Map<string, string>(); // notebook → executed copy
 
-before(() => {
+let tiny: TinyModels | undefined;
+
+before(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'gawwn-notebooks-'));
   // The kernelspec goes to a temp prefix: the test changes no Jupyter state, not even the project's .jupyter/.
   const k = installKernel({ projectRoot, target: { kind: 'prefix', dir: path.join(work, 'jupyter') } });
   env = { ...process.env, JUPYTER_PATH: path.dirname(path.dirname(k.dir)), PYDEVD_DISABLE_FILE_VALIDATION: '1' };
+  // The experiment notebooks run on a models directory (GAWWN_MODELS_DIR): unless one is given, tiny untrained
+  // models and small datasets made here (the notebooks' cells are what is tested, not the shipped weights).
+  if (!process.env.GAWWN_MODELS_DIR && jupyterMissing() === null) {
+    tiny = await makeTinyModels('gawwn-notebook-models-');
+    env = { ...env, GAWWN_MODELS_DIR: tiny.modelsDir, GAWWN_BIRDS_DATA: tiny.birds, GAWWN_PEOPLE_DATA: tiny.people };
+  }
 });
 
 after(() => {
   if (work) fs.rmSync(work, { recursive: true, force: true });
+  if (tiny) fs.rmSync(tiny.root, { recursive: true, force: true });
 });
 
 test('there are notebooks, they use the gawwn kernel, and the library is built', () => {

@@ -1,0 +1,36 @@
+/**
+ * `gawwn reproduce --out DIR [--models-dir DIR] [--data DIR] [--people-data DIR] [--seed S] [--allow-missing]`:
+ * the main job (`npm start`, issue 5 item 7): every experiment of the paper on the shipped models → PNG grids,
+ * DIR/report.html (self-contained, with loss curves) and DIR/summary.json. Missing models are an error naming
+ * them (or skipped sections with --allow-missing); missing datasets fall back to small synthetic sets.
+ */
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import { runReproduce } from '../experiments/reproduce.js';
+import { initBackend } from '../util/backend.js';
+import { GawwnError } from '../util/errors.js';
+
+export function register(program: Command): void {
+  program
+    .command('reproduce')
+    .description("run every experiment of the paper (§4B, §6A–§6E) on the shipped models → PNG grids + report.html")
+    .requiredOption('--out <dir>', 'output folder (PNGs, report.html, summary.json)')
+    .option('--models-dir <dir>', 'folder with the models by name (default: the shipped data/pretrained, or env GAWWN_MODELS_DIR)')
+    .option('--data <dir>', 'CUB-style root for the ground-truth bird experiments (default: a small synthetic set)')
+    .option('--people-data <dir>', 'MPII-style root for §6E (default: a small synthetic set)')
+    .option('--seed <s>', 'seed of all noise and example choices', (v) => Number(v), 0)
+    .option('--samples <n>', 'samples per row', (v) => Number(v), 4)
+    .option('--allow-missing', 'report sections whose models are missing as skipped instead of failing')
+    .action(async (o: { out: string; modelsDir?: string; data?: string; peopleData?: string; seed: number; samples: number; allowMissing?: boolean }) => {
+      if (!Number.isInteger(o.seed)) throw new GawwnError(`--seed must be an integer, got ${o.seed}`);
+      if (!Number.isInteger(o.samples) || o.samples < 1 || o.samples > 16) throw new GawwnError(`--samples must be an integer in 1..16, got ${o.samples}`);
+      const backend = await initBackend({ report: null });
+      const modelsDir = o.modelsDir ?? (process.env.GAWWN_MODELS_DIR || undefined);
+      process.stderr.write(`gawwn: reproduce on ${backend.name}\n`);
+      const r = await runReproduce({
+        out: o.out, modelsDir: modelsDir ? path.resolve(modelsDir) : undefined, birdsData: o.data, peopleData: o.peopleData,
+        seed: o.seed, samples: o.samples, allowMissing: o.allowMissing, log: (l) => process.stderr.write(`gawwn: ${l}\n`),
+      });
+      process.stdout.write(JSON.stringify({ report: r.report, seconds: Math.round(r.seconds), sections: r.sections.map((s) => ({ id: s.id, status: s.status, seconds: Math.round(s.seconds * 10) / 10, files: s.files, missing: s.missing })) }) + '\n');
+    });
+}
