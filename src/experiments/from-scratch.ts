@@ -11,7 +11,7 @@ import { loadDataset } from '../data/inspect.js';
 import type { DatasetRecord } from '../data/types.js';
 import { resolveTextEncoderConfig } from '../text/encoder.js';
 import { imageEncoderForPreset } from '../text/image-encoder.js';
-import { cubCaptionSource, readCubCaptionItems } from '../text/cub-captions.js';
+import { datasetCaptionSource, isHeldOut, sjeClassOf } from '../text/dataset-source.js';
 import { SJE_TRAIN_DEFAULT, trainTextEncoder } from '../text/train-sje.js';
 import { train, type TrainFamily } from '../training/loop.js';
 import { GawwnError, check } from '../util/errors.js';
@@ -58,16 +58,16 @@ export async function trainFromScratch(opts: FromScratchOptions): Promise<string
   if (!fs.existsSync(path.join(text, 'text-encoder.json'))) {
     if (!opts.birds) throw new GawwnError('training the text encoder needs a CUB-style birds root (birds)');
     const preset = opts.textPreset ?? 'test-tiny';
-    const { items } = readCubCaptionItems(opts.birds);
-    const trainItems = items.filter((i) => i.split === 'train');
-    const testItems = items.filter((i) => i.split === 'test');
+    const items = ((await loadDataset(opts.birds)).records as DatasetRecord[]).filter((r) => (r.captions?.length ?? 0) > 0);
+    const trainItems = items.filter((r) => !isHeldOut(r));
+    const testItems = items.filter((r) => isHeldOut(r));
     const textConfig = resolveTextEncoderConfig(preset);
     log(`text-birds: DS-SJE, ${opts.textSteps ?? 100} steps, preset ${preset}`);
     await trainTextEncoder({
-      train: cubCaptionSource(opts.birds, trainItems),
-      heldOut: testItems.length > 0 ? cubCaptionSource(opts.birds, testItems) : undefined,
+      train: datasetCaptionSource(trainItems),
+      heldOut: testItems.length > 0 ? datasetCaptionSource(testItems) : undefined,
       textConfig, imageConfig: imageEncoderForPreset(preset, textConfig.embDim),
-      trainConfig: { ...SJE_TRAIN_DEFAULT, batchClasses: Math.min(SJE_TRAIN_DEFAULT.batchClasses, new Set(trainItems.map((i) => i.classId)).size) },
+      trainConfig: { ...SJE_TRAIN_DEFAULT, batchClasses: Math.min(SJE_TRAIN_DEFAULT.batchClasses, new Set(trainItems.map(sjeClassOf)).size) },
       steps: opts.textSteps ?? 100, seed: 0, outDir: text, meta: { preset, data: opts.birds },
     });
   }

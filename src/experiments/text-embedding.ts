@@ -6,7 +6,9 @@
  */
 import * as path from 'node:path';
 import { metricBars, type VegaLiteSpec } from '../display/render.js';
-import { cubCaptionSource, readCubCaptionItems } from '../text/cub-captions.js';
+import { datasetCaptionSource, isHeldOut, sjeClassOf } from '../text/dataset-source.js';
+import { loadDataset } from '../data/inspect.js';
+import type { DatasetRecord } from '../data/types.js';
 import { resolveTextEncoderSpec } from '../text/pretrained.js';
 import type { RetrievalMetrics } from '../text/retrieval.js';
 import { loadImageEncoder, loadTextEncoder } from '../text/run-io.js';
@@ -75,14 +77,14 @@ export async function runTextEmbedding(opts: TextEmbeddingOptions): Promise<Text
   const { encoder, run } = loadTextEncoder(dir);
   const image = loadImageEncoder(run);
   try {
-    const test = readCubCaptionItems(opts.data).items.filter((i) => i.split === 'test');
+    const test = ((await loadDataset(opts.data)).records as DatasetRecord[]).filter((r) => (r.captions?.length ?? 0) > 0 && isHeldOut(r));
     if (test.length === 0) throw new GawwnError('no held-out (test split) images with captions', { file: opts.data });
     const metrics = image !== null
-      ? await evaluateSje(encoder, image, cubCaptionSource(opts.data, test), { maxItemsPerClass: opts.imagesPerClass ?? 10, captionFrom: 0 })
+      ? await evaluateSje(encoder, image, datasetCaptionSource(test), { maxItemsPerClass: opts.imagesPerClass ?? 10, captionFrom: 0 })
       : undefined;
     // One held-out caption per test image (the 10th, or the last there is).
-    const caps = test.map((i) => i.captions[Math.min(9, i.captions.length - 1)]);
-    const cls = test.map((i) => i.classId);
+    const caps = test.map((r) => { const c = r.captions as string[]; return c[Math.min(9, c.length - 1)]; });
+    const cls = test.map(sjeClassOf);
     const D = encoder.config.embDim;
     const emb = await encoder.embed(caps);
     const rng = new Rng(seed);
