@@ -15,6 +15,7 @@ import { register as registerEmbed } from './embed.js';
 import { register as registerTrainTextEncoder } from './train-text-encoder.js';
 import { register as registerTrain } from './train.js';
 import { register as registerSample } from './sample.js';
+import { register as registerEval } from './eval.js';
 
 /** A subcommand module adds itself to the program. */
 export type CommandRegistrar = (program: Command) => void;
@@ -30,6 +31,7 @@ const REGISTRARS: CommandRegistrar[] = [
   registerTrainTextEncoder,
   registerTrain,
   registerSample,
+  registerEval,
 ];
 
 export async function main(argv: string[]): Promise<number> {
@@ -40,7 +42,13 @@ export async function main(argv: string[]): Promise<number> {
   for (const r of REGISTRARS) r(program);
   applyErrorContract(program);
   // `gawwn train text-encoder …` is the text encoder's trainer (issue 4), registered as train-text-encoder.
-  const args = argv[0] === 'train' && argv[1] === 'text-encoder' ? ['train-text-encoder', ...argv.slice(2)] : argv;
+  // `gawwn eval train-evaluator|table …` (issue 7) likewise: eval-train-evaluator, eval-table.
+  const args =
+    argv[0] === 'train' && argv[1] === 'text-encoder'
+      ? ['train-text-encoder', ...argv.slice(2)]
+      : argv[0] === 'eval' && (argv[1] === 'train-evaluator' || argv[1] === 'table')
+        ? [`eval-${argv[1]}`, ...argv.slice(2)]
+        : argv;
   try {
     await program.parseAsync(args, { from: 'user' });
     return 0;
