@@ -42,7 +42,7 @@ export function validateEvaluatorConfig(c: EvaluatorConfig): void {
 
 /**
  * Builds the evaluator. Input `image [B,S,S,3]`; outputs, in order:
- * `features [B,F]`, `box [B,4]` (x0,y0,x1,y1 in [0,1]), `keypoints [B,2K]` (x,y in [0,1]),
+ * `features [B,F]` (pre-ReLU), `box [B,4]` (x0,y0,x1,y1 in [0,1]), `keypoints [B,2K]` (x,y in [0,1]),
  * `visibility [B,K]` (logits), `attributes [B,A·C]` (logits, attribute-major).
  * Input is average-pooled 2× first: colours and positions to ~1 px of 128 do not need full resolution, and the
  * machine is 2 CPU cores (DEVIATION from a "real" detector, which would use heatmaps at full resolution).
@@ -60,14 +60,17 @@ export function buildEvaluator(c: Readonly<EvaluatorConfig>, seed = 0): tf.Layer
   });
   // Flatten (not global pooling): positions must survive to the regression heads.
   h = tf.layers.flatten({ name: 'flatten' }).apply(h) as tf.SymbolicTensor;
-  const feat = tf.layers.dense({ units: c.featureDim, activation: 'relu', kernelInitializer: init(20), name: 'features' }).apply(h) as tf.SymbolicTensor;
+  // The reported features are the pre-activation of this layer: after a ReLU, images unlike the training set
+  // collapse to all-zero features and the Fréchet distance / diversity lose their resolution.
+  const pre = tf.layers.dense({ units: c.featureDim, kernelInitializer: init(20), name: 'features' }).apply(h) as tf.SymbolicTensor;
+  const feat = tf.layers.reLU({ name: 'features_act' }).apply(pre) as tf.SymbolicTensor;
   const head = (units: number, name: string, activation: 'sigmoid' | 'linear', i: number): tf.SymbolicTensor =>
     tf.layers.dense({ units, activation, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + i }), name }).apply(feat) as tf.SymbolicTensor;
   const box = head(4, 'box', 'sigmoid', 21);
   const kp = head(2 * c.numParts, 'keypoints', 'sigmoid', 22);
   const vis = head(c.numParts, 'visibility', 'linear', 23);
   const attr = head(c.attributes.length * c.colours.length, 'attributes', 'linear', 24);
-  return tf.model({ inputs: x, outputs: [feat, box, kp, vis, attr], name: 'evaluator' });
+  return tf.model({ inputs: x, outputs: [pre, box, kp, vis, attr], name: 'evaluator' });
 }
 
 /** What the evaluator reads from N images (plain arrays). */
