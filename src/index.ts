@@ -146,3 +146,27 @@ export { readCubCaptionItems, cubCaptionSource } from './text/cub-captions.js';
 export type { CubCaptionItem } from './text/cub-captions.js';
 export { readT7, readT7File, t7ToJson, t7TensorData, t7TensorFloat32, isT7Table, isT7Tensor, T7Table } from './util/torch7.js';
 export type { T7Value, T7Tensor, T7Storage, T7Object } from './util/torch7.js';
+// Evaluation (issue 7): evaluator networks, control metrics, results table.
+export { buildEvaluator, runEvaluator, evaluatorLoss, validateEvaluatorConfig } from './evaluation/evaluator.js';
+export type { EvaluatorConfig, EvaluatorOutput } from './evaluation/evaluator.js';
+export { loadEvalSet, readSyntheticAttributes } from './evaluation/eval-data.js';
+export type { EvalSet, LoadEvalSetOptions, SyntheticAttributes } from './evaluation/eval-data.js';
+export { trainEvaluator, loadEvaluator, scoreOnRealSet, EVALUATOR_FORMAT } from './evaluation/train-evaluator.js';
+export type { TrainEvaluatorOptions, TrainEvaluatorResult, EvaluatorCeiling, LoadedEvaluator } from './evaluation/train-evaluator.js';
+export { evaluateGenerator, generateForConditions, drawConditions, controlMetrics, frechetWithCi, EVAL_FORMAT, DEFINITIONS as EVAL_DEFINITIONS } from './evaluation/evaluate.js';
+export type { Condition, MetricSet, EvalResult, EvaluateOptions } from './evaluation/evaluate.js';
+export {
+  boxIou,
+  pck,
+  attributeAccuracy,
+  captionColours,
+  frechetDistance,
+  featureFrechetDistance,
+  meanPairwiseDistance,
+  bootstrap,
+  meanWithCi,
+  symmetricEigen,
+  sqrtPsd,
+} from './evaluation/metrics.js';
+export type { Estimate, PckNorm } from './evaluation/metrics.js';
+export { resultsTable, formatEstimate, MODEL_TARGETS, CEILING_TARGETS } from './evaluation/results-table.js';

@@ -81,10 +81,11 @@ export function register(program: Command): void {
     .option('--train-limit <n>', 'use at most N training images', int('--train-limit'))
     .option('--test-limit <n>', 'use at most N held-out images', int('--test-limit'), 1000)
     .option('--seed <n>', 'seed', (v) => Number(v), 1)
-    .action(async (o: { data: string; out: string; steps: number; batch: number; maxMinutes?: number; width: number; trainLimit?: number; testLimit: number; seed: number }) => {
+    .option('--init <run>', 'continue from this evaluator run')
+    .action(async (o: { init?: string; data: string; out: string; steps: number; batch: number; maxMinutes?: number; width: number; trainLimit?: number; testLimit: number; seed: number }) => {
       if (!fs.existsSync(o.data)) throw new GawwnError('no such data folder', { file: o.data });
       await initBackend();
-      const r = await trainEvaluator({ dataRoot: o.data, outDir: o.out, steps: o.steps, batchSize: o.batch, maxMinutes: o.maxMinutes, width: o.width, trainLimit: o.trainLimit, testLimit: o.testLimit, seed: o.seed });
+      const r = await trainEvaluator({ dataRoot: o.data, outDir: o.out, steps: o.steps, batchSize: o.batch, maxMinutes: o.maxMinutes, width: o.width, trainLimit: o.trainLimit, testLimit: o.testLimit, seed: o.seed, init: o.init });
       process.stdout.write(JSON.stringify({ steps: r.steps, seconds: r.seconds, firstLoss: r.firstLoss, lastLoss: r.lastLoss, ceiling: r.ceiling }) + '\n');
     });
 }

@@ -32,6 +32,8 @@ export interface TrainEvaluatorOptions {
   /** Use at most this many training / held-out images. */
   trainLimit?: number;
   testLimit?: number;
+  /** Start from the weights of this evaluator run (continue training; its width/featureDim are used). */
+  init?: string;
   /** Progress lines (default stderr); null for silence. */
   log?: ((line: string) => void) | null;
 }
@@ -153,7 +155,25 @@ export async function trainEvaluator(o: TrainEvaluatorOptions): Promise<TrainEva
     width: o.width ?? 16,
     featureDim: o.featureDim ?? 128,
   };
+  let initSteps = 0;
+  if (o.init !== undefined) {
+    const prev = await loadEvaluator(o.init);
+    try {
+      if (prev.config.numParts !== cfg.numParts || prev.config.attributes.join() !== cfg.attributes.join() || prev.config.colours.join() !== cfg.colours.join()) {
+        throw new GawwnError('--init evaluator was trained on a dataset with other parts/attributes/colours', { file: o.init });
+      }
+      cfg.width = prev.config.width;
+      cfg.featureDim = prev.config.featureDim;
+      initSteps = prev.steps;
+    } finally {
+      prev.dispose();
+    }
+  }
   const model = buildEvaluator(cfg, seed);
+  if (o.init !== undefined) {
+    const w = await importWeights(path.join(o.init, 'evaluator'));
+    assignModelWeights(model, w.groups.model, `evaluator ${o.init}`);
+  }
   const opt = tf.train.adam(lr0);
   const rng = new Rng(seed);
   const logFile = path.join(o.outDir, 'log.jsonl');
@@ -208,7 +228,7 @@ export async function trainEvaluator(o: TrainEvaluatorOptions): Promise<TrainEva
     if (recent.length) lastLoss = recent.reduce((a, b) => a + b, 0) / recent.length;
     const ceiling = await scoreOnRealSet(model, cfg, test, new Rng(seed + 2));
     const seconds = (Date.now() - t0) / 1000;
-    const meta = { format: EVALUATOR_FORMAT, config: cfg, steps: done, data: path.resolve(o.dataRoot), heldOutImages: test.records.length, ceiling, firstLoss, lastLoss };
+    const meta = { format: EVALUATOR_FORMAT, config: cfg, steps: initSteps + done, initFrom: o.init ?? null, data: path.resolve(o.dataRoot), heldOutImages: test.records.length, ceiling, firstLoss, lastLoss };
     await exportWeights(model, path.join(o.outDir, 'evaluator'), { meta });
     await writeFileAtomic(path.join(o.outDir, 'metrics.json'), JSON.stringify({ ...meta, seconds }, null, 1) + '\n');
     return { steps: done, seconds, firstLoss, lastLoss, ceiling, config: cfg };

@@ -97,6 +97,12 @@ test('the evaluator learns on a tiny synthetic set (loss decreases), saves and l
   const ev = await loadEvaluator(out);
   assert.deepEqual(ev.config, r.config);
   assert.deepEqual(ev.ceiling, JSON.parse(JSON.stringify(r.ceiling)));
+  // Continuing from it (--init): same shape, steps accumulate, and the first loss starts where training ended.
+  const out2 = path.join(base, 'ev2');
+  const r2 = await trainEvaluator({ dataRoot: birds, outDir: out2, init: out, steps: 2, batchSize: 8, lr: 1e-4, width: 16, log: null, seed: 2 });
+  assert.equal(r2.config.width, 4);
+  assert.equal(JSON.parse(fs.readFileSync(path.join(out2, 'metrics.json'), 'utf8')).steps, 42);
+  assert.ok(r2.firstLoss < first, `continued loss ${r2.firstLoss} vs fresh ${first}`);
   ev.dispose();
   await assert.rejects(loadEvaluator(base), /no evaluator/);
 });
