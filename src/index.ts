@@ -178,3 +178,27 @@ export { runReproduce, SECTION_MODELS } from './experiments/reproduce.js';
 export type { ReproduceOptions, ReproduceResult, ReproduceSectionSummary } from './experiments/reproduce.js';
 export { trainFromScratch } from './experiments/from-scratch.js';
 export type { FromScratchOptions } from './experiments/from-scratch.js';
+// Evaluation (issue 7): evaluator networks, control metrics, results table.
+export { buildEvaluator, runEvaluator, evaluatorLoss, validateEvaluatorConfig } from './evaluation/evaluator.js';
+export type { EvaluatorConfig, EvaluatorOutput } from './evaluation/evaluator.js';
+export { loadEvalSet, readSyntheticAttributes } from './evaluation/eval-data.js';
+export type { EvalSet, LoadEvalSetOptions, SyntheticAttributes } from './evaluation/eval-data.js';
+export { trainEvaluator, loadEvaluator, scoreOnRealSet, EVALUATOR_FORMAT } from './evaluation/train-evaluator.js';
+export type { TrainEvaluatorOptions, TrainEvaluatorResult, EvaluatorCeiling, LoadedEvaluator } from './evaluation/train-evaluator.js';
+export { evaluateGenerator, generateForConditions, drawConditions, controlMetrics, frechetWithCi, EVAL_FORMAT, DEFINITIONS as EVAL_DEFINITIONS } from './evaluation/evaluate.js';
+export type { Condition, MetricSet, EvalResult, EvaluateOptions } from './evaluation/evaluate.js';
+export {
+  boxIou,
+  pck,
+  attributeAccuracy,
+  captionColours,
+  frechetDistance,
+  featureFrechetDistance,
+  meanPairwiseDistance,
+  bootstrap,
+  meanWithCi,
+  symmetricEigen,
+  sqrtPsd,
+} from './evaluation/metrics.js';
+export type { Estimate, PckNorm } from './evaluation/metrics.js';
+export { resultsTable, formatEstimate, MODEL_TARGETS, CEILING_TARGETS } from './evaluation/results-table.js';

@@ -18,6 +18,7 @@ import { register as registerSample } from './sample.js';
 import { register as registerDraw } from './draw.js';
 import { register as registerSoak } from './soak.js';
 import { register as registerReproduce } from './reproduce.js';
+import { register as registerEval } from './eval.js';
 
 /** A subcommand module adds itself to the program. */
 export type CommandRegistrar = (program: Command) => void;
@@ -36,6 +37,7 @@ const REGISTRARS: CommandRegistrar[] = [
   registerDraw,
   registerSoak,
   registerReproduce,
+  registerEval,
 ];
 
 export async function main(argv: string[]): Promise<number> {
@@ -46,7 +48,13 @@ export async function main(argv: string[]): Promise<number> {
   for (const r of REGISTRARS) r(program);
   applyErrorContract(program);
   // `gawwn train text-encoder …` is the text encoder's trainer (issue 4), registered as train-text-encoder.
-  const args = argv[0] === 'train' && argv[1] === 'text-encoder' ? ['train-text-encoder', ...argv.slice(2)] : argv;
+  // `gawwn eval train-evaluator|table …` (issue 7) likewise: eval-train-evaluator, eval-table.
+  const args =
+    argv[0] === 'train' && argv[1] === 'text-encoder'
+      ? ['train-text-encoder', ...argv.slice(2)]
+      : argv[0] === 'eval' && (argv[1] === 'train-evaluator' || argv[1] === 'table')
+        ? [`eval-${argv[1]}`, ...argv.slice(2)]
+        : argv;
   try {
     await program.parseAsync(args, { from: 'user' });
     return 0;

@@ -1,0 +1,91 @@
+/**
+ * `gawwn eval train-evaluator --data DIR --out RUN [--steps N]` (issue 7 item 1) and
+ * `gawwn eval --run RUN|pretrained:NAME --data DIR --evaluator RUN [--n N] --json` (item 3), and
+ * `gawwn eval table RESULT.json… [--out FILE.md]` (item 4).
+ */
+import * as fs from 'node:fs';
+import { Command } from 'commander';
+import { initBackend } from '../util/backend.js';
+import { GawwnError } from '../util/errors.js';
+import { evaluateGenerator, type EvalResult } from '../evaluation/evaluate.js';
+import { resultsTable } from '../evaluation/results-table.js';
+import { loadEvaluator, trainEvaluator } from '../evaluation/train-evaluator.js';
+import { loadGenerator } from '../sampling/load.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { embedderFor } from './sample.js';
+
+const int = (name: string) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new GawwnError(`${name} must be a positive integer, got '${v}'`);
+  return n;
+};
+
+export function register(program: Command): void {
+  program
+    .command('eval')
+    .description('measure control of a generator on held-out conditions (box IoU, PCK@0.1, attributes, evaluator FD, diversity)')
+    .option('--run <run>', 'generator: a run folder or pretrained:NAME')
+    .option('--data <dir>', 'synthetic root whose test split gives the held-out conditions')
+    .option('--evaluator <run>', 'evaluator run folder (gawwn eval train-evaluator)')
+    .option('--n <n>', 'held-out conditions (one image each)', int('--n'), 200)
+    .option('--seed <n>', 'seed', (v) => Number(v), 1)
+    .option('--out <file>', 'also write the JSON here')
+    .option('--json', 'print one JSON object (default: a short summary)')
+    .action(async (o: { run?: string; data?: string; evaluator?: string; n: number; seed: number; out?: string; json?: boolean }) => {
+      for (const k of ['run', 'data', 'evaluator'] as const) if (!o[k]) throw new GawwnError(`gawwn eval needs --${k}`);
+      await initBackend();
+      const gen = await loadGenerator(o.run as string);
+      const evr = await loadEvaluator(o.evaluator as string);
+      try {
+        const r = await evaluateGenerator(gen, embedderFor(gen), evr, { dataRoot: o.data as string, n: o.n, seed: o.seed, modelName: o.run, evaluatorName: o.evaluator });
+        const text = JSON.stringify(r, null, o.json ? undefined : 1);
+        if (o.out) await writeFileAtomic(o.out, JSON.stringify(r, null, 1) + '\n');
+        process.stdout.write((o.json ? text : resultsTable([r])) + '\n');
+      } finally {
+        gen.dispose();
+        evr.dispose();
+      }
+    });
+  program
+    .command('eval-table')
+    .description('markdown table of eval results (gawwn eval --out FILE.json, one per model)')
+    .argument('<results...>', 'eval JSON files')
+    .option('--out <file>', 'write the markdown here (default: stdout)')
+    .action(async (files: string[], o: { out?: string }) => {
+      const results = files.map((f) => {
+        if (!fs.existsSync(f)) throw new GawwnError('no such file', { file: f });
+        let j: EvalResult;
+        try {
+          j = JSON.parse(fs.readFileSync(f, 'utf8'));
+        } catch (e) {
+          throw new GawwnError(`not JSON: ${(e as Error).message}`, { file: f });
+        }
+        if (j.format !== 'gawwn-eval/1') throw new GawwnError(`not a gawwn eval result (format ${String(j.format)})`, { file: f });
+        return j;
+      });
+      const md = resultsTable(results);
+      if (o.out) await writeFileAtomic(o.out, md);
+      else process.stdout.write(md);
+    });
+  // `gawwn eval train-evaluator|table …` are rewritten to these by main.ts (as `train text-encoder`): as real
+  // subcommands of `eval`, their --data/--out/--seed would be taken by eval's own options.
+  program
+    .command('eval-train-evaluator')
+    .description('train the evaluator CNN on a synthetic root and report its held-out accuracy (the ceiling)')
+    .requiredOption('--data <dir>', 'synthetic root (gawwn data synth-birds|synth-people)')
+    .requiredOption('--out <run>', 'run folder to write')
+    .option('--steps <n>', 'optimiser steps', int('--steps'), 1500)
+    .option('--batch <n>', 'batch size', int('--batch'), 32)
+    .option('--max-minutes <m>', 'stop training after this many minutes', (v) => Number(v))
+    .option('--width <n>', 'base channel count', int('--width'), 16)
+    .option('--train-limit <n>', 'use at most N training images', int('--train-limit'))
+    .option('--test-limit <n>', 'use at most N held-out images', int('--test-limit'), 1000)
+    .option('--seed <n>', 'seed', (v) => Number(v), 1)
+    .option('--init <run>', 'continue from this evaluator run')
+    .action(async (o: { init?: string; data: string; out: string; steps: number; batch: number; maxMinutes?: number; width: number; trainLimit?: number; testLimit: number; seed: number }) => {
+      if (!fs.existsSync(o.data)) throw new GawwnError('no such data folder', { file: o.data });
+      await initBackend();
+      const r = await trainEvaluator({ dataRoot: o.data, outDir: o.out, steps: o.steps, batchSize: o.batch, maxMinutes: o.maxMinutes, width: o.width, trainLimit: o.trainLimit, testLimit: o.testLimit, seed: o.seed, init: o.init });
+      process.stdout.write(JSON.stringify({ steps: r.steps, seconds: r.seconds, firstLoss: r.firstLoss, lastLoss: r.lastLoss, ceiling: r.ceiling }) + '\n');
+    });
+}

@@ -1,0 +1,75 @@
+/**
+ * The results table (issue 7 item 4): every evaluated model × every metric, plus the real-data row and the
+ * evaluator's ceiling, as markdown for the README and the comparison notebook. Targets of issue 7 are checked
+ * for the GAWWN models (box / keypoint families) and marked; unmet targets are listed under the table.
+ */
+import type { Estimate } from './metrics.js';
+import type { EvalResult, MetricSet } from './evaluate.js';
+
+/** Issue 7 targets for the shipped GAWWN bird models on held-out conditions. */
+export const MODEL_TARGETS = Object.freeze({ boxIou: 0.75, pck: 0.8, attributeAccuracy: 0.9 });
+/** Issue 7 targets for the evaluator's ceiling. */
+export const CEILING_TARGETS = Object.freeze({ boxIou: 0.9, pck: 0.95, attributeAccuracy: 0.95 });
+
+type Col = keyof MetricSet;
+const COLUMNS: readonly [Col, string][] = [
+  ['boxIou', 'Box IoU ↑'],
+  ['pck', 'PCK@0.1 ↑'],
+  ['attributeAccuracy', 'Attribute acc. ↑'],
+  ['evaluatorFrechetDistance', 'Evaluator FD ↓'],
+  ['diversity', 'Diversity'],
+];
+
+/** `0.812 [0.790, 0.833]`, or `n/a`. */
+export function formatEstimate(e: Estimate | null | undefined, digits = 3): string {
+  if (!e) return 'n/a';
+  return `${e.value.toFixed(digits)} [${e.ci[0].toFixed(digits)}, ${e.ci[1].toFixed(digits)}]`;
+}
+
+const isGawwn = (family: string): boolean => family === 'bbox' || family === 'keypoint';
+
+/** Markdown table of results (one row per model; real-data and ceiling rows from the first result). */
+export function resultsTable(results: readonly EvalResult[]): string {
+  const lines: string[] = [];
+  const notes: string[] = [];
+  lines.push(`| Model | Family | ${COLUMNS.map(([, h]) => h).join(' | ')} |`);
+  lines.push(`|---|---|${COLUMNS.map(() => '---').join('|')}|`);
+  for (const r of results) {
+    const cells = COLUMNS.map(([k]) => {
+      const e = r.generated[k];
+      let s = formatEstimate(e);
+      const target = (MODEL_TARGETS as Record<string, number>)[k];
+      if (isGawwn(r.family) && target !== undefined && e) {
+        const ok = e.value >= target;
+        s += ok ? ' ✓' : ' ✗';
+        if (!ok) notes.push(`${r.model}: ${k} ${e.value.toFixed(3)} < target ${target}`);
+      }
+      return s;
+    });
+    lines.push(`| ${r.model} | ${r.family} | ${cells.join(' | ')} |`);
+  }
+  if (results.length > 0) {
+    const r0 = results[0];
+    lines.push(`| real held-out images | data | ${COLUMNS.map(([k]) => formatEstimate(r0.real[k])).join(' | ')} |`);
+    const c = r0.ceiling;
+    if (c) {
+      const cell = (k: 'boxIou' | 'pck' | 'attributeAccuracy'): string => {
+        const e = c[k];
+        if (!e) return 'n/a';
+        const ok = e.value >= CEILING_TARGETS[k];
+        if (!ok) notes.push(`evaluator ceiling: ${k} ${e.value.toFixed(3)} < target ${CEILING_TARGETS[k]}`);
+        return `${formatEstimate(e)} ${ok ? '✓' : '✗'}`;
+      };
+      lines.push(`| evaluator ceiling (vs exact GT) | evaluator | ${cell('boxIou')} | ${cell('pck')} | ${cell('attributeAccuracy')} | – | – |`);
+    }
+  }
+  const out = [lines.join('\n'), ''];
+  out.push(
+    `Held-out conditions: ${results.map((r) => `${r.model} n=${r.n}`).join(', ')}. Values: mean [95% bootstrap CI]. ` +
+      `PCK@0.1 is normalised by the image side; n/a for models not told keypoints. Evaluator FD = Fréchet distance in the ` +
+      `evaluator's feature space (not FID). Targets (issue 7): GAWWN models IoU ≥ ${MODEL_TARGETS.boxIou}, PCK ≥ ${MODEL_TARGETS.pck}, ` +
+      `attributes ≥ ${MODEL_TARGETS.attributeAccuracy}; ceiling IoU ≥ ${CEILING_TARGETS.boxIou}, PCK ≥ ${CEILING_TARGETS.pck}, attributes ≥ ${CEILING_TARGETS.attributeAccuracy}.`,
+  );
+  if (notes.length) out.push('', 'Targets not met:', ...notes.map((n) => `- ${n}`));
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,262 @@
+/**
+ * Training the evaluator (issue 7 item 1) on the train split of a synthetic root, and measuring its ceiling on
+ * the held-out (test) split: box IoU, PCK@0.1 and attribute accuracy of the evaluator on real images vs their
+ * exact ground truth. Run folder: RUN/{evaluator/ (manifest.json + weights.bin), log.jsonl, metrics.json}.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { assignModelWeights, exportWeights, importWeights } from '../training/checkpoint.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { GawwnError } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
+import { imageAsFloat, loadEvalSet, targetsOf, type EvalSet } from './eval-data.js';
+import { buildEvaluator, evaluatorLoss, runEvaluator, type EvaluatorConfig } from './evaluator.js';
+import { attributeAccuracy, boxIou, meanWithCi, pck, type Estimate } from './metrics.js';
+
+export const EVALUATOR_FORMAT = 'gawwn-evaluator/1';
+
+export interface TrainEvaluatorOptions {
+  dataRoot: string;
+  outDir: string;
+  /** Optimiser steps. Default 1500. */
+  steps?: number;
+  /** Stop early after this many minutes (the machine is shared). Default: no limit. */
+  maxMinutes?: number;
+  batchSize?: number;
+  /** Adam learning rate (halved at 50%, 75% and 90% of the steps). Default 1e-3. */
+  lr?: number;
+  seed?: number;
+  width?: number;
+  featureDim?: number;
+  /** Use at most this many training / held-out images. */
+  trainLimit?: number;
+  testLimit?: number;
+  /** Start from the weights of this evaluator run (continue training; its width/featureDim are used). */
+  init?: string;
+  /** Progress lines (default stderr); null for silence. */
+  log?: ((line: string) => void) | null;
+}
+
+/** Held-out accuracy of the evaluator on real images vs their ground truth: the ceiling. */
+export interface EvaluatorCeiling {
+  boxIou: Estimate | null;
+  /** PCK@0.1, distances normalised by the image side. */
+  pck: Estimate | null;
+  /** PCK@0.1, distances normalised by max(w, h) of the ground-truth box (stricter). */
+  pckBox: Estimate | null;
+  attributeAccuracy: Estimate | null;
+  /** Attribute accuracy per coloured part. */
+  perAttribute: Record<string, number>;
+}
+
+export interface TrainEvaluatorResult {
+  steps: number;
+  seconds: number;
+  firstLoss: number;
+  lastLoss: number;
+  ceiling: EvaluatorCeiling;
+  config: EvaluatorConfig;
+}
+
+/** Adam's learning rate is a plain field read at every step; tfjs types it protected. */
+const lrOf = (o: tf.Optimizer): { learningRate: number } => o as unknown as { learningRate: number };
+
+/** Makes one training batch (random images, random mirror). */
+function makeBatch(set: EvalSet, idx: readonly number[], rng: Rng): { x: tf.Tensor4D; box: tf.Tensor2D; kp: tf.Tensor3D; attr: tf.Tensor2D } {
+  const S = set.size;
+  const K = set.partNames.length;
+  const A = set.attributes.length;
+  const B = idx.length;
+  const img = new Float32Array(B * S * S * 3);
+  const box = new Float32Array(B * 4);
+  const kp = new Float32Array(B * K * 3);
+  const attr = new Float32Array(B * A);
+  idx.forEach((i, b) => {
+    const flip = rng.next() < 0.5;
+    imageAsFloat(set, i, flip, img.subarray(b * S * S * 3, (b + 1) * S * S * 3));
+    const t = targetsOf(set, i, flip);
+    box.set(t.box, b * 4);
+    kp.set(t.keypoints, b * K * 3);
+    for (let a = 0; a < A; a++) attr[b * A + a] = set.attr[i * A + a];
+  });
+  return {
+    x: tf.tensor4d(img, [B, S, S, 3]),
+    box: tf.tensor2d(box, [B, 4]),
+    kp: tf.tensor3d(kp, [B, K, 3]),
+    attr: tf.tensor2d(attr, [B, A]),
+  };
+}
+
+/** Scores the evaluator on a labelled set: the ceiling (or the real-data row of `gawwn eval`). */
+export async function scoreOnRealSet(model: tf.LayersModel, cfg: EvaluatorConfig, set: EvalSet, rng: Rng): Promise<EvaluatorCeiling> {
+  const n = set.records.length;
+  const K = cfg.numParts;
+  const A = cfg.attributes.length;
+  const S = set.size;
+  const imgs = new Float32Array(n * S * S * 3);
+  for (let i = 0; i < n; i++) imageAsFloat(set, i, false, imgs.subarray(i * S * S * 3, (i + 1) * S * S * 3));
+  const out = await runEvaluator(model, cfg, imgs, S);
+  const ious: number[] = [];
+  const pcks: (number | null)[] = [];
+  const pckBoxes: (number | null)[] = [];
+  const attrs: (number | null)[] = [];
+  const perHit = new Array(A).fill(0);
+  const perTot = new Array(A).fill(0);
+  for (let i = 0; i < n; i++) {
+    const gtBox = set.box.subarray(i * 4, i * 4 + 4);
+    ious.push(boxIou(out.boxes.subarray(i * 4, i * 4 + 4), gtBox));
+    const det = out.keypoints.subarray(i * K * 3, (i + 1) * K * 3);
+    const gt = set.keypoints.subarray(i * K * 3, (i + 1) * K * 3);
+    pcks.push(pck(det, gt, 0.1, 'image'));
+    pckBoxes.push(pck(det, gt, 0.1, 'box', gtBox));
+    const da = out.attributes.subarray(i * A, (i + 1) * A);
+    const ga = set.attr.subarray(i * A, (i + 1) * A);
+    attrs.push(attributeAccuracy(da, ga));
+    for (let a = 0; a < A; a++) {
+      if (ga[a] < 0) continue;
+      perTot[a]++;
+      if (da[a] === ga[a]) perHit[a]++;
+    }
+  }
+  const perAttribute: Record<string, number> = {};
+  cfg.attributes.forEach((a, i) => {
+    if (perTot[i] > 0) perAttribute[a] = perHit[i] / perTot[i];
+  });
+  return {
+    boxIou: meanWithCi(ious, rng),
+    pck: meanWithCi(pcks, rng),
+    pckBox: meanWithCi(pckBoxes, rng),
+    attributeAccuracy: meanWithCi(attrs, rng),
+    perAttribute,
+  };
+}
+
+/** Trains an evaluator and writes its run folder. */
+export async function trainEvaluator(o: TrainEvaluatorOptions): Promise<TrainEvaluatorResult> {
+  const log = o.log === null ? () => undefined : (o.log ?? ((l: string) => process.stderr.write(l + '\n')));
+  const steps = o.steps ?? 1500;
+  const B = o.batchSize ?? 32;
+  const lr0 = o.lr ?? 1e-3;
+  const seed = o.seed ?? 1;
+  if (!Number.isInteger(steps) || steps < 1) throw new GawwnError(`--steps must be a positive integer, got ${steps}`);
+  if (!Number.isInteger(B) || B < 1) throw new GawwnError(`--batch must be a positive integer, got ${B}`);
+  fs.mkdirSync(o.outDir, { recursive: true });
+  const t0 = Date.now();
+  const train = await loadEvalSet(o.dataRoot, { split: 'train', limit: o.trainLimit, seed });
+  const test = await loadEvalSet(o.dataRoot, { split: 'test', limit: o.testLimit ?? 1000, seed: seed + 1 });
+  log(`gawwn: evaluator data: ${train.records.length} train, ${test.records.length} held-out images (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  const cfg: EvaluatorConfig = {
+    imageSize: 128,
+    numParts: train.partNames.length,
+    partNames: train.partNames,
+    attributes: train.attributes,
+    colours: train.colours,
+    width: o.width ?? 16,
+    featureDim: o.featureDim ?? 128,
+  };
+  let initSteps = 0;
+  if (o.init !== undefined) {
+    const prev = await loadEvaluator(o.init);
+    try {
+      if (prev.config.numParts !== cfg.numParts || prev.config.attributes.join() !== cfg.attributes.join() || prev.config.colours.join() !== cfg.colours.join()) {
+        throw new GawwnError('--init evaluator was trained on a dataset with other parts/attributes/colours', { file: o.init });
+      }
+      cfg.width = prev.config.width;
+      cfg.featureDim = prev.config.featureDim;
+      initSteps = prev.steps;
+    } finally {
+      prev.dispose();
+    }
+  }
+  const model = buildEvaluator(cfg, seed);
+  if (o.init !== undefined) {
+    const w = await importWeights(path.join(o.init, 'evaluator'));
+    assignModelWeights(model, w.groups.model, `evaluator ${o.init}`);
+  }
+  const opt = tf.train.adam(lr0);
+  const rng = new Rng(seed);
+  const logFile = path.join(o.outDir, 'log.jsonl');
+  fs.writeFileSync(logFile, '');
+  let order = rng.permutation(train.records.length);
+  let pos = 0;
+  let firstLoss = NaN;
+  let lastLoss = NaN;
+  let recent: number[] = [];
+  let done = 0;
+  const tTrain = Date.now();
+  try {
+    for (let step = 1; step <= steps; step++) {
+      // Progress through the schedule: by steps, or by time when a time limit ends training first.
+      const frac = Math.max(step / steps, o.maxMinutes !== undefined ? (Date.now() - tTrain) / 60000 / o.maxMinutes : 0);
+      lrOf(opt).learningRate = lr0 * (frac > 0.9 ? 0.125 : frac > 0.75 ? 0.25 : frac > 0.5 ? 0.5 : 1);
+      if (pos + B > order.length) {
+        order = rng.permutation(train.records.length);
+        pos = 0;
+      }
+      const idx = order.slice(pos, pos + Math.min(B, order.length));
+      pos += B;
+      const batch = makeBatch(train, idx, rng);
+      let parts: tf.Scalar[] = [];
+      const { value, grads } = tf.variableGrads(() => {
+        const outs = model.apply(batch.x, { training: true }) as tf.Tensor[];
+        const l = evaluatorLoss(cfg, outs, batch);
+        parts = [tf.keep(l.box), tf.keep(l.kp), tf.keep(l.vis), tf.keep(l.attr)];
+        return l.total;
+      });
+      opt.applyGradients(grads as unknown as Parameters<tf.AdamOptimizer['applyGradients']>[0]);
+      const vals = await Promise.all([value, ...parts].map((t) => t.data()));
+      tf.dispose([value, ...parts, batch.x, batch.box, batch.kp, batch.attr]);
+      tf.dispose(grads);
+      const loss = vals[0][0];
+      if (!Number.isFinite(loss)) throw new GawwnError(`evaluator loss became ${loss} at step ${step}`);
+      if (step === 1) firstLoss = loss;
+      recent.push(loss);
+      done = step;
+      const rec = { step, loss, box: vals[1][0], kp: vals[2][0], vis: vals[3][0], attr: vals[4][0], lr: lrOf(opt).learningRate, seconds: (Date.now() - tTrain) / 1000 };
+      fs.appendFileSync(logFile, JSON.stringify(rec) + '\n');
+      if (step % 50 === 0 || step === steps) {
+        lastLoss = recent.reduce((a, b) => a + b, 0) / recent.length;
+        recent = [];
+        log(`gawwn: evaluator step ${step}/${steps} loss ${lastLoss.toFixed(4)} (box ${rec.box.toFixed(3)} kp ${rec.kp.toFixed(3)} vis ${rec.vis.toFixed(3)} attr ${rec.attr.toFixed(3)}) ${rec.seconds.toFixed(0)} s`);
+      }
+      if (o.maxMinutes !== undefined && (Date.now() - tTrain) / 60000 > o.maxMinutes) {
+        log(`gawwn: evaluator stopped at step ${step}: time limit ${o.maxMinutes} min`);
+        break;
+      }
+    }
+    if (recent.length) lastLoss = recent.reduce((a, b) => a + b, 0) / recent.length;
+    const ceiling = await scoreOnRealSet(model, cfg, test, new Rng(seed + 2));
+    const seconds = (Date.now() - t0) / 1000;
+    const meta = { format: EVALUATOR_FORMAT, config: cfg, steps: initSteps + done, initFrom: o.init ?? null, data: path.resolve(o.dataRoot), heldOutImages: test.records.length, ceiling, firstLoss, lastLoss };
+    await exportWeights(model, path.join(o.outDir, 'evaluator'), { meta });
+    await writeFileAtomic(path.join(o.outDir, 'metrics.json'), JSON.stringify({ ...meta, seconds }, null, 1) + '\n');
+    return { steps: done, seconds, firstLoss, lastLoss, ceiling, config: cfg };
+  } finally {
+    model.dispose();
+    opt.dispose();
+  }
+}
+
+/** A trained evaluator loaded back. */
+export interface LoadedEvaluator {
+  model: tf.LayersModel;
+  config: EvaluatorConfig;
+  ceiling: EvaluatorCeiling | null;
+  steps: number;
+  source: string;
+  dispose(): void;
+}
+
+/** Loads RUN (or RUN/evaluator). */
+export async function loadEvaluator(dir: string): Promise<LoadedEvaluator> {
+  const d = fs.existsSync(path.join(dir, 'evaluator', 'manifest.json')) ? path.join(dir, 'evaluator') : dir;
+  if (!fs.existsSync(path.join(d, 'manifest.json'))) throw new GawwnError('no evaluator here (expected evaluator/manifest.json; train one with gawwn eval train-evaluator)', { file: dir });
+  const w = await importWeights(d);
+  const meta = w.meta as { format?: string; config?: EvaluatorConfig; ceiling?: EvaluatorCeiling; steps?: number };
+  if (meta.format !== EVALUATOR_FORMAT || !meta.config) throw new GawwnError(`not an evaluator (meta.format ${String(meta.format)})`, { file: path.join(d, 'manifest.json') });
+  const model = buildEvaluator(meta.config);
+  if (!w.groups.model) throw new GawwnError("evaluator weights have no group 'model'", { file: d });
+  assignModelWeights(model, w.groups.model, `evaluator ${d}`);
+  return { model, config: meta.config, ceiling: meta.ceiling ?? null, steps: meta.steps ?? 0, source: d, dispose: () => model.dispose() };
+}

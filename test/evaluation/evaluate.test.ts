@@ -1,0 +1,111 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { resolveConfig } from '../../src/config/resolve.js';
+import { synthBirds } from '../../src/data/synth-birds.js';
+import { CUB_PART_NAMES } from '../../src/data/types.js';
+import { evaluateGenerator, type EvalResult } from '../../src/evaluation/evaluate.js';
+import { resultsTable } from '../../src/evaluation/results-table.js';
+import { loadEvaluator, trainEvaluator } from '../../src/evaluation/train-evaluator.js';
+import { familyBuilders } from '../../src/models/registry.js';
+import type { LoadedGenerator } from '../../src/sampling/load.js';
+import { main } from '../../src/cli/main.js';
+import { initBackend } from '../../src/util/backend.js';
+
+let base = '';
+let birds = '';
+let evDir = '';
+
+test.before(async () => {
+  await initBackend({ force: 'wasm', report: null });
+  base = fs.mkdtempSync(path.join(os.tmpdir(), 'gawwn-evaluate-'));
+  birds = path.join(base, 'birds');
+  evDir = path.join(base, 'ev');
+  await synthBirds({ out: birds, images: 30, seed: 6, classes: 3 });
+  await trainEvaluator({ dataRoot: birds, outDir: evDir, steps: 3, batchSize: 4, width: 2, featureDim: 8, log: null });
+});
+
+test.after(() => {
+  fs.rmSync(base, { recursive: true, force: true });
+});
+
+/** An untrained tiny generator of a family (the schema does not depend on training). */
+function tinyGenerator(family: 'bbox' | 'keypoint'): LoadedGenerator {
+  const cfg = resolveConfig('tiny', { model: { family } });
+  const G = familyBuilders(family).buildG(cfg.model, 0);
+  return { family, preset: 'tiny', config: cfg, G, partNames: [...CUB_PART_NAMES], textEncoder: 'none', steps: 0, source: `tiny-${family}`, dispose: () => G.dispose() };
+}
+
+const embed = (dim: number) => async (captions: readonly string[]): Promise<Float32Array[]> =>
+  captions.map((c) => Float32Array.from({ length: dim }, (_, i) => Math.sin(c.length + i)));
+
+const estimateKeys = (e: unknown): void => {
+  assert.ok(e !== null && typeof e === 'object');
+  const x = e as { value: number; ci: [number, number]; n: number };
+  assert.equal(typeof x.value, 'number');
+  assert.ok(x.ci[0] <= x.value + 1e-9 && x.value <= x.ci[1] + 1e-9, `ci ${x.ci} value ${x.value}`);
+  assert.ok(x.n >= 1);
+};
+
+test('evaluateGenerator: JSON with generated/real metrics and CIs; PCK only for the keypoint model; no leaks', async () => {
+  const ev = await loadEvaluator(evDir);
+  const results: EvalResult[] = [];
+  for (const family of ['keypoint', 'bbox'] as const) {
+    const gen = tinyGenerator(family);
+    const before = tf.memory().numTensors;
+    const r = await evaluateGenerator(gen, embed((gen.config.model as { txtSize: number }).txtSize), ev, { dataRoot: birds, n: 6, diversityConditions: 2, diversitySamples: 3, seed: 2 });
+    assert.equal(tf.memory().numTensors, before);
+    gen.dispose();
+    const j = JSON.parse(JSON.stringify(r)) as EvalResult;
+    assert.equal(j.format, 'gawwn-eval/1');
+    assert.equal(j.family, family);
+    assert.equal(j.n, 6);
+    for (const k of ['boxIou', 'attributeAccuracy', 'evaluatorFrechetDistance', 'diversity'] as const) estimateKeys(j.generated[k]);
+    for (const k of ['boxIou', 'pck', 'pckBox', 'attributeAccuracy', 'evaluatorFrechetDistance'] as const) estimateKeys(j.real[k]);
+    if (family === 'keypoint') estimateKeys(j.generated.pck);
+    else assert.equal(j.generated.pck, null);
+    assert.equal(j.generated.diversity?.n, 2);
+    assert.ok(j.generated.boxIou!.value >= 0 && j.generated.boxIou!.value <= 1);
+    assert.ok(j.ceiling !== null);
+    assert.match(j.definitions.evaluatorFrechetDistance, /not FID/);
+    results.push(j);
+  }
+  ev.dispose();
+  // The table: one row per model, plus real data and ceiling; unmet targets listed.
+  const md = resultsTable(results);
+  const rows = md.split('\n').filter((l) => l.startsWith('| '));
+  assert.equal(rows.length, 1 + 2 + 2);
+  assert.match(md, /\| tiny-keypoint \| keypoint \|/);
+  assert.match(md, /\| tiny-bbox \| bbox \| [^|]+\| n\/a \|/);
+  assert.match(md, /real held-out images/);
+  assert.match(md, /evaluator ceiling/);
+  assert.match(md, /Targets not met:/);
+  // `gawwn eval table` writes the same markdown.
+  const files = results.map((r, i) => {
+    const f = path.join(base, `r${i}.json`);
+    fs.writeFileSync(f, JSON.stringify(r));
+    return f;
+  });
+  const out = path.join(base, 'table.md');
+  assert.equal(await main(['eval', 'table', ...files, '--out', out]), 0);
+  assert.equal(fs.readFileSync(out, 'utf8'), md);
+});
+
+test('gawwn eval: usage errors exit 2 with one line', async () => {
+  const writes: string[] = [];
+  const orig = process.stderr.write.bind(process.stderr);
+  (process.stderr as { write: unknown }).write = (s: string) => (writes.push(String(s)), true);
+  try {
+    assert.equal(await main(['eval', '--data', birds, '--evaluator', evDir]), 2);
+    assert.equal(await main(['eval', 'table', path.join(base, 'missing.json')]), 2);
+    assert.equal(await main(['eval', 'train-evaluator', '--data', path.join(base, 'nope'), '--out', path.join(base, 'x')]), 2);
+  } finally {
+    (process.stderr as { write: unknown }).write = orig;
+  }
+  assert.match(writes.join(''), /needs --run/);
+  assert.match(writes.join(''), /no such file/);
+  assert.match(writes.join(''), /no such data folder/);
+});
