@@ -186,7 +186,7 @@ export type { EvalSet, LoadEvalSetOptions, SyntheticAttributes } from './evaluat
 export { trainEvaluator, loadEvaluator, scoreOnRealSet, EVALUATOR_FORMAT } from './evaluation/train-evaluator.js';
 export type { TrainEvaluatorOptions, TrainEvaluatorResult, EvaluatorCeiling, LoadedEvaluator } from './evaluation/train-evaluator.js';
 export { evaluateGenerator, generateForConditions, drawConditions, controlMetrics, frechetWithCi, EVAL_FORMAT, DEFINITIONS as EVAL_DEFINITIONS } from './evaluation/evaluate.js';
-export type { Condition, MetricSet, EvalResult, EvaluateOptions } from './evaluation/evaluate.js';
+export type { Condition as EvalCondition, MetricSet, EvalResult, EvaluateOptions } from './evaluation/evaluate.js';
 export {
   boxIou,
   pck,
