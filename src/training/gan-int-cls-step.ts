@@ -13,6 +13,7 @@
  * `rng.normalArray(B·nz)`, then the G step draws `rng.normalArray(1.5·B·nz)`; nothing else uses `rng`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { ganPairControls } from './step.js';
 import type { GanIntClsConfig } from '../config/gan-int-cls.js';
 import { validateGanIntClsConfig } from '../config/gan-int-cls.js';
 import { buildGanIntClsDiscriminator, buildGanIntClsGenerator } from '../models/gan-int-cls.js';
@@ -211,17 +212,7 @@ export function createGanIntClsTrainer(cfg: Readonly<GanIntClsConfig>, rng: Rng)
       const g = await stepG(batch);
       return { ...d, ...g };
     },
-    setLearningRate(newLr: number): void {
-      check(Number.isFinite(newLr) && newLr > 0, `learning rate must be a positive number, got ${newLr}`);
-      (optimizerG as unknown as { learningRate: number }).learningRate = newLr;
-      (optimizerD as unknown as { learningRate: number }).learningRate = newLr;
-    },
-    dispose(): void {
-      optimizerG.dispose();
-      optimizerD.dispose();
-      G.dispose();
-      D.dispose();
-    },
+    ...ganPairControls(G, D, optimizerG, optimizerD),
   };
 }
 

@@ -174,12 +174,22 @@ export function createGanTrainer(cfg: Readonly<GawwnConfig>, rng: Rng): GanTrain
       }
     },
 
+    ...ganPairControls(G, D, optimizerG, optimizerD),
+  };
+  return trainer;
+}
+
+/**
+ * The learning-rate setter (both optimisers; the schedule halves it every `decayEvery` epochs) and the
+ * disposer shared by every G/D trainer (GAWWN families and GAN-INT-CLS).
+ */
+export function ganPairControls(G: tf.LayersModel, D: tf.LayersModel, optimizerG: tf.Optimizer, optimizerD: tf.Optimizer): { setLearningRate(lr: number): void; dispose(): void } {
+  return {
     setLearningRate(newLr: number): void {
       check(Number.isFinite(newLr) && newLr > 0, `learning rate must be a positive number, got ${newLr}`);
       (optimizerG as unknown as { learningRate: number }).learningRate = newLr;
       (optimizerD as unknown as { learningRate: number }).learningRate = newLr;
     },
-
     dispose(): void {
       optimizerG.dispose();
       optimizerD.dispose();
@@ -187,7 +197,6 @@ export function createGanTrainer(cfg: Readonly<GawwnConfig>, rng: Rng): GanTrain
       D.dispose();
     },
   };
-  return trainer;
 }
 
 /** Builds the step's tensors from a batch of `family`. */
