@@ -19,9 +19,10 @@ export function register(program: Command): void {
     .option('--steps <n>', 'timed steps (after 1 warm-up step)', '3')
     .option('--seed <n>', 'random seed', '0')
     .option('--json', 'print one JSON line')
-    .action(async (o: { model: ModelFamily; preset: PresetName; batch: string; steps: string; seed: string; json?: boolean }) => {
+    .option('--profile', 'also profile one step: the ten slowest kernels and their share')
+    .action(async (o: { model: ModelFamily; preset: PresetName; batch: string; steps: string; seed: string; json?: boolean; profile?: boolean }) => {
       const info = await initBackend();
-      const r = await runBench({ model: o.model, preset: o.preset, batch: toInt(o.batch, '--batch'), steps: toInt(o.steps, '--steps'), seed: toInt(o.seed, '--seed'), backend: info.name });
+      const r = await runBench({ model: o.model, preset: o.preset, batch: toInt(o.batch, '--batch'), steps: toInt(o.steps, '--steps'), seed: toInt(o.seed, '--seed'), backend: info.name, profile: o.profile });
       if (o.json) {
         process.stdout.write(JSON.stringify(r) + '\n');
       } else {
@@ -29,6 +30,9 @@ export function register(program: Command): void {
           `${r.model} (${r.preset}, batch ${r.batch}) on ${r.backend}: ${r.step_s} s/step, ${r.gflop_per_step} GFLOP/step, ` +
             `${r.gflops} GFLOP/s, sampling ${r.sample_images_per_s} images/s, tensor delta ${r.tensor_delta}\n`,
         );
+        for (const k of r.profile ?? []) {
+          process.stdout.write(`  ${k.kernel.padEnd(24)} ${String(k.ms).padStart(9)} ms  ${String(k.calls).padStart(5)} calls  ${(100 * k.share).toFixed(1).padStart(5)}%\n`);
+        }
       }
     });
 }

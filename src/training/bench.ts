@@ -9,6 +9,7 @@
  *   + G step [G and D forward+backward (3·F_G + 3·F_D)] = 4·F_G + 12·F_D (keypoint-gen: 4·F_G + 9·F_D).
  */
 import * as tf from '@tensorflow/tfjs';
+import { profileKernels } from '../backend/profile.js';
 import { resolveConfig } from '../config/resolve.js';
 import type { GawwnConfig, ModelFamily, PresetName } from '../config/types.js';
 import { keypointsToGrid } from '../layers/keypoint-grid.js';
@@ -55,6 +56,8 @@ export interface BenchOptions {
   seed?: number;
   /** tfjs backend name to report. */
   backend: string;
+  /** Also profile one extra step: the ten slowest kernels and their share of kernel time (issue 9). */
+  profile?: boolean;
 }
 
 export interface BenchResult {
@@ -72,6 +75,8 @@ export interface BenchResult {
   gflops: number;
   /** numTensors after the last step − after the warm-up step; 0 means no leak. */
   tensor_delta: number;
+  /** With `profile`: the ten slowest kernels of one step (ms summed over calls, share of all kernel time). */
+  profile?: { kernel: string; ms: number; calls: number; share: number }[];
 }
 
 /** Random inputs of the right shapes for a family (images in [−1,1], N(0,1) text, valid boxes, keypoints). */
@@ -113,6 +118,12 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       times.push((performance.now() - t0) / 1000);
     }
     const tensorDelta = tf.memory().numTensors - after;
+    const profile = opts.profile
+      ? (await profileKernels(async () => {
+          await trainer.step(batch);
+          return [] as tf.Tensor[];
+        })).top.map((k) => ({ kernel: k.name, ms: round(k.totalMs, 1), calls: k.calls, share: round(k.share, 3) }))
+      : undefined;
     const sampleTime = await timeSampling(trainer.G, cfg, batch, rng);
     const flops = stepFlops(trainer.G, trainer.D, opts.model, opts.batch);
     const stepS = median(times);
@@ -127,6 +138,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       gflop_per_step: round(flops / 1e9, 3),
       gflops: round(flops / 1e9 / stepS, 3),
       tensor_delta: tensorDelta,
+      ...(profile ? { profile } : {}),
     };
   } finally {
     batch.dispose();
