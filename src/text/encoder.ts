@@ -13,6 +13,7 @@
  * the computation runs time-major [T, B, C] (see `forwardTimeMajor`).
  */
 import * as tf from '@tensorflow/tfjs';
+import { createParams } from './params.js';
 import { Rng } from '../util/rng.js';
 import { check, GawwnError } from '../util/errors.js';
 import { ALPHABET_SIZE, DOC_LENGTH, encodeOneHot } from './alphabet.js';
@@ -164,31 +165,16 @@ export class CharTextEncoder {
   constructor(config: Readonly<TextEncoderConfig>, init: Rng | Record<string, Float32Array>) {
     validateTextEncoderConfig(config);
     this.config = config;
-    const shapes = textEncoderParamShapes(config);
-    const params: Record<string, tf.Variable> = {};
-    for (const [name, shape] of Object.entries(shapes)) {
-      const n = shape.reduce((a, b) => a * b, 1);
-      let values: Float32Array;
-      if (init instanceof Rng) {
-        values = new Float32Array(n);
-        if (config.init === 'uniform') {
-          for (let i = 0; i < n; i++) values[i] = init.uniform(-config.initRange, config.initRange);
-        } else if (shape.length === 2) {
-          const r = Math.sqrt(6 / shape[0]);
-          for (let i = 0; i < n; i++) values[i] = init.uniform(-r, r);
-        }
-      } else {
-        const v = init[name];
-        if (v === undefined) throw new GawwnError(`text encoder weights: missing '${name}'`);
-        check(v.length === n, `text encoder weights: '${name}' has ${v.length} values, expected ${n} (${shape.join('x')})`);
-        values = v;
+    this.params = createParams(textEncoderParamShapes(config), init, 'text_encoder', 'text encoder', (_name, shape, n, rng) => {
+      const values = new Float32Array(n);
+      if (config.init === 'uniform') {
+        for (let i = 0; i < n; i++) values[i] = rng.uniform(-config.initRange, config.initRange);
+      } else if (shape.length === 2) {
+        const r = Math.sqrt(6 / shape[0]);
+        for (let i = 0; i < n; i++) values[i] = rng.uniform(-r, r);
       }
-      const initial = tf.tensor(values, shape, 'float32');
-      params[name] = tf.variable(initial, true, `text_encoder/${name}/${variableSerial++}`);
-      initial.dispose(); // the variable holds its own reference to the data
-
-    }
-    this.params = Object.freeze(params);
+      return values;
+    });
   }
 
   /** Trainable variables, in a fixed order. */
@@ -315,9 +301,6 @@ export class CharTextEncoder {
     for (const v of Object.values(this.params)) v.dispose();
   }
 }
-
-/** tfjs variable names must be unique per process; this counter makes them so (no other state). */
-let variableSerial = 0;
 
 /** x·W + b for x [N, in], W [in, out], b [out]. */
 export function linear(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {

@@ -9,8 +9,9 @@
  * Layout NHWC.
  */
 import * as tf from '@tensorflow/tfjs';
+import { createParams } from './params.js';
 import { Rng } from '../util/rng.js';
-import { check, GawwnError } from '../util/errors.js';
+import { check } from '../util/errors.js';
 import { linear } from './encoder.js';
 
 export interface ImageEncoderConfig {
@@ -61,28 +62,14 @@ export class PatchImageEncoder {
   constructor(config: Readonly<ImageEncoderConfig>, init: Rng | Record<string, Float32Array>) {
     validateImageEncoderConfig(config);
     this.config = config;
-    const params: Record<string, tf.Variable> = {};
-    for (const [name, shape] of Object.entries(imageEncoderParamShapes(config))) {
-      const n = shape.reduce((a, b) => a * b, 1);
-      let values: Float32Array;
-      if (init instanceof Rng) {
-        values = new Float32Array(n);
-        if (name.endsWith('.w')) {
-          const r = name === 'out.w' ? 1 / Math.sqrt(shape[0]) : Math.sqrt(6 / shape[0]);
-          for (let i = 0; i < n; i++) values[i] = init.uniform(-r, r);
-        }
-      } else {
-        const v = init[name];
-        if (v === undefined) throw new GawwnError(`image encoder weights: missing '${name}'`);
-        check(v.length === n, `image encoder weights: '${name}' has ${v.length} values, expected ${n}`);
-        values = v;
+    this.params = createParams(imageEncoderParamShapes(config), init, 'image_encoder', 'image encoder', (name, shape, n, rng) => {
+      const values = new Float32Array(n);
+      if (name.endsWith('.w')) {
+        const r = name === 'out.w' ? 1 / Math.sqrt(shape[0]) : Math.sqrt(6 / shape[0]);
+        for (let i = 0; i < n; i++) values[i] = rng.uniform(-r, r);
       }
-      const initial = tf.tensor(values, shape, 'float32');
-      params[name] = tf.variable(initial, true, `image_encoder/${name}/${serial++}`);
-      initial.dispose(); // the variable holds its own reference to the data
-
-    }
-    this.params = Object.freeze(params);
+      return values;
+    });
   }
 
   variables(): tf.Variable[] {
@@ -116,9 +103,6 @@ export class PatchImageEncoder {
     for (const v of Object.values(this.params)) v.dispose();
   }
 }
-
-/** tfjs variable names must be unique per process; this counter makes them so (no other state). */
-let serial = 0;
 
 /** The image encoder paired with a text-encoder preset: 64×64 default, a 16×16 toy for `test-tiny`. */
 export function imageEncoderForPreset(preset: string, embDim: number): Readonly<ImageEncoderConfig> {
