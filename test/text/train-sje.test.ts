@@ -37,12 +37,12 @@ test('DS-SJE training on a tiny synthetic set: the loss decreases; steps do not 
   await trainer.trainStep(await drawSjeBatch(src, rng, 6, 16)); // burn-in (optimizer slots)
   const n0 = tf.memory().numTensors;
   const losses: number[] = [];
-  for (let s = 0; s < 60; s++) losses.push(await trainer.trainStep(await drawSjeBatch(src, rng, 6, 16)));
+  for (let s = 0; s < 120; s++) losses.push(await trainer.trainStep(await drawSjeBatch(src, rng, 6, 16)));
   assert.equal(tf.memory().numTensors, n0);
   const after = trainer.evalLoss(fixed);
-  assert.ok(mean(losses.slice(-15)) < 0.75 * mean(losses.slice(0, 15)), `first ${mean(losses.slice(0, 15))} last ${mean(losses.slice(-15))}`);
-  assert.ok(after < 0.75 * before, `fixed-batch loss ${before} -> ${after}`);
-  assert.equal(trainer.step, 61);
+  assert.ok(mean(losses.slice(-15)) < 0.6 * mean(losses.slice(0, 15)), `first ${mean(losses.slice(0, 15))} last ${mean(losses.slice(-15))}`);
+  assert.ok(after < 0.6 * before, `fixed-batch loss ${before} -> ${after}`);
+  assert.equal(trainer.step, 121);
   trainer.dispose();
   assert.equal(tf.memory().numTensors, nStart);
 });
