@@ -46,7 +46,7 @@ export function register(program: Command): void {
     .requiredOption('--data <dir>', 'dataset root (CUB-200-2011 layout or MPII CSV root)')
     .requiredOption('--out <run>', 'run folder (checkpoints, log.jsonl, samples, final weights)')
     .requiredOption('--text-encoder <run>', 'text encoder run folder, or pretrained:NAME')
-    .option('--preset <name>', 'paper | small | tiny', 'paper')
+    .option('--preset <name>', 'paper | small | cpu | tiny', 'paper')
     .option('--steps <n>', 'total steps', positiveInt('--steps'))
     .option('--epochs <n>', 'total epochs (one epoch = floor(N / batch) steps)', positiveInt('--epochs'))
     .option('--batch <n>', 'batch size (overrides the preset)', positiveInt('--batch'))

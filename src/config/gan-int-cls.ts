@@ -92,11 +92,13 @@ export const GAN_INT_CLS_DEFAULTS: Readonly<GanIntClsConfig> = Object.freeze({
  * Presets, merged over GAN_INT_CLS_DEFAULTS (same names as the GAWWN presets):
  * - `paper`: what I:scripts/train_cub.sh ran (ngf 128, ndf 64, batch 64);
  * - `small`: ngf = ndf = 32, batch 16, for training on the 2-core CPU;
+ * - `cpu`: ngf = ndf = 32, batch 16 (64 px is cheap enough to keep `small`'s widths);
  * - `tiny`: ngf = ndf = 4, nt = 8, batch 4 (so G sees 6 samples): for tests.
  */
 export const GAN_INT_CLS_PRESETS: Readonly<Record<PresetName, DeepPartial<GanIntClsConfig>>> = Object.freeze({
   paper: {},
   small: { model: { ngf: 32, ndf: 32 }, train: { batchSize: 16 } },
+  cpu: { model: { ngf: 32, ndf: 32 }, train: { batchSize: 16 } },
   tiny: { model: { ngf: 4, ndf: 4, nt: 8 }, train: { batchSize: 4 } },
 });
 

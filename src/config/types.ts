@@ -12,7 +12,7 @@ export type ModelFamily = 'bbox' | 'keypoint' | 'keypoint-gen';
 export type ModelVariant = 'cub' | 'mhp';
 
 /** Names of the built-in presets. */
-export type PresetName = 'paper' | 'small' | 'tiny';
+export type PresetName = 'paper' | 'small' | 'cpu' | 'tiny';
 
 /** Network shape. Sizes are in pixels or channels. */
 export interface ModelConfig {

@@ -50,7 +50,7 @@ export interface TrainOptions {
   family: TrainFamily;
   /** A CUB-style or MPII-style root (real or synthetic). */
   dataRoot: string;
-  /** Preset name (paper | small | tiny). */
+  /** Preset name (paper | small | cpu | tiny). */
   preset: string;
   /** Config overrides on top of the preset (validated). */
   overrides?: Record<string, unknown>;

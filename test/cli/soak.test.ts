@@ -27,7 +27,7 @@ test('gawwn soak: bad arguments give one line and exit 2', () => {
   for (const [args, re] of [
     [['soak', '--steps', '5', '--burn-in', '5'], /^gawwn: --burn-in \(5\) must be smaller than --steps \(5\)$/],
     [['soak', '--steps', '0'], /^gawwn: --steps must be a positive integer, got '0'$/],
-    [['soak', '--preset', 'huge'], /^gawwn: option '--preset <name>' argument 'huge' is invalid\. Allowed choices are paper, small, tiny\.$/],
+    [['soak', '--preset', 'huge'], /^gawwn: option '--preset <name>' argument 'huge' is invalid\. Allowed choices are paper, small, cpu, tiny\.$/],
   ] as [string[], RegExp][]) {
     const r = gawwn(args);
     assert.equal(r.code, 2, r.err);

@@ -80,7 +80,7 @@ test('determinism: gawwn sample twice with the same seed writes identical PNG by
 
 test('bad input to train: unknown preset, unknown flag, missing text encoder — nothing written', () => {
   const out = path.join(f.root, 'never');
-  assertRefused(gawwn(trainArgs(f, out, 2).map((a) => (a === 'tiny' ? 'tinny' : a))), /^gawwn: unknown preset 'tinny'; valid presets: paper, small, tiny$/);
+  assertRefused(gawwn(trainArgs(f, out, 2).map((a) => (a === 'tiny' ? 'tinny' : a))), /^gawwn: unknown preset 'tinny'; valid presets: paper, small, cpu, tiny$/);
   assertRefused(gawwn([...trainArgs(f, out, 2), '--learning-rate', '1']), /^gawwn: unknown option '--learning-rate'$/);
   assertRefused(gawwn(trainArgs(f, out, 2).map((a) => (a === f.text ? path.join(f.root, 'no-such-encoder') : a))), /^gawwn: .*no-such-encoder: no such text encoder \(a run folder, a \.t7 file or pretrained:NAME\)$/);
   assertRefused(gawwn(trainArgs(f, out, 2).map((a) => (a === 'keypoint' ? 'keypoints' : a))), /^gawwn: option '--model <family>' argument 'keypoints' is invalid\. Allowed choices are bbox, keypoint, keypoint-gen, gan-int-cls\.$/);

@@ -25,6 +25,7 @@ test('paper preset is what I:scripts/train_cub.sh ran; result is frozen and defa
 test('small and tiny presets, and overrides over a preset', () => {
   const s = resolveGanIntClsConfig('small');
   assert.deepEqual([s.model.ngf, s.model.ndf, s.train.batchSize], [32, 32, 16]);
+  assert.deepEqual(resolveGanIntClsConfig('cpu'), s);
   const t = resolveGanIntClsConfig('tiny', { train: { seed: 7, interpWeight: 0.25 } });
   assert.deepEqual([t.model.ngf, t.model.ndf, t.model.nt, t.train.batchSize, t.train.seed, t.train.interpWeight], [4, 4, 8, 4, 7, 0.25]);
   assert.equal(t.model.imageSize, 64);
@@ -32,7 +33,7 @@ test('small and tiny presets, and overrides over a preset', () => {
 
 test('bad configs throw GawwnError naming the field', () => {
   const cases: [() => unknown, RegExp][] = [
-    [() => resolveGanIntClsConfig('huge'), /unknown GAN-INT-CLS preset 'huge'.*paper, small, tiny/],
+    [() => resolveGanIntClsConfig('huge'), /unknown GAN-INT-CLS preset 'huge'.*paper, small, cpu, tiny/],
     [() => resolveGanIntClsConfig('tiny', { model: { ngff: 3 } as never }), /unknown GAN-INT-CLS config field model\.ngff/],
     [() => resolveGanIntClsConfig('tiny', { model: { ngf: '8' as never } }), /model\.ngf .* must be a number/],
     [() => resolveGanIntClsConfig('tiny', { train: { batchSize: 5 } }), /train\.batchSize must be even.*got 5/],

@@ -20,6 +20,9 @@ test('paper preset equals the original scripts; small and tiny change only their
   assert.deepEqual({ ...s.model, ngf: 128, ndf: 128 }, p.model);
   assert.equal(s.model.ngf, 32);
   assert.equal(s.model.imageSize, 128);
+  const c = resolveConfig('cpu');
+  assert.deepEqual({ ...c.model, ngf: 128, ndf: 128 }, p.model);
+  assert.deepEqual([c.model.ngf, c.model.ndf, c.train.batchSize], [16, 16, 16]);
   const t = resolveConfig('tiny', { model: { family: 'bbox' } });
   assert.equal(t.model.ngf, 4);
   assert.equal(t.model.keypointGrid, 16);
@@ -41,7 +44,7 @@ test('overrides deep-merge, inputs are not mutated, result is frozen', () => {
 });
 
 test('bad presets, keys, types and ranges are GawwnErrors naming the field', () => {
-  assert.throws(() => resolveConfig('huge'), (e: Error) => e instanceof GawwnError && /paper, small, tiny/.test(e.message));
+  assert.throws(() => resolveConfig('huge'), (e: Error) => e instanceof GawwnError && /paper, small, cpu, tiny/.test(e.message));
   assert.throws(() => resolveConfig('paper', { model: { ngff: 3 } } as never), (e: Error) => e instanceof GawwnError && /model\.ngff/.test(e.message));
   assert.throws(() => resolveConfig('paper', { modle: {} } as never), (e: Error) => e instanceof GawwnError && /modle/.test(e.message));
   assert.throws(() => resolveConfig('paper', { model: { ngf: '32' } } as never), (e: Error) => e instanceof GawwnError && /model\.ngf/.test(e.message));
