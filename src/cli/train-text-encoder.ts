@@ -4,19 +4,19 @@
  * progress bar, RUN/loss.jsonl, atomic checkpoints RUN/text-encoder.{json,bin}, and held-out retrieval
  * metrics (test split) at the end. Also reachable as `gawwn train text-encoder` (src/cli/main.ts).
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { initBackend } from '../util/backend.js';
 import { GawwnError } from '../util/errors.js';
 import { resolveTextEncoderConfig, TEXT_ENCODER_PRESETS } from '../text/encoder.js';
 import { imageEncoderForPreset } from '../text/image-encoder.js';
 import { SJE_TRAIN_DEFAULT, trainTextEncoder } from '../text/train-sje.js';
-import { datasetCaptionSource, isHeldOut } from '../text/dataset-source.js';
+import { datasetCaptionSource, isHeldOut, type ImageCrop } from '../text/dataset-source.js';
 import { loadDataset } from '../data/inspect.js';
 import type { DatasetRecord } from '../data/types.js';
 
 interface Opts {
-  data: string; out: string; steps: string; preset: string; batch?: string; lr?: string; seed: string;
+  data: string; out: string; steps: string; preset: string; batch?: string; lr?: string; seed: string; imageCrop: ImageCrop; freezeText?: boolean;
   checkpointEvery: string; resume?: boolean; evalImagesPerClass: string; progress: boolean;
 }
 
@@ -38,6 +38,8 @@ export function register(program: Command): void {
     .option('--seed <n>', 'random seed', '0')
     .option('--checkpoint-every <n>', 'steps between checkpoints', '200')
     .option('--eval-images-per-class <n>', 'held-out images per class used for the final metrics', '20')
+    .addOption(new Option('--image-crop <mode>', 'what the image side sees: full image, or the object box + 10% margin').choices(['full', 'box']).default('full'))
+    .option('--freeze-text', 'train the image side only (the caption embeddings stay bit-identical)')
     .option('--resume', 'continue from the checkpoint in --out')
     .option('--no-progress', 'no progress bar')
     .action(async (o: Opts) => {
@@ -49,6 +51,7 @@ export function register(program: Command): void {
         ...SJE_TRAIN_DEFAULT,
         ...(o.batch !== undefined ? { batchClasses: int(o.batch, 'batch', 2) } : {}),
         ...(o.lr !== undefined ? { learningRate: Number(o.lr) } : {}),
+        ...(o.freezeText === true ? { freezeText: true } : {}),
       };
       if (!(trainConfig.learningRate > 0)) throw new GawwnError(`--lr must be a positive number, got '${o.lr}'`);
       const ds = await loadDataset(o.data);
@@ -67,12 +70,12 @@ export function register(program: Command): void {
       let result;
       try {
         result = await trainTextEncoder({
-          train: datasetCaptionSource(trainItems),
-          heldOut: testItems.length > 0 ? datasetCaptionSource(testItems) : undefined,
+          train: datasetCaptionSource(trainItems, { crop: o.imageCrop }),
+          heldOut: testItems.length > 0 ? datasetCaptionSource(testItems, { crop: o.imageCrop }) : undefined,
           textConfig, imageConfig, trainConfig, steps, seed, outDir: o.out, resume: o.resume,
           checkpointEvery: int(o.checkpointEvery, 'checkpoint-every', 0),
           evalOpts: { maxItemsPerClass: int(o.evalImagesPerClass, 'eval-images-per-class', 1) },
-          meta: { preset: o.preset, data: o.data, backend: backend.name },
+          meta: { preset: o.preset, data: o.data, backend: backend.name, imageCrop: o.imageCrop },
           onStep: (_s, loss) => bar?.increment(1, { loss: loss.toFixed(4) }),
         });
       } finally {

@@ -80,7 +80,8 @@ export async function runTextEmbedding(opts: TextEmbeddingOptions): Promise<Text
     const test = ((await loadDataset(opts.data)).records as DatasetRecord[]).filter((r) => (r.captions?.length ?? 0) > 0 && isHeldOut(r));
     if (test.length === 0) throw new GawwnError('no held-out (test split) images with captions', { file: opts.data });
     const metrics = image !== null
-      ? await evaluateSje(encoder, image, datasetCaptionSource(test), { maxItemsPerClass: opts.imagesPerClass ?? 10, captionFrom: 0 })
+      // The image side sees what it was trained on (full frame, or the box crop: dataset-source.ts ImageCrop).
+      ? await evaluateSje(encoder, image, datasetCaptionSource(test, { crop: run.manifest.meta?.imageCrop === 'box' ? 'box' : 'full' }), { maxItemsPerClass: opts.imagesPerClass ?? 10, captionFrom: 0 })
       : undefined;
     // One held-out caption per test image (the 10th, or the last there is).
     const caps = test.map((r) => { const c = r.captions as string[]; return c[Math.min(9, c.length - 1)]; });

@@ -45,6 +45,12 @@ export interface SjeTrainConfig {
   symmetric: boolean;
   /** Only the first `trainCaptions` captions of each item are used for training (the rest held out); 0 = all. */
   trainCaptions: number;
+  /**
+   * Train the image side only; the text side keeps its weights (default false). Used to re-fit the image side
+   * (e.g. on box crops) of an encoder whose caption embeddings GAN runs already depend on: their embeddings stay
+   * bit-identical. Not in C.
+   */
+  freezeText?: boolean;
 }
 
 export const SJE_TRAIN_DEFAULT: Readonly<SjeTrainConfig> = Object.freeze({ batchClasses: 40, learningRate: 7e-4, lrDecay: 0.98, symmetric: true, trainCaptions: 0 });
@@ -124,7 +130,7 @@ export class SjeTrainer {
     const A = this.text.config.alphabetSize;
     const x = tf.tensor3d(encodeOneHot(batch.captions, L), [B, L, A]);
     const img = tf.tensor4d(batch.images, [B, S, S, 3]);
-    const vars = [...this.text.variables(), ...this.image.variables()];
+    const vars = this.train.freezeText === true ? [...this.image.variables()] : [...this.text.variables(), ...this.image.variables()];
     const dropoutSeed = this.step + 1;
     const { value, grads } = tf.variableGrads(() => sjeLoss(this.image.apply(img), this.text.apply(x, dropoutSeed), this.train.symmetric), vars);
     this.optimizer.applyGradients(grads);

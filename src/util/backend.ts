@@ -9,7 +9,8 @@
  *   5. the pure-JS `cpu` backend (correct but ~20x slower than wasm; never chosen for training on purpose).
  * `GAWWN_BACKEND` (tensorflow-gpu | tensorflow | wasm+openblas | wasm | cpu) forces one. The choice is reported once.
  * `GAWWN_WASM_THREADS` (1…8, default 1) runs wasm's threaded SIMD build with that many XNNPACK threads
- * (see `backend/wasm-threads.ts`; plain wasm only).
+ * (see `backend/wasm-threads.ts`; plain wasm only). `GAWWN_NATIVE_THREADS` (1…64, default: all cores) caps the
+ * OpenBLAS/im2col threads of wasm+openblas, e.g. 1 per job when several jobs share the cores.
  */
 import * as tf from '@tensorflow/tfjs';
 import { GawwnError } from './errors.js';
@@ -47,6 +48,10 @@ export function initBackend(
     const threads = opts.wasmThreads ?? (env !== undefined && env !== '' ? Number(env) : 1);
     if (!Number.isInteger(threads) || threads < 1 || threads > 8) {
       return Promise.reject(new GawwnError(`wasm threads must be an integer in 1..8 (GAWWN_WASM_THREADS), got '${opts.wasmThreads ?? env}'`));
+    }
+    const nt = process.env.GAWWN_NATIVE_THREADS;
+    if (nt !== undefined && nt !== '' && !(Number.isInteger(Number(nt)) && Number(nt) >= 1 && Number(nt) <= 64)) {
+      return Promise.reject(new GawwnError(`native threads must be an integer in 1..64 (GAWWN_NATIVE_THREADS), got '${nt}'`));
     }
     chosen = choose(opts.force ?? process.env.GAWWN_BACKEND, opts.report, threads);
   }
@@ -96,7 +101,8 @@ async function tryBackend(name: BackendName, wasmThreads: number): Promise<true 
       require('@tensorflow/tfjs-node');
       return (await tf.setBackend('tensorflow')) ? true : 'did not initialise';
     case 'wasm+openblas': {
-      const native = loadNativeKernels();
+      const nt = process.env.GAWWN_NATIVE_THREADS; // validated by initBackend
+      const native = loadNativeKernels(nt !== undefined && nt !== '' ? { threads: Number(nt) } : {});
       if (!native.ok) return native.reason;
       require('@tensorflow/tfjs-backend-wasm');
       if (!(await tf.setBackend('wasm'))) return 'did not initialise';

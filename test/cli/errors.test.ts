@@ -85,3 +85,14 @@ test('a GawwnError inside a command prints `gawwn: file:line: message`; with --d
   assertOneLineError(gawwn('checkpoint', '--run', afile), `gawwn: ${afile}: is not a run directory (it is a file)`);
   fs.rmSync(run, { recursive: true });
 });
+
+test('a bad GAWWN_NATIVE_THREADS is refused before any work, naming the variable', () => {
+  for (const v of ['0', 'two', '1.5']) {
+    const r = spawnSync(process.execPath, [bin, 'bench', '--preset', 'tiny', '--steps', '1'], {
+      cwd: projectRoot, encoding: 'utf8', timeout: 60_000, env: { ...process.env, GAWWN_NATIVE_THREADS: v },
+    });
+    assert.equal(r.stderr, `gawwn: native threads must be an integer in 1..64 (GAWWN_NATIVE_THREADS), got '${v}'\n`);
+    assert.equal(r.status, 2);
+    assert.equal(r.stdout, '');
+  }
+});
