@@ -19,6 +19,7 @@ import { register as registerDraw } from './draw.js';
 import { register as registerSoak } from './soak.js';
 import { register as registerReproduce } from './reproduce.js';
 import { register as registerEval } from './eval.js';
+import { register as registerPublish } from './publish.js';
 
 /** A subcommand module adds itself to the program. */
 export type CommandRegistrar = (program: Command) => void;
@@ -38,6 +39,7 @@ const REGISTRARS: CommandRegistrar[] = [
   registerSoak,
   registerReproduce,
   registerEval,
+  registerPublish,
 ];
 
 export async function main(argv: string[]): Promise<number> {
