@@ -5,9 +5,18 @@
  *      errD = real + clsWeight·wrong + (1 − clsWeight)·fake; Adam on D's trainable variables only.
  *   2. G step: re-forward D(G(z)) with the same z, t, cond after the D update (the documented equivalent of
  *      Lua's reuse of netD.output) and minimise BCE(D(G(z)), 1); Adam on G's trainable variables only.
- * Batch-norm moving statistics follow Lua exactly: G's are updated once per step and D's three times (the
- * real, wrong and fake passes). The extra forwards this port needs (G's forward to make the D step's fakes,
- * D's forward in the G step) run with the other net's moving statistics snapshotted and restored.
+ *   Both D passes run on joint batches (DEVIATION, below).
+ * DEVIATION (joint batch statistics): Lua runs D three times per D step, on a batch of only real, only
+ * wrong-text and only fake samples, so each pass normalises with its own batch statistics. D's head
+ * (`netD_1`: Linear → BatchNorm1d) and `globalD_2` (BN on a 1×1 map) normalise over the batch alone, so the
+ * batch-mean score of an all-real and an all-fake batch are nearly the same whatever D's weights are: measured
+ * on the cpu preset, D's mean scores on real and fake stayed at 0.49 ± 0.01 for 80 steps of real training
+ * (and on trivially separable constant-colour "real" images), and G learned nothing. Here D runs once on the
+ * concatenation [real | real with wrong text | fake] (each part keeps its own loss term and weight), and the
+ * G step runs D on [real | G(z)] and uses the fake half, so D's batch statistics are those of a mixed batch.
+ * D's moving statistics are updated once per step (Lua: three times); G's once, as in Lua. The extra forwards
+ * (G's forward to make the D step's fakes, D's forward in the G step) run with the other net's moving
+ * statistics snapshotted and restored.
  * Keypoint-gen (reference §4): real keypoints with v < 0.01 are zeroed; k_g keeps each keypoint with
  * probability 1 − gkDropProb (= 0.1) drawn from the Rng; no wrong-text term.
  * MHP gate (reference §3.4): D's Adam step runs only while the EMA (0.99) of D's mean fake score exceeds
@@ -91,7 +100,13 @@ export function createGanTrainer(cfg: Readonly<GawwnConfig>, rng: Rng): GanTrain
   const dVars = D.trainableWeights.map((w) => w.read() as tf.Variable);
   const imageFamily = family !== 'keypoint-gen';
 
-  const dInputs = (x: tf.Tensor, t: tf.Tensor, p: Prepared): tf.Tensor[] => (p.condD === null ? [x, t] : [x, p.condD, t]);
+  /** D on the concatenation of the samples `xs` (with texts `ts`, and the step's condition repeated); its outputs split back. */
+  const jointD = (xs: tf.Tensor[], ts: tf.Tensor[], p: Prepared): tf.Tensor[] => {
+    const x = tf.concat(xs, 0);
+    const t = tf.concat(ts, 0);
+    const inputs = p.condD === null ? [x, t] : [x, tf.concat(xs.map(() => p.condD as tf.Tensor), 0), t];
+    return tf.split(D.apply(inputs, { training: true }) as tf.Tensor, xs.length, 0);
+  };
   const gInputs = (z: tf.Tensor, p: Prepared): tf.Tensor[] => [z, p.txt, p.condG];
 
   const trainer: GanTrainer = {
@@ -124,9 +139,13 @@ export function createGanTrainer(cfg: Readonly<GawwnConfig>, rng: Rng): GanTrain
         const freezeG = opts.updateG === false;
         const maybeFrozen = <T>(m: tf.LayersModel, frozen: boolean, fn: () => T): T => (frozen ? withFrozenStats(m, fn) : fn());
         const d = maybeFrozen(D, freezeD, () => tf.variableGrads(() => {
-          const pReal = D.apply(dInputs(p.real, p.txt, p), { training: true }) as tf.Tensor;
-          const pWrong = tWrong === null ? null : (D.apply(dInputs(p.real, tWrong, p), { training: true }) as tf.Tensor);
-          const pFake = D.apply(dInputs(fake, p.txt, p), { training: true }) as tf.Tensor;
+          // One D pass over [real | wrong | fake] (see the file header: joint batch statistics).
+          const parts = tWrong === null
+            ? jointD([p.real, fake], [p.txt, p.txt], p)
+            : jointD([p.real, p.real, fake], [p.txt, tWrong, p.txt], p);
+          const pReal = parts[0];
+          const pWrong = tWrong === null ? null : parts[1];
+          const pFake = parts[parts.length - 1];
           keep(tf.mean(pReal));
           keep(tf.mean(pFake));
           if (pWrong !== null) {
@@ -153,7 +172,8 @@ export function createGanTrainer(cfg: Readonly<GawwnConfig>, rng: Rng): GanTrain
         const g = withFrozenStats(D, () => maybeFrozen(G, freezeG, () =>
           tf.variableGrads(() => {
             const fakeG = G.apply(gInputs(z, p), { training: true }) as tf.Tensor;
-            const out = D.apply(dInputs(fakeG, p.txt, p), { training: true }) as tf.Tensor;
+            // D sees [real | fake] so its batch statistics are those of a mixed batch, as in the D step.
+            const out = jointD([p.real, fakeG], [p.txt, p.txt], p)[1];
             dFakeG = tf.keep(tf.mean(out)) as tf.Scalar;
             return generatorLoss(out);
           }, gVars),

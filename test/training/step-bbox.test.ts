@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { resolveConfig } from '../../src/config/resolve.js';
 import { createGanTrainer } from '../../src/training/step.js';
 import { Rng } from '../../src/util/rng.js';
+import { registerWasmTrainingKernels } from '../../src/backend/wasm-kernels.js';
 import { batchFor, changed, identical, snapshot } from './step-helpers.js';
 
 test.before(async () => {
@@ -27,4 +28,33 @@ test('bbox (tiny): after a burn-in step, a D-only step is leak-free and leaves G
   for (const v of [r.lossD, r.lossG, r.dReal, r.dFake]) assert.ok(Number.isFinite(v));
   batch.dispose();
   tr.dispose();
+});
+
+test('bbox: D learns to tell flat-colour "real" images from G\'s fakes within 12 D-only steps (joint batch statistics)', async () => {
+  // With Lua's separate all-real / all-fake passes, D's batch-only BN layers (netD_1, globalD_2) pin both batch
+  // means: this stayed at dReal ≈ dFake ≈ 0.5 (step.ts header). wasm for speed; batch 8.
+  require('@tensorflow/tfjs-backend-wasm');
+  await tf.setBackend('wasm');
+  registerWasmTrainingKernels();
+  try {
+    const cfg = resolveConfig('tiny', { model: { family: 'bbox', ngf: 8, ndf: 8 }, train: { batchSize: 8 } });
+    const tr = createGanTrainer(cfg, new Rng(1));
+    const rng = new Rng(5);
+    const B = 8;
+    let last = { dReal: 0.5, dFake: 0.5 };
+    for (let s = 0; s < 12; s++) {
+      const img = new Float32Array(B * 128 * 128 * 3);
+      for (let b = 0; b < B; b++) {
+        const c = [rng.uniform(-1, 1), rng.uniform(-1, 1), rng.uniform(-1, 1)];
+        for (let i = 0; i < 128 * 128 * 3; i++) img[b * 128 * 128 * 3 + i] = c[i % 3];
+      }
+      const batch = { images: tf.tensor4d(img, [B, 128, 128, 3]), txt: tf.tensor2d(rng.normalArray(B * cfg.model.txtSize), [B, cfg.model.txtSize]), box: tf.tensor2d(new Float32Array(B * 4).fill(0.3), [B, 4]), dispose() { tf.dispose([this.images, this.txt, this.box]); } };
+      last = await tr.step(batch, { updateG: false });
+      batch.dispose();
+    }
+    assert.ok(last.dReal - last.dFake > 0.15, `dReal ${last.dReal} dFake ${last.dFake}`);
+    tr.dispose();
+  } finally {
+    await tf.setBackend('cpu');
+  }
 });
