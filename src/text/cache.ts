@@ -181,7 +181,13 @@ export async function embedCaptions(encoder: string, captions: readonly string[]
     if (opts.useCache === false) return { encoderId, dim, embeddings: await enc.embed(captions), computed: captions.length };
     const cache = EmbeddingCache.open(runCacheDir(encoder), encoderId, dim);
     const computed = await cache.ensure(enc, captions);
-    cache.save();
+    try {
+      cache.save();
+    } catch (e) {
+      // A read-only install (e.g. the shipped encoders under data/pretrained): the embeddings are still right,
+      // only not kept for next time.
+      if (!['EACCES', 'EPERM', 'EROFS'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
+    }
     return { encoderId, dim, embeddings: await cache.lookup(captions), computed };
   } finally {
     enc.dispose();
