@@ -54,7 +54,8 @@ export function register(program: Command): void {
 
   synthOpts(data.command('synth-birds').description('write synthetic birds as a CUB-200-2011 root with text_c10 captions'))
     .option('--classes <n>', 'number of colour classes (default min(200, images/30))', Number)
-    .action(async (o: { out: string; images: number; seed: number; minSize: number; maxSize: number; classes?: number }) => {
+    .option('--class-seed <s>', 'seed of the class colours (default --seed): same classes as another root, new images', Number)
+    .action(async (o: { out: string; images: number; seed: number; minSize: number; maxSize: number; classes?: number; classSeed?: number }) => {
       report(await synthBirds({ ...o, onProgress: progress('synth-birds') }));
     });
 

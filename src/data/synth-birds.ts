@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { Rng } from '../util/rng.js';
 import { cubLayouts, type CubLayout } from './fixtures.js';
 import { Canvas, COLOUR_NAMES, type Rgb } from './raster.js';
+import { GawwnError } from '../util/errors.js';
 import { beginOutput, checkSynthOptions, finishOutput, fmt, jitter, paintBackground, pool, writeImageAndMask, type SynthOptions, type SynthReport } from './synth-common.js';
 import { CUB_PART_NAMES, type BBox, type Part } from './types.js';
 
@@ -31,6 +32,12 @@ export interface SynthBirdsOptions extends SynthOptions {
   classes?: number;
   /** Fraction of images in the training split. Default 0.5 (CUB: 5,994 of 11,788). */
   trainFraction?: number;
+  /**
+   * Seed of the class colour combinations (default `seed`). Two roots with the same `classSeed` and `classes`
+   * share their classes while their images differ: e.g. fresh held-out birds for models trained on another root
+   * (the shipped bird models: classSeed 11, classes 20, data/pretrained/README.md).
+   */
+  classSeed?: number;
 }
 
 /** Draws `n` distinct class colour combinations. */
@@ -188,11 +195,13 @@ export function drawBird(layout: CubLayout, colours: BirdColours, rng: Rng, size
 /** Writes `images` synthetic birds as a CUB-200-2011 root at `out` (see data/README.md). */
 export async function synthBirds(o: SynthBirdsOptions): Promise<SynthReport> {
   checkSynthOptions(o);
+  if (o.classSeed !== undefined && !Number.isInteger(o.classSeed)) throw new GawwnError(`--class-seed must be an integer, got ${o.classSeed}`);
   const t0 = Date.now();
   const N = o.images;
   const rng = new Rng(o.seed);
   const nClasses = o.classes ?? Math.min(200, Math.max(2, Math.round(N / 30)));
-  const classes = makeBirdClasses(nClasses, rng.fork());
+  const classRng = rng.fork(); // always drawn, so `classSeed` changes nothing else of the stream
+  const classes = makeBirdClasses(nClasses, o.classSeed === undefined ? classRng : new Rng(o.classSeed).fork());
   const classNames = classes.map((c, i) => birdClassName(i, c));
   const layouts = cubLayouts();
   const trainFraction = o.trainFraction ?? 0.5;
@@ -236,6 +245,7 @@ export async function synthBirds(o: SynthBirdsOptions): Promise<SynthReport> {
     w('attributes.json', JSON.stringify({
       generator: 'gawwn data synth-birds',
       seed: o.seed,
+      ...(o.classSeed !== undefined && o.classSeed !== o.seed ? { classSeed: o.classSeed } : {}),
       regions: BIRD_REGIONS,
       classes: classes.map((c, i) => ({ classId: i + 1, name: classNames[i], colours: c })),
       images: plan.map((p) => ({ imageId: p.id, classId: p.cls + 1, layoutFrom: p.layout.id, colours: classes[p.cls] })),

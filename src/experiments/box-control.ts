@@ -9,13 +9,18 @@ import { sampleImages } from '../sampling/sample.js';
 import { boxSchedule, type BoxDemo } from '../sampling/interpolate.js';
 import { GawwnError, check } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
-import { loadModel, moveCaptions, withModels, type ExperimentOptions, type ModelInfo } from './common.js';
+import { heldOutExamples, loadModel, moveCaptions, withModels, type ExperimentOptions, type ModelInfo } from './common.js';
 
 export interface BoxControlOptions extends ExperimentOptions {
   /** The box-conditional model. Default `pretrained:birds-bbox`. */
   model?: string;
-  /** Captions, one row each. Default: the 3 of N:scripts/cub_captions_move.txt. */
+  /**
+   * Captions, one row each. Default: 3 held-out captions of `data` when given (colours the model knows), else
+   * the 3 of N:scripts/cub_captions_move.txt.
+   */
   captions?: string[];
+  /** A dataset root to take the default captions from (its test split). */
+  data?: string;
   /** Which schedules. Default all three. */
   schedules?: BoxDemo[];
   /** Frames per schedule (the original: 3). */
@@ -47,7 +52,7 @@ export interface BoxControlResult {
 export async function runBoxControl(opts: BoxControlOptions = {}): Promise<BoxControlResult> {
   const seed = opts.seed ?? 0;
   const frames = opts.frames ?? 3;
-  const captions = opts.captions ?? moveCaptions();
+  const captions = opts.captions ?? (opts.data !== undefined ? (await heldOutExamples(opts.data, 3, seed)).examples.map((e) => e.caption) : moveCaptions());
   const demos = opts.schedules ?? (['translate', 'stretch', 'shrink'] as BoxDemo[]);
   check(captions.length > 0, 'box control needs at least one caption');
   const m = await loadModel(opts.model ?? 'pretrained:birds-bbox', opts.modelsDir);

@@ -197,17 +197,25 @@ export async function withModels<T>(models: (LoadedModel | undefined)[], f: () =
 }
 
 /**
- * A small synthetic dataset root for the ground-truth experiments when no real one is given: 48 birds in
- * 6 classes (CUB layout, half held out) or 16 people (MPII layout), generated once per seed under `parent`
- * (default <tmp>/gawwn-synth) and reused. Deterministic per seed.
+ * The colour classes the shipped bird models were trained on (`synth-birds --seed 11 --classes 20`,
+ * data/pretrained/README.md): `syntheticRoot` draws its birds from them, so the captions it provides name colour
+ * combinations those models know, on images and layouts they never saw.
+ */
+export const SHIPPED_BIRD_CLASSES = Object.freeze({ classSeed: 11, classes: 20 });
+
+/**
+ * A small synthetic dataset root for the ground-truth experiments when no real one is given: 48 birds of the
+ * shipped models' 20 classes (`SHIPPED_BIRD_CLASSES`; CUB layout, half held out) or 16 people (MPII layout),
+ * generated once per seed under `parent` (default <tmp>/gawwn-synth) and reused. Deterministic per seed.
  */
 export async function syntheticRoot(kind: 'birds' | 'people', seed: number, parent = path.join(os.tmpdir(), 'gawwn-synth')): Promise<string> {
-  const dir = path.join(parent, `${kind}-${seed}`);
+  const { classSeed, classes } = SHIPPED_BIRD_CLASSES;
+  const dir = path.join(parent, kind === 'birds' ? `birds-${seed}-c${classSeed}x${classes}` : `${kind}-${seed}`);
   const marker = kind === 'birds' ? 'images.txt' : 'captions.tsv';
   if (fs.existsSync(path.join(dir, marker))) return dir;
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(parent, { recursive: true });
-  if (kind === 'birds') await synthBirds({ out: dir, images: 48, seed, classes: 6, minSize: 160, maxSize: 260, concurrency: 2 });
+  if (kind === 'birds') await synthBirds({ out: dir, images: 48, seed, classes, classSeed, minSize: 160, maxSize: 260, concurrency: 2 });
   else await synthPeople({ out: dir, images: 16, seed, minSize: 160, maxSize: 260, concurrency: 2 });
   return dir;
 }

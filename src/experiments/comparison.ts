@@ -8,7 +8,7 @@
 import { imageGrid, metricBars, type GridImage, type MetricRow, type VegaLiteSpec } from '../display/render.js';
 import { sampleImages } from '../sampling/sample.js';
 import { GawwnError, check } from '../util/errors.js';
-import { loadModel, moveCaptions, upscaleNearest, withModels, type ExperimentOptions, type ModelInfo } from './common.js';
+import { heldOutExamples, loadModel, moveCaptions, upscaleNearest, withModels, type ExperimentOptions, type ModelInfo } from './common.js';
 import { textOnlySamples } from './text-only.js';
 
 export interface ComparisonOptions extends ExperimentOptions {
@@ -18,8 +18,10 @@ export interface ComparisonOptions extends ExperimentOptions {
   completer?: string;
   /** The baseline. Default `pretrained:birds-gan-int-cls`. */
   baseline?: string;
-  /** Default the 3 move captions. */
+  /** Default: 3 held-out captions of `data` when given, else the 3 move captions. */
   captions?: string[];
+  /** A dataset root to take the default captions from (its test split). */
+  data?: string;
   /** Samples per caption and model. Default 4. */
   samples?: number;
   /** Metric rows of an evaluation (label = model, group = metric, …), shown as bars and a table. */
@@ -53,7 +55,7 @@ export async function runComparison(opts: ComparisonOptions = {}): Promise<Compa
   const seed = opts.seed ?? 0;
   const samples = opts.samples ?? 4;
   check(Number.isInteger(samples) && samples >= 1, `samples must be a positive integer, got ${samples}`);
-  const captions = opts.captions ?? moveCaptions();
+  const captions = opts.captions ?? (opts.data !== undefined ? (await heldOutExamples(opts.data, 3, seed)).examples.map((e) => e.caption) : moveCaptions());
   const m = await loadModel(opts.model ?? 'pretrained:birds-keypoint', opts.modelsDir);
   return withModels([m], async () => {
     const gk = await loadModel(opts.completer ?? 'pretrained:birds-keypoint-gen', opts.modelsDir, false);

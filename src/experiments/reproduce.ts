@@ -133,7 +133,7 @@ export async function runReproduce(opts: ReproduceOptions): Promise<ReproduceRes
     };
   });
   await section('6A', 'Controlling bird location via bounding boxes', async (files) => {
-    const r = await runBoxControl({ seed, modelsDir: md });
+    const r = await runBoxControl({ seed, modelsDir: md, data: birds });
     const images = [];
     for (const s of r.schedules) images.push({ png: await png(`6A-box-${s.demo}.png`, s.png, files), caption: `${s.demo}: one z per row, boxes ${s.boxes.map((b) => `(${[b.x, b.y, b.w, b.h].map((v) => v.toFixed(2)).join(',')})`).join(' → ')}` });
     return { text: `Rows: the 3 captions of cub_captions_move.txt; the box (red) follows the schedule while z stays fixed per row.\n\n${modelText(r.model)}`, images, charts: charts(r.model) };
@@ -153,7 +153,7 @@ export async function runReproduce(opts: ReproduceOptions): Promise<ReproduceRes
     };
   });
   await section('6D', 'Comparison with GAN-INT-CLS', async (files) => {
-    const r = await runComparison({ seed, modelsDir: md, samples, metrics: opts.metrics });
+    const r = await runComparison({ seed, modelsDir: md, data: birds, samples, metrics: opts.metrics });
     return {
       text: `${r.note}\n\n${modelText(r.model, r.completer, r.baseline)}`,
       images: [{ png: await png('6D-comparison.png', r.png, files), caption: 'GAWWN (left) vs GAN-INT-CLS (right, upscaled)' }],

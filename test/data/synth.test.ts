@@ -145,6 +145,14 @@ test('determinism: the same seed gives byte-identical datasets, another seed doe
   assert.ok(a.size > 20);
   assert.deepEqual(a, b);
   assert.notDeepEqual(a, c);
+  // classSeed: the classes of seed 11 with the images of seed 12; classSeed = seed changes nothing.
+  await synthBirds({ out: path.join(base, 'd'), images: 6, seed: 12, classSeed: 11 });
+  await synthBirds({ out: path.join(base, 'e'), images: 6, seed: 11, classSeed: 11, concurrency: 1 });
+  assert.deepEqual(hashTree(path.join(base, 'e')), a);
+  const cls = (x: string) => fs.readFileSync(path.join(base, x, 'classes.txt'), 'utf8');
+  assert.equal(cls('d'), cls('a'));
+  assert.notEqual(cls('c'), cls('a'));
+  assert.notDeepEqual(hashTree(path.join(base, 'd')), a);
   await synthPeople({ out: path.join(base, 'p'), images: 5, seed: 3 });
   await synthPeople({ out: path.join(base, 'q'), images: 5, seed: 3, concurrency: 2 });
   assert.deepEqual(hashTree(path.join(base, 'p')), hashTree(path.join(base, 'q')));
@@ -158,6 +166,7 @@ test('synthesis refuses a non-empty output folder and bad counts, leaving nothin
   await assert.rejects(synthBirds({ out, images: 2, seed: 0 }), /x: output folder exists and is not empty/);
   await assert.rejects(synthPeople({ out: path.join(base, 'y'), images: 0, seed: 0 }), /--images must be a positive integer, got 0/);
   await assert.rejects(synthBirds({ out: path.join(base, 'z'), images: NaN, seed: 0 }), /--images must be a positive integer, got NaN/);
+  await assert.rejects(synthBirds({ out: path.join(base, 'w'), images: 2, seed: 0, classSeed: 1.5 }), /--class-seed must be an integer, got 1.5/);
   assert.deepEqual(fs.readdirSync(base), ['x']);
   assert.deepEqual(fs.readdirSync(out), ['keep.txt']);
 });

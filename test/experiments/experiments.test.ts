@@ -16,7 +16,7 @@ import { runComparison } from '../../src/experiments/comparison.js';
 import { runHumans } from '../../src/experiments/humans.js';
 import { runTextEmbedding } from '../../src/experiments/text-embedding.js';
 import { runReproduce } from '../../src/experiments/reproduce.js';
-import { loadModel, moveCaptions, resolveIn, upscaleNearest } from '../../src/experiments/common.js';
+import { heldOutExamples, loadModel, moveCaptions, resolveIn, upscaleNearest } from '../../src/experiments/common.js';
 import { sampleImages } from '../../src/sampling/sample.js';
 import { CUB_PART_NAMES, MPII_POINT_NAMES } from '../../src/data/types.js';
 import { GawwnError } from '../../src/util/errors.js';
@@ -98,6 +98,16 @@ test('§6A box control: 3 schedules × 3 captions × 3 frames, boxes = the demo 
   // Deterministic per seed.
   const again = await runBoxControl({ modelsDir: fx.modelsDir, seed: 5, schedules: ['translate'] });
   assert.deepEqual(again.schedules[0].images[4].data, box.schedules[0].images[4].data);
+});
+
+test('§6A and §6D take their default captions from the test split of `data` when given', async () => {
+  const want = (await heldOutExamples(fx.birds, 3, 2)).examples.map((e) => e.caption);
+  assert.equal(want.length, 3);
+  const b = await runBoxControl({ modelsDir: fx.modelsDir, data: fx.birds, seed: 2, schedules: ['translate'], frames: 2 });
+  assert.deepEqual(b.captions, want);
+  const c = await runComparison({ modelsDir: fx.modelsDir, data: fx.birds, seed: 2, samples: 1 });
+  assert.deepEqual(c.captions, want);
+  assert.notDeepEqual(want, moveCaptions());
 });
 
 test('§6A rejects a model of the wrong family, naming it', async () => {
@@ -234,7 +244,7 @@ test('reproduce --allow-missing reports missing sections; without datasets it ge
   assert.deepEqual(r.sections.map((s) => s.status), ['done', 'done', 'missing-models', 'missing-models', 'missing-models', 'missing-models']);
   assert.deepEqual(r.sections[5].missing, ['people-keypoint', 'people-keypoint-gen']);
   assert.deepEqual(r.synthetic, { birds: true, people: true });
-  assert.equal(r.birdsData, path.join(out, 'data', 'birds-1000'));
+  assert.equal(r.birdsData, path.join(out, 'data', 'birds-1000-c11x20'));
   assert.ok(fs.existsSync(path.join(r.birdsData, 'images.txt')));
   assert.ok(fs.existsSync(path.join(r.peopleData, 'captions.tsv')));
   assert.match(fs.readFileSync(r.report, 'utf8'), /Not run: missing model\(s\) people-keypoint, people-keypoint-gen/);
