@@ -19,8 +19,8 @@ import {
   type DrawBrowser,
 } from '../../src/draw/bench.js';
 import { readCondition } from '../../src/draw/condition.js';
-import { replayCondition } from '../../src/draw/notebook.js';
-import { loadDrawModels, serveDraw, type DrawModel, type DrawServer } from '../../src/draw/server.js';
+import { openDraw, replayCondition } from '../../src/draw/notebook.js';
+import { drawSample, loadDrawModels, serveDraw, type DrawModel, type DrawServer } from '../../src/draw/server.js';
 import { initBackend } from '../../src/util/backend.js';
 import { GawwnError } from '../../src/util/errors.js';
 
@@ -191,6 +191,42 @@ test('POST /api/sample draws n PNGs through sampleImages, leak-free, and its con
   assert.deepEqual([strip.width, strip.height], [384, 128]);
   assert.ok(maxDiff(strip.data, mine.data) <= 1, 'CLI replay matches the page draw');
   assert.deepEqual(readCondition(f), cond);
+});
+
+test('a models directory: pretrained:NAME specs of the server, its saved conditions and replayCondition resolve there', async () => {
+  // A models folder like GAWWN_MODELS_DIR in the notebooks: the test's runs under the shipped models' names.
+  const modelsDir = path.join(T, 'models');
+  fs.mkdirSync(modelsDir, { recursive: true });
+  for (const [name, dir] of [['birds-keypoint', kp], ['birds-keypoint-gen', kg], ['birds-bbox', bb]]) {
+    if (!fs.existsSync(path.join(modelsDir, name))) fs.symlinkSync(dir, path.join(modelsDir, name));
+  }
+  const s = await openDraw({ runs: ['pretrained:birds-keypoint', 'pretrained:birds-bbox'], modelsDir }, () => undefined);
+  try {
+    // The keypoint generator that goes with birds-keypoint is found in modelsDir; ids stay as given.
+    assert.deepEqual(s.models.map((m) => [m.id, m.gen.family, m.completerSpec]), [['pretrained:birds-keypoint', 'keypoint', 'pretrained:birds-keypoint-gen'], ['pretrained:birds-bbox', 'bbox', undefined]]);
+    const body = { caption: 'a bird with a purple crown', n: 2, seed: 5, keypoints: [{ name: 'beak', x: 0.3, y: 0.3 }] };
+    const drawn = await drawSample(s.models[0], body);
+    assert.equal(drawn.condition.run, 'pretrained:birds-keypoint');
+    assert.equal(drawn.condition.keypointGen, 'pretrained:birds-keypoint-gen');
+    // Its condition replays through modelsDir to the same PNGs (both sides load the saved weights from disk).
+    const replay = await replayCondition(JSON.parse(JSON.stringify(drawn.condition)), { modelsDir });
+    for (let i = 0; i < 2; i++) assert.equal(Buffer.from(await imageGrid([replay.images[i]], { gap: 0 })).toString('base64'), drawn.images[i]);
+    // A name missing from modelsDir is an error naming the folder looked in (not a fallback elsewhere).
+    await assert.rejects(replayCondition({ ...drawn.condition, run: 'pretrained:birds-none' }, { modelsDir }), (e: Error) => e instanceof GawwnError && e.message.includes(path.join(modelsDir, 'birds-none')));
+  } finally {
+    await s.close();
+  }
+  // The example conditions the notebooks replay (data/conditions) parse and replay on these models.
+  for (const [file, family, given] of [['birds-bbox.json', 'bbox', 0], ['birds-keypoint.json', 'keypoint', 3]] as const) {
+    const c = readCondition(path.join(projectRoot, 'data/conditions', file));
+    assert.equal(c.run, `pretrained:${file.replace(/\.json$/, '')}`);
+    const n0 = tf.memory().numTensors;
+    const r = await replayCondition(c, { modelsDir });
+    assert.equal(tf.memory().numTensors, n0, 'replay disposes the models it loaded');
+    assert.equal(r.images.length, c.n);
+    assert.equal(family === 'bbox' ? r.box !== undefined : r.keypoints !== undefined, true);
+    if (given > 0) assert.equal(r.keypoints![0].filter((k) => !k.generated).length, given, 'the given parts of the file');
+  }
 });
 
 test('POST /api/interpolate: frame 0 is the "from" layout and the last frame the "to" layout, same z', async () => {
