@@ -16,6 +16,7 @@ import { register as registerTrainTextEncoder } from './train-text-encoder.js';
 import { register as registerTrain } from './train.js';
 import { register as registerSample } from './sample.js';
 import { register as registerDraw } from './draw.js';
+import { register as registerDrawBench } from './draw-bench.js';
 import { register as registerSoak } from './soak.js';
 import { register as registerReproduce } from './reproduce.js';
 import { register as registerEval } from './eval.js';
@@ -36,6 +37,7 @@ const REGISTRARS: CommandRegistrar[] = [
   registerTrain,
   registerSample,
   registerDraw,
+  registerDrawBench,
   registerSoak,
   registerReproduce,
   registerEval,

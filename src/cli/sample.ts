@@ -14,27 +14,31 @@ import { loadGenerator, resolveModelSpec, type LoadedGenerator } from '../sampli
 import { parseBox, parseKeypoints, sampleImages, type Embedder } from '../sampling/sample.js';
 import { embedCaptions } from '../text/cache.js';
 import { givenParts, makeCondition, readCondition, type Condition } from '../draw/condition.js';
+import { resolveIn } from '../experiments/common.js';
 import { resolveTextEncoderSpec } from '../text/pretrained.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { GawwnError } from '../util/errors.js';
 import { initBackend } from '../util/backend.js';
 
-/** The embedder of a generator's text encoder. */
-export function embedderFor(gen: LoadedGenerator): Embedder {
+/** The embedder of a generator's text encoder (a `pretrained:NAME` it records is looked up in `modelsDir` when given). */
+export function embedderFor(gen: LoadedGenerator, modelsDir?: string): Embedder {
   if (gen.textEncoder === '') throw new GawwnError(`model ${gen.source} does not record its text encoder`);
-  const enc = resolveTextEncoderSpec(gen.textEncoder);
+  const enc = resolveTextEncoderSpec(resolveIn(gen.textEncoder, modelsDir));
   return async (captions) => {
     const { dim, embeddings } = await embedCaptions(enc, captions);
     return captions.map((_, i) => embeddings.slice(i * dim, (i + 1) * dim));
   };
 }
 
-/** The keypoint generator that goes with a shipped keypoint model: birds-keypoint → birds-keypoint-gen. */
-export function defaultCompleter(spec: string): string | undefined {
+/**
+ * The keypoint generator that goes with a shipped keypoint model: birds-keypoint → birds-keypoint-gen (looked up
+ * in `modelsDir` when given).
+ */
+export function defaultCompleter(spec: string, modelsDir?: string): string | undefined {
   if (!spec.startsWith('pretrained:') || !spec.endsWith('-keypoint')) return undefined;
   const gk = `${spec}-gen`;
   try {
-    resolveModelSpec(gk);
+    resolveModelSpec(resolveIn(gk, modelsDir));
     return gk;
   } catch {
     return undefined;

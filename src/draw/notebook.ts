@@ -4,6 +4,7 @@
  * the same call the page's server made, so the notebook gets the page's images back.
  */
 import { embedderFor } from '../cli/sample.js';
+import { resolveIn } from '../experiments/common.js';
 import { loadGenerator, type LoadedGenerator } from '../sampling/load.js';
 import { sampleImages, type SampleResult } from '../sampling/sample.js';
 import { conditionToRequest, parseCondition, readCondition, type Condition } from './condition.js';
@@ -28,14 +29,18 @@ export async function openDraw(opts: DrawServerOptions, log: (line: string) => v
 
 /**
  * Replays a condition saved by the page (a file path or the parsed JSON): same model, caption, noise seed,
- * box or given parts, and keypoint generator. Pass `gen`/`completer` to reuse loaded models.
+ * box or given parts, and keypoint generator. Pass `gen`/`completer` to reuse loaded models, and `modelsDir` (a
+ * folder of models by name, as GAWWN_MODELS_DIR) to look the condition's `pretrained:NAME` specs up there.
+ * @example
+ * const r = await replayCondition('../data/conditions/birds-bbox.json', { modelsDir });
  */
-export async function replayCondition(condition: string | Condition, models: { gen?: LoadedGenerator; completer?: LoadedGenerator } = {}): Promise<SampleResult> {
+export async function replayCondition(condition: string | Condition, models: { gen?: LoadedGenerator; completer?: LoadedGenerator; modelsDir?: string } = {}): Promise<SampleResult> {
   const c = typeof condition === 'string' ? readCondition(condition) : parseCondition(condition);
-  const gen = models.gen ?? (await loadGenerator(c.run));
-  const completer = models.completer ?? (c.keypointGen !== undefined ? await loadGenerator(c.keypointGen) : undefined);
+  const gen = models.gen ?? (await loadGenerator(resolveIn(c.run, models.modelsDir)));
+  let completer: LoadedGenerator | undefined;
   try {
-    return await sampleImages(gen, embedderFor(gen), conditionToRequest(c, gen.partNames), completer);
+    completer = models.completer ?? (c.keypointGen !== undefined ? await loadGenerator(resolveIn(c.keypointGen, models.modelsDir)) : undefined);
+    return await sampleImages(gen, embedderFor(gen, models.modelsDir), conditionToRequest(c, gen.partNames), completer);
   } finally {
     if (!models.gen) gen.dispose();
     if (!models.completer) completer?.dispose();

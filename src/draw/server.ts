@@ -15,6 +15,7 @@ import { imageGrid, KEYPOINT_COLORS } from '../display/render.js';
 import { loadGenerator, type LoadedGenerator } from '../sampling/load.js';
 import { sampleImages, type Embedder, type SampleResult } from '../sampling/sample.js';
 import { defaultCompleter, embedderFor } from '../cli/sample.js';
+import { resolveIn } from '../experiments/common.js';
 import { GawwnError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import {
@@ -34,6 +35,11 @@ export interface DrawServerOptions {
   keypointGen?: string;
   /** Port; 0 = any free port. Default 0. */
   port?: number;
+  /**
+   * Folder holding models by name (as GAWWN_MODELS_DIR in the notebooks): `pretrained:NAME` specs, including the
+   * text encoder a model records, are looked up there. The page and its saved conditions keep the specs as given.
+   */
+  modelsDir?: string;
 }
 
 export interface DrawModel {
@@ -90,20 +96,20 @@ function cachedEmbedder(embed: Embedder): Embedder {
   };
 }
 
-/** Loads the models `gawwn draw` serves. */
-export async function loadDrawModels(runs: readonly string[], keypointGen?: string): Promise<DrawModel[]> {
+/** Loads the models `gawwn draw` serves (`pretrained:NAME` looked up in `modelsDir` when given). */
+export async function loadDrawModels(runs: readonly string[], keypointGen?: string, modelsDir?: string): Promise<DrawModel[]> {
   if (runs.length === 0) throw new GawwnError('give at least one model: --run RUN|pretrained:NAME');
   const out: DrawModel[] = [];
   try {
     for (const id of runs) {
-      const gen = await loadGenerator(id);
-      const m: DrawModel = { id, gen, embed: cachedEmbedder(embedderFor(gen)) };
+      const gen = await loadGenerator(resolveIn(id, modelsDir));
+      const m: DrawModel = { id, gen, embed: cachedEmbedder(embedderFor(gen, modelsDir)) };
       out.push(m);
       if (gen.family !== 'bbox' && gen.family !== 'keypoint') throw new GawwnError(`gawwn draw serves box and keypoint models; ${id} is a ${gen.family} model`);
       if (gen.family === 'keypoint') {
-        const spec = keypointGen ?? defaultCompleter(id);
+        const spec = keypointGen ?? defaultCompleter(id, modelsDir);
         if (spec !== undefined) {
-          m.completer = await loadGenerator(spec);
+          m.completer = await loadGenerator(resolveIn(spec, modelsDir));
           m.completerSpec = spec;
           if (m.completer.family !== 'keypoint-gen') throw new GawwnError(`--keypoint-gen ${spec} is a ${m.completer.family} model, not a keypoint generator`);
         }
@@ -293,7 +299,7 @@ export async function serveDraw(models: DrawModel[], port = 0): Promise<DrawServ
 
 /** Loads the models and serves the page: `gawwn draw` and `openDraw` in a notebook. */
 export async function startDrawServer(opts: DrawServerOptions): Promise<DrawServer> {
-  const models = await loadDrawModels(opts.runs, opts.keypointGen);
+  const models = await loadDrawModels(opts.runs, opts.keypointGen, opts.modelsDir);
   try {
     return await serveDraw(models, opts.port ?? 0);
   } catch (e) {

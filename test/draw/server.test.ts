@@ -5,7 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
@@ -13,16 +13,19 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { imageGrid } from '../../src/display/render.js';
+import {
+  benchPage, dragOnEditor, editorRect, findChromium, firstSrc, openBrowser, pageCondition as condition, pageLatencies, placePart, selectModel, typeCaption, waitDraw,
+  type DrawBrowser,
+} from '../../src/draw/bench.js';
 import { readCondition } from '../../src/draw/condition.js';
-import { replayCondition } from '../../src/draw/notebook.js';
-import { loadDrawModels, serveDraw, type DrawModel, type DrawServer } from '../../src/draw/server.js';
+import { openDraw, replayCondition } from '../../src/draw/notebook.js';
+import { drawSample, loadDrawModels, serveDraw, type DrawModel, type DrawServer } from '../../src/draw/server.js';
 import { initBackend } from '../../src/util/backend.js';
+import { GawwnError } from '../../src/util/errors.js';
 
 const projectRoot = path.resolve(__dirname, '../../..');
 const bin = path.join(projectRoot, 'bin', 'gawwn.js');
-const CHROMIUM = '/usr/bin/chromium';
 let T = '';
 let server: DrawServer;
 let kp = '';
@@ -35,14 +38,6 @@ function amplify(g: tf.LayersModel, k: number): void {
   const scaled = layer.getWeights().map((w) => tf.mul(w, k));
   layer.setWeights(scaled);
   tf.dispose(scaled);
-}
-
-/** The page state hook (window.__draw), typed for page.evaluate callbacks (tsconfig has no DOM lib). */
-interface DrawHook {
-  draws: number;
-  busy: boolean;
-  latencies: number[];
-  condition(): PageCondition;
 }
 
 function gawwn(...args: string[]): string {
@@ -198,6 +193,42 @@ test('POST /api/sample draws n PNGs through sampleImages, leak-free, and its con
   assert.deepEqual(readCondition(f), cond);
 });
 
+test('a models directory: pretrained:NAME specs of the server, its saved conditions and replayCondition resolve there', async () => {
+  // A models folder like GAWWN_MODELS_DIR in the notebooks: the test's runs under the shipped models' names.
+  const modelsDir = path.join(T, 'models');
+  fs.mkdirSync(modelsDir, { recursive: true });
+  for (const [name, dir] of [['birds-keypoint', kp], ['birds-keypoint-gen', kg], ['birds-bbox', bb]]) {
+    if (!fs.existsSync(path.join(modelsDir, name))) fs.symlinkSync(dir, path.join(modelsDir, name));
+  }
+  const s = await openDraw({ runs: ['pretrained:birds-keypoint', 'pretrained:birds-bbox'], modelsDir }, () => undefined);
+  try {
+    // The keypoint generator that goes with birds-keypoint is found in modelsDir; ids stay as given.
+    assert.deepEqual(s.models.map((m) => [m.id, m.gen.family, m.completerSpec]), [['pretrained:birds-keypoint', 'keypoint', 'pretrained:birds-keypoint-gen'], ['pretrained:birds-bbox', 'bbox', undefined]]);
+    const body = { caption: 'a bird with a purple crown', n: 2, seed: 5, keypoints: [{ name: 'beak', x: 0.3, y: 0.3 }] };
+    const drawn = await drawSample(s.models[0], body);
+    assert.equal(drawn.condition.run, 'pretrained:birds-keypoint');
+    assert.equal(drawn.condition.keypointGen, 'pretrained:birds-keypoint-gen');
+    // Its condition replays through modelsDir to the same PNGs (both sides load the saved weights from disk).
+    const replay = await replayCondition(JSON.parse(JSON.stringify(drawn.condition)), { modelsDir });
+    for (let i = 0; i < 2; i++) assert.equal(Buffer.from(await imageGrid([replay.images[i]], { gap: 0 })).toString('base64'), drawn.images[i]);
+    // A name missing from modelsDir is an error naming the folder looked in (not a fallback elsewhere).
+    await assert.rejects(replayCondition({ ...drawn.condition, run: 'pretrained:birds-none' }, { modelsDir }), (e: Error) => e instanceof GawwnError && e.message.includes(path.join(modelsDir, 'birds-none')));
+  } finally {
+    await s.close();
+  }
+  // The example conditions the notebooks replay (data/conditions) parse and replay on these models.
+  for (const [file, family, given] of [['birds-bbox.json', 'bbox', 0], ['birds-keypoint.json', 'keypoint', 3]] as const) {
+    const c = readCondition(path.join(projectRoot, 'data/conditions', file));
+    assert.equal(c.run, `pretrained:${file.replace(/\.json$/, '')}`);
+    const n0 = tf.memory().numTensors;
+    const r = await replayCondition(c, { modelsDir });
+    assert.equal(tf.memory().numTensors, n0, 'replay disposes the models it loaded');
+    assert.equal(r.images.length, c.n);
+    assert.equal(family === 'bbox' ? r.box !== undefined : r.keypoints !== undefined, true);
+    if (given > 0) assert.equal(r.keypoints![0].filter((k) => !k.generated).length, given, 'the given parts of the file');
+  }
+});
+
 test('POST /api/interpolate: frame 0 is the "from" layout and the last frame the "to" layout, same z', async () => {
   const base = { model: bb, caption: 'a bird', n: 2, seed: 4 };
   const from = { x: 0.05, y: 0.1, w: 0.4, h: 0.4 };
@@ -241,59 +272,42 @@ test('`gawwn draw --run … --port 0` prints its 127.0.0.1 URL, serves the page 
   }
 });
 
-/** Waits until the page has finished a draw after `after` draws (no request in flight). */
-async function waitDraw(page: Page, after: number): Promise<number> {
-  await page.waitForFunction((n) => {
-    const d = (globalThis as unknown as { __draw: DrawHook }).__draw;
-    return d.draws > n && !d.busy;
-  }, after, { timeout: 30_000 });
-  return page.evaluate(() => (globalThis as unknown as { __draw: DrawHook }).__draw.draws);
+/** Chromium, or why the browser tests skip (a GawwnError naming the Debian package). */
+function chromiumMissing(): string | null {
+  try {
+    findChromium();
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
 }
 
-type PageCondition = { caption: string; box?: { x: number; y: number; w: number; h: number }; keypoints?: { name: string; x: number; y: number; v: number; generated: boolean }[][] };
-const condition = (page: Page): Promise<PageCondition> => page.evaluate(() => (globalThis as unknown as { __draw: DrawHook }).__draw.condition());
-const firstSrc = (page: Page): Promise<string> => page.locator('#samples img').first().getAttribute('src').then((s) => s ?? '');
-
 test('headless Chromium: type a caption, drag a box, place a beak; the images change and the page is not blank', async (t) => {
-  if (!fs.existsSync(CHROMIUM)) return t.skip(`no ${CHROMIUM} (Debian package chromium; listed in .ci/apt-packages.txt)`);
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'gawwn-chromium-'));
-  let ctx: BrowserContext | undefined;
+  const missing = chromiumMissing();
+  if (missing !== null) return t.skip(`${missing} (listed in .ci/apt-packages.txt)`);
+  let browser: DrawBrowser | undefined;
   try {
-    ctx = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      acceptDownloads: true,
-      viewport: { width: 1280, height: 760 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    const page = ctx.pages()[0] ?? (await ctx.newPage());
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(server.url);
+    browser = await openBrowser(server.url, { acceptDownloads: true });
+    const page = browser.page;
     // Keypoint model first, no parts placed: the keypoint generator fills them all (text-only, §6C).
-    let draws = await waitDraw(page, 0);
+    await waitDraw(page, 0);
     assert.equal(await page.locator('#samples img').count(), 4);
     let c = await condition(page);
     assert.ok(c.keypoints![0].some((k) => k.generated && k.v === 1), 'Gk-filled parts are shown');
 
     // Type a caption.
     let src = await firstSrc(page);
-    await page.fill('#caption', 'this bird is bright red with black wings');
-    draws = await waitDraw(page, draws);
+    await typeCaption(page, 'this bird is bright red with black wings');
     c = await condition(page);
     assert.equal(c.caption, 'this bird is bright red with black wings');
     assert.notEqual(await firstSrc(page), src);
 
     // Box model: drag the box 40 px right and 30 px down (editor is 384 px for the unit square).
-    await page.selectOption('#model', bb);
-    draws = await waitDraw(page, draws);
+    await selectModel(page, bb);
     src = await firstSrc(page);
-    const ed = (await page.locator('#editor').boundingBox())!;
-    const S = ed.width;
-    await page.mouse.move(ed.x + 0.5 * S, ed.y + 0.5 * S);
-    await page.mouse.down();
-    await page.mouse.move(ed.x + 0.5 * S + 40, ed.y + 0.5 * S + 30, { steps: 8 });
-    await page.mouse.up();
+    const { S } = await editorRect(page);
+    let draws = await page.evaluate(() => (globalThis as unknown as { __draw: { draws: number } }).__draw.draws);
+    await dragOnEditor(page, { x: 0.5, y: 0.5 }, { x: 0.5 + 40 / S, y: 0.5 + 30 / S }, 8);
     draws = await waitDraw(page, draws);
     c = await condition(page);
     assert.ok(Math.abs(c.box!.x - (0.2 + 40 / S)) < 0.01 && Math.abs(c.box!.y - (0.25 + 30 / S)) < 0.01, `box moved: ${JSON.stringify(c.box)}`);
@@ -301,21 +315,17 @@ test('headless Chromium: type a caption, drag a box, place a beak; the images ch
     assert.notEqual(await firstSrc(page), src, 'the images changed after the drag');
 
     // Keypoint model: place the beak, then drag it; interpolate from the previous layout.
-    await page.selectOption('#model', kp);
-    draws = await waitDraw(page, draws);
+    await selectModel(page, kp);
     src = await firstSrc(page);
-    await page.click('button[data-part="beak"]');
-    await page.mouse.click(ed.x + 0.3 * S, ed.y + 0.35 * S);
+    draws = await page.evaluate(() => (globalThis as unknown as { __draw: { draws: number } }).__draw.draws);
+    await placePart(page, 'beak', { x: 0.3, y: 0.35 });
     draws = await waitDraw(page, draws);
     c = await condition(page);
     const beak = c.keypoints![0].find((k) => k.name === 'beak')!;
     assert.ok(beak.v === 1 && !beak.generated && Math.abs(beak.x - 0.3) < 0.01 && Math.abs(beak.y - 0.35) < 0.01, `beak placed: ${JSON.stringify(beak)}`);
     assert.ok(c.keypoints![0].filter((k) => k.generated).length === 14, 'the other 14 parts come from Gk');
     assert.notEqual(await firstSrc(page), src, 'the images changed after placing the beak');
-    await page.mouse.move(ed.x + 0.3 * S, ed.y + 0.35 * S);
-    await page.mouse.down();
-    await page.mouse.move(ed.x + 0.6 * S, ed.y + 0.4 * S, { steps: 5 });
-    await page.mouse.up();
+    await dragOnEditor(page, { x: 0.3, y: 0.35 }, { x: 0.6, y: 0.4 }, 5);
     draws = await waitDraw(page, draws);
     await page.click('#interpolate');
     await page.locator('#strip img').nth(7).waitFor({ timeout: 30_000 });
@@ -338,13 +348,54 @@ test('headless Chromium: type a caption, drag a box, place a beak; the images ch
     const cell = await sharp(await page.locator('#samples .cell').first().screenshot()).stats();
     assert.ok(cell.channels.slice(0, 3).some((ch) => ch.stdev > 2), 'the first sample is not a flat colour');
     if (process.env.GAWWN_DRAW_SCREENSHOT) fs.writeFileSync(process.env.GAWWN_DRAW_SCREENSHOT, shot);
-    const latencies = await page.evaluate(() => (globalThis as unknown as { __draw: DrawHook }).__draw.latencies);
+    const latencies = await pageLatencies(page);
     assert.ok(latencies.length >= 5 && latencies.every((ms) => Number.isFinite(ms) && ms > 0));
+
+    // The benchmark's drags (gawwn draw-bench) on the same page: one summary per model, each from `draws` drags,
+    // and every drag moved the layout (the box / the beak end where the last drag put them).
+    const before = latencies.length;
+    const bench = await benchPage(page, [{ id: bb, family: 'bbox', partNames: [] }, { id: kp, family: 'keypoint', partNames: m.gen.partNames }], { draws: 2, n: 2, caption: 'a blue bird' });
+    assert.deepEqual(bench.map((r) => [r.model, r.family, r.draws, r.n]), [[bb, 'bbox', 2, 2], [kp, 'keypoint', 2, 2]]);
+    for (const r of bench) assert.ok(r.min_ms > 0 && r.min_ms <= r.median_ms && r.median_ms <= r.p90_ms, JSON.stringify(r));
+    c = await condition(page);
+    assert.equal(c.caption, 'a blue bird');
+    assert.equal(c.keypoints!.length, 2, 'n = 2 images per draw');
+    const b2 = c.keypoints![0].find((k) => k.name === 'beak')!;
+    // 1 warm-up + 2 measured drags alternate a → b → a → b: the beak ends at b = (0.6, 0.4).
+    assert.ok(Math.abs(b2.x - 0.6) < 0.01 && Math.abs(b2.y - 0.4) < 0.01 && !b2.generated, `beak after the drags: ${JSON.stringify(b2)}`);
+    const all = await pageLatencies(page);
+    assert.ok(all.length >= before + 2 * 3, `every benchmark drag drew (${all.length - before} draws)`);
     const sorted = [...latencies].sort((a, b) => a - b);
-    t.diagnostic(`drag-to-image latency (tiny models, 4 images): median ${sorted[Math.floor(sorted.length / 2)].toFixed(0)} ms over ${latencies.length} draws`);
-    assert.deepEqual(errors, [], 'no page errors');
+    t.diagnostic(`drag-to-image latency (tiny models, 4 images): median ${sorted[Math.floor(sorted.length / 2)].toFixed(0)} ms over ${latencies.length} draws; bench ${JSON.stringify(bench)}`);
+    assert.deepEqual(browser.errors, [], 'no page errors');
   } finally {
-    await ctx?.close();
-    fs.rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
   }
+});
+
+test('findChromium names the Debian package when Chromium is missing', () => {
+  assert.throws(() => findChromium(['/nonexistent/chromium']), (e: Error) => e instanceof GawwnError && /Debian package 'chromium'/.test(e.message) && e.message.includes('/nonexistent/chromium'));
+});
+
+test('`gawwn draw-bench --json --screenshot` prints one latency summary per model and writes the page PNG', async (t) => {
+  const missing = chromiumMissing();
+  if (missing !== null) return t.skip(`${missing} (listed in .ci/apt-packages.txt)`);
+  const shot = path.join(T, 'bench.png');
+  const out = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, [bin, 'draw-bench', '--run', bb, '--run', kp, '--keypoint-gen', kg, '--draws', '2', '--n', '1', '--json', '--screenshot', shot], { encoding: 'utf8', timeout: 120_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)));
+  });
+  const lines = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.deepEqual(lines.map((r) => [r.model, r.family, r.draws, r.n]), [[bb, 'bbox', 2, 1], [kp, 'keypoint', 2, 1]]);
+  for (const r of lines) {
+    const [mn, med, p90] = [r.min_ms, r.median_ms, r.p90_ms] as number[];
+    assert.ok(mn > 0 && mn <= med && med <= p90, JSON.stringify(r));
+  }
+  const meta = await sharp(shot).metadata();
+  assert.deepEqual([meta.format, meta.width, meta.height], ['png', 1280, 760]);
+  // Bad input fails before anything starts: exit 2 with one line naming the option.
+  const bad = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    execFile(process.execPath, [bin, 'draw-bench', '--run', bb, '--n', '3'], { encoding: 'utf8' }, (err, _o, stderr) => resolve({ code: err ? (err as { code?: number }).code ?? null : 0, stderr }));
+  });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /^gawwn: --n must be 1, 2, 4 or 8/);
 });
