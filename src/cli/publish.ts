@@ -73,10 +73,14 @@ export async function publishRun(run: string, name: string, opts: { textEncoder?
     } finally {
       gen.dispose();
     }
-    for (const f of ['log.jsonl', 'config.json']) {
-      if (fs.existsSync(path.join(run, f))) fs.copyFileSync(path.join(run, f), path.join(tmp, f));
-    }
     const steps = gen.steps;
+    if (fs.existsSync(path.join(run, 'config.json'))) fs.copyFileSync(path.join(run, 'config.json'), path.join(tmp, 'config.json'));
+    // The log up to the published step: a run stopped after its last checkpoint logged steps these weights never saw.
+    const log = path.join(run, 'log.jsonl');
+    if (fs.existsSync(log)) {
+      const lines = fs.readFileSync(log, 'utf8').split('\n').filter((l) => l.trim() !== '' && (JSON.parse(l) as { step: number }).step <= steps);
+      fs.writeFileSync(path.join(tmp, 'log.jsonl'), lines.map((l) => l + '\n').join(''));
+    }
     swapIn(tmp, dest);
     return { name, dir: dest, kind: 'generator', bytes: folderBytes(dest), steps };
   } catch (e) {

@@ -21,12 +21,16 @@ test('publish: a GAN run (float16, text encoder renamed, log kept) and a text-en
   assert.equal(a.code, 0, a.err);
   assert.match(a.out, /text-tiny: text-encoder, 5 steps, \d+\.\d\d MB\n$/);
   assert.deepEqual(fs.readdirSync(path.join(into, 'text-tiny')).sort(), ['loss.jsonl', 'text-encoder.bin', 'text-encoder.json']);
+  // A step logged after the last saved weights (a run stopped between checkpoints) is not published.
+  const logged = fs.readFileSync(path.join(run, 'log.jsonl'), 'utf8');
+  fs.appendFileSync(path.join(run, 'log.jsonl'), '{"step":4,"lossD":1,"lossG":1}\n');
   const b = gawwn(['publish', '--run', run, '--name', 'birds-tiny', '--into', into, '--text-encoder', 'pretrained:text-tiny']);
   assert.equal(b.code, 0, b.err);
   assert.match(b.out, /birds-tiny: generator, 3 steps, \d+\.\d\d MB\n$/);
   const dir = path.join(into, 'birds-tiny');
   assert.ok(fs.existsSync(path.join(dir, 'log.jsonl')) && fs.existsSync(path.join(dir, 'config.json')));
-  assert.equal(fs.readFileSync(path.join(dir, 'log.jsonl'), 'utf8'), fs.readFileSync(path.join(run, 'log.jsonl'), 'utf8'));
+  assert.equal(fs.readFileSync(path.join(dir, 'log.jsonl'), 'utf8'), logged);
+  assert.equal(logged.trim().split('\n').length, 3);
   const w = await importWeights(dir);
   assert.equal(w.manifest.dtype, 'float16');
   assert.equal(w.meta.textEncoder, 'pretrained:text-tiny');
