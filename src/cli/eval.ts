@@ -74,7 +74,7 @@ export function register(program: Command): void {
     .description('train the evaluator CNN on a synthetic root and report its held-out accuracy (the ceiling)')
     .requiredOption('--data <dir>', 'synthetic root (gawwn data synth-birds|synth-people)')
     .requiredOption('--out <run>', 'run folder to write')
-    .option('--steps <n>', 'optimiser steps', int('--steps'), 1500)
+    .option('--steps <n>', 'optimiser steps (0 with --init: refit the colour centroids and re-measure the ceiling)', (v) => Number(v), 1500)
     .option('--batch <n>', 'batch size', int('--batch'), 32)
     .option('--max-minutes <m>', 'stop training after this many minutes', (v) => Number(v))
     .option('--width <n>', 'base channel count', int('--width'), 8)

@@ -26,7 +26,7 @@ export const MIN_PART_PIXELS = 4;
 export interface TrainEvaluatorOptions {
   dataRoot: string;
   outDir: string;
-  /** Optimiser steps. Default 1500. */
+  /** Optimiser steps. Default 1500. 0 (only with `init`): refit the colour centroids and re-score. */
   steps?: number;
   /** Stop early after this many minutes (the machine is shared). Default: no limit. */
   maxMinutes?: number;
@@ -216,7 +216,8 @@ export async function trainEvaluator(o: TrainEvaluatorOptions): Promise<TrainEva
   const B = o.batchSize ?? 32;
   const lr0 = o.lr ?? 2e-3;
   const seed = o.seed ?? 1;
-  if (!Number.isInteger(steps) || steps < 1) throw new GawwnError(`--steps must be a positive integer, got ${steps}`);
+  // 0 steps with --init: refit the centroids and re-measure the ceiling of an existing evaluator.
+  if (!Number.isInteger(steps) || steps < (o.init !== undefined ? 0 : 1)) throw new GawwnError(`--steps must be a positive integer (or 0 with --init), got ${steps}`);
   if (!Number.isInteger(B) || B < 1) throw new GawwnError(`--batch must be a positive integer, got ${B}`);
   fs.mkdirSync(o.outDir, { recursive: true });
   const t0 = Date.now();

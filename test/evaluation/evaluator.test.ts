@@ -199,6 +199,13 @@ test('the evaluator learns on a tiny synthetic set (loss decreases), saves and l
   assert.equal(r2.config.width, 4);
   assert.equal(JSON.parse(fs.readFileSync(path.join(out2, 'metrics.json'), 'utf8')).steps, 42);
   assert.ok(r2.firstLoss < first, `continued loss ${r2.firstLoss} vs fresh ${first}`);
+  // --steps 0 with --init re-measures the same evaluator: the same ceiling to the last digit.
+  const out3 = path.join(base, 'ev3');
+  const r3 = await trainEvaluator({ dataRoot: birds, outDir: out3, init: out, steps: 0, log: null, seed: 2 });
+  assert.equal(r3.steps, 0);
+  assert.deepEqual(r3.ceiling, r.ceiling);
+  assert.deepEqual(r3.config, r.config);
+  await assert.rejects(trainEvaluator({ dataRoot: birds, outDir: out3, steps: 0, log: null }), /--steps/);
   ev.dispose();
   await assert.rejects(loadEvaluator(base), /no evaluator/);
 });
