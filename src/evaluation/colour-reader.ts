@@ -5,6 +5,8 @@
  * a part is recovered by the per-channel MEDIAN of the pixels the evaluator labels as that part (the median
  * ignores the blended pixels at its edges and the eye/beak drawn over the head), classified by the nearest class
  * centroid: mean RGB per (attribute, colour word), fitted on the training split at the ground-truth masks.
+ * At reading time each pixel of the predicted region votes for its nearest centroid (`voteColour`): the
+ * predicted regions are imperfect, and a vote degrades more gracefully than the median of a mixture.
  * Per-attribute centroids absorb systematic shifts (thin legs and beaks blend with their surroundings).
  * Why not a learned head: through the old flattened 128-d bottleneck the colour head stayed near chance
  * (cross-entropy 2.19 vs ln 11 = 2.40 after 1,480 steps); this needs no gradient steps at all.
@@ -110,4 +112,28 @@ export function foregroundBox(labels: Uint8Array, S: number, minCount = 1): [num
   const x1 = last(cols) + 1;
   const y1 = last(rows) + 1;
   return [x0 / S, y0 / S, (x1 - x0) / S, (y1 - y0) / S];
+}
+
+/**
+ * The colour word of attribute `a` by majority vote: every pixel of `idx` votes for its nearest centroid of
+ * `a`. Used at reading time instead of the median because a predicted region that spills over a neighbour
+ * mixes two colours, and the per-channel median of a mix can land on a third word (measured on 100 held-out
+ * birds with the first trained evaluator: vote 0.80, median 0.76; at ground-truth masks both ≈ 1.0).
+ */
+export function voteColour(image: Uint8Array | Float32Array, idx: readonly number[], centroids: ColourCentroids, a: number): number {
+  if (idx.length === 0) throw new GawwnError('voteColour: no pixels');
+  const votes = new Map<number, number>();
+  for (const j of idx) {
+    const c = centroids.classify(a, [image[j * 3], image[j * 3 + 1], image[j * 3 + 2]]);
+    votes.set(c, (votes.get(c) ?? 0) + 1);
+  }
+  let best = -1;
+  let bestN = -1;
+  for (const [c, k] of votes) {
+    if (k > bestN || (k === bestN && c < best)) {
+      bestN = k;
+      best = c;
+    }
+  }
+  return best;
 }

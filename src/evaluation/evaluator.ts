@@ -16,11 +16,11 @@
  * The box is the tight box of the predicted foreground (birds: the synthetic box IS the mask's tight box) or,
  * for datasets whose box is derived from the joints (MPII: data/mpii.ts personBox), the padded box of the
  * detected visible keypoints. Attribute colours are read from the input pixels of the predicted part region by
- * nearest centroid (colour-reader.ts) — not learned.
+ * a vote of their nearest colour centroids (colour-reader.ts) — not learned.
  */
 import * as tf from '@tensorflow/tfjs';
 import { GawwnError } from '../util/errors.js';
-import { ColourCentroids, foregroundBox, medianRgb, regionPixels, type Rgb } from './colour-reader.js';
+import { ColourCentroids, foregroundBox, regionPixels, voteColour, type Rgb } from './colour-reader.js';
 
 /** Shape and vocabulary of an evaluator. */
 export interface EvaluatorConfig {
@@ -252,7 +252,7 @@ export async function runEvaluator(model: tf.LayersModel, c: Readonly<EvaluatorC
           for (let j = 0; j < S * S; j++) if (li[j] > 0) px.push(j);
           if (px.length === 0) px = Array.from({ length: S * S }, (_, j) => j);
         }
-        out.attributes[g * A + a] = centroids.classify(a, medianRgb(img, px));
+        out.attributes[g * A + a] = voteColour(img, px, centroids, a);
       }
     }
   }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ColourCentroids, foregroundBox, medianRgb, regionPixels, type Rgb } from '../../src/evaluation/colour-reader.js';
+import { ColourCentroids, foregroundBox, medianRgb, regionPixels, voteColour, type Rgb } from '../../src/evaluation/colour-reader.js';
 
 test('medianRgb: per-channel median ignores a minority of edge/eye pixels', () => {
   // Five pixels: three of the part colour (jittered), one white eye pixel, one blended edge pixel.
@@ -42,4 +42,16 @@ test('foregroundBox: tight box of label > 0 in [0,1]; rows/columns below minCoun
   assert.deepEqual(foregroundBox(m, S), [1 / 8, 2 / 8, 7 / 8, 6 / 8]);
   assert.deepEqual(foregroundBox(m, S, 2), [1 / 8, 2 / 8, 5 / 8, 3 / 8]);
   assert.deepEqual(foregroundBox(new Uint8Array(S * S), S), [0.5, 0.5, 0, 0]);
+});
+
+test('voteColour: a red/blue mixture (a region spilling over its neighbour) votes red or blue; its median reads purple', () => {
+  const cen = new ColourCentroids([[[200, 30, 35], [35, 70, 200], [120, 45, 160]]]); // red, blue, purple
+  // 3 red, 3 blue, 1 in-between pixel: the channel medians are those of the in-between pixel, (120, 45, 150).
+  const img = new Uint8Array([200, 30, 35, 205, 28, 40, 210, 32, 38, 35, 70, 200, 30, 72, 205, 40, 68, 198, 120, 45, 150]);
+  const all = [0, 1, 2, 3, 4, 5, 6];
+  assert.deepEqual(medianRgb(img, all), [120, 45, 150]);
+  assert.equal(cen.classify(0, medianRgb(img, all)), 2);
+  assert.equal(voteColour(img, all, cen, 0), 0); // 3–3 tie → the lower index
+  assert.equal(voteColour(img, [2, 3, 4, 6], cen, 0), 1);
+  assert.throws(() => voteColour(img, [], cen, 0), /no pixels/);
 });
