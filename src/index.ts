@@ -179,11 +179,12 @@ export type { ReproduceOptions, ReproduceResult, ReproduceSectionSummary } from 
 export { trainFromScratch } from './experiments/from-scratch.js';
 export type { FromScratchOptions } from './experiments/from-scratch.js';
 // Evaluation (issue 7): evaluator networks, control metrics, results table.
-export { buildEvaluator, runEvaluator, evaluatorLoss, validateEvaluatorConfig } from './evaluation/evaluator.js';
+export { buildEvaluator, runEvaluator, evaluatorLoss, validateEvaluatorConfig, softArgmax, keypointBox } from './evaluation/evaluator.js';
+export { ColourCentroids, medianRgb, regionPixels, foregroundBox } from './evaluation/colour-reader.js';
 export type { EvaluatorConfig, EvaluatorOutput } from './evaluation/evaluator.js';
 export { loadEvalSet, readSyntheticAttributes } from './evaluation/eval-data.js';
 export type { EvalSet, LoadEvalSetOptions, SyntheticAttributes } from './evaluation/eval-data.js';
-export { trainEvaluator, loadEvaluator, scoreOnRealSet, EVALUATOR_FORMAT } from './evaluation/train-evaluator.js';
+export { trainEvaluator, loadEvaluator, scoreOnRealSet, fitColourCentroids, chooseBoxRule, EVALUATOR_FORMAT, MIN_PART_PIXELS } from './evaluation/train-evaluator.js';
 export type { TrainEvaluatorOptions, TrainEvaluatorResult, EvaluatorCeiling, LoadedEvaluator } from './evaluation/train-evaluator.js';
 export { evaluateGenerator, generateForConditions, drawConditions, controlMetrics, frechetWithCi, EVAL_FORMAT, DEFINITIONS as EVAL_DEFINITIONS } from './evaluation/evaluate.js';
 export type { Condition as EvalCondition, MetricSet, EvalResult, EvaluateOptions } from './evaluation/evaluate.js';

@@ -74,18 +74,19 @@ export function register(program: Command): void {
     .description('train the evaluator CNN on a synthetic root and report its held-out accuracy (the ceiling)')
     .requiredOption('--data <dir>', 'synthetic root (gawwn data synth-birds|synth-people)')
     .requiredOption('--out <run>', 'run folder to write')
-    .option('--steps <n>', 'optimiser steps', int('--steps'), 1500)
+    .option('--steps <n>', 'optimiser steps (0 with --init: refit the colour centroids and re-measure the ceiling)', (v) => Number(v), 1500)
     .option('--batch <n>', 'batch size', int('--batch'), 32)
     .option('--max-minutes <m>', 'stop training after this many minutes', (v) => Number(v))
-    .option('--width <n>', 'base channel count', int('--width'), 16)
+    .option('--width <n>', 'base channel count', int('--width'), 8)
+    .option('--lr <x>', 'Adam learning rate', (v) => Number(v), 2e-3)
     .option('--train-limit <n>', 'use at most N training images', int('--train-limit'))
     .option('--test-limit <n>', 'use at most N held-out images', int('--test-limit'), 1000)
     .option('--seed <n>', 'seed', (v) => Number(v), 1)
     .option('--init <run>', 'continue from this evaluator run')
-    .action(async (o: { init?: string; data: string; out: string; steps: number; batch: number; maxMinutes?: number; width: number; trainLimit?: number; testLimit: number; seed: number }) => {
+    .action(async (o: { init?: string; data: string; out: string; steps: number; batch: number; maxMinutes?: number; width: number; trainLimit?: number; testLimit: number; seed: number; lr: number }) => {
       if (!fs.existsSync(o.data)) throw new GawwnError('no such data folder', { file: o.data });
       await initBackend();
-      const r = await trainEvaluator({ dataRoot: o.data, outDir: o.out, steps: o.steps, batchSize: o.batch, maxMinutes: o.maxMinutes, width: o.width, trainLimit: o.trainLimit, testLimit: o.testLimit, seed: o.seed, init: o.init });
+      const r = await trainEvaluator({ dataRoot: o.data, outDir: o.out, steps: o.steps, batchSize: o.batch, lr: o.lr, maxMinutes: o.maxMinutes, width: o.width, trainLimit: o.trainLimit, testLimit: o.testLimit, seed: o.seed, init: o.init });
       process.stdout.write(JSON.stringify({ steps: r.steps, seconds: r.seconds, firstLoss: r.firstLoss, lastLoss: r.lastLoss, ceiling: r.ceiling }) + '\n');
     });
 }

@@ -5,7 +5,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { preprocess } from '../data/augment.js';
+import sharp from 'sharp';
+import { planCrop, preprocess } from '../data/augment.js';
+import { readSize } from '../data/image.js';
 import { loadDataset } from '../data/inspect.js';
 import { COLOUR_NAMES } from '../data/raster.js';
 import { CUB_FLIP_PAIRS, MPII_FLIP_PAIRS, type DatasetRecord } from '../data/types.js';
@@ -16,14 +18,16 @@ import { Rng } from '../util/rng.js';
 export interface SyntheticAttributes {
   /** Coloured part names, in first-seen order. */
   attributes: string[];
-  /** imageId → colour name per attribute. */
-  byImage: Map<number, Record<string, string>>;
+  /** Colour name per attribute, keyed by imageId (birds) or imageName (people: MPII rows share images). */
+  byImage: Map<number | string, Record<string, string>>;
+  /** Mask label names: `regions[v − 1]` is label v of masks/*.png (empty when attributes.json has none). */
+  regions: string[];
 }
 
 export function readSyntheticAttributes(root: string): SyntheticAttributes {
   const file = path.join(root, 'attributes.json');
   if (!fs.existsSync(file)) throw new GawwnError('no attributes.json: the evaluator needs a synthetic root with exact ground truth (gawwn data synth-birds|synth-people)', { file });
-  let j: { images?: { imageId: number; colours: Record<string, string> }[] };
+  let j: { images?: { imageId?: number; imageName?: string; colours: Record<string, string> }[]; regions?: Record<string, string> };
   try {
     j = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (e) {
@@ -31,13 +35,44 @@ export function readSyntheticAttributes(root: string): SyntheticAttributes {
   }
   if (!Array.isArray(j.images)) throw new GawwnError("attributes.json has no 'images' array", { file });
   const attributes: string[] = [];
-  const byImage = new Map<number, Record<string, string>>();
+  const byImage = new Map<number | string, Record<string, string>>();
   j.images.forEach((im, i) => {
-    if (!Number.isInteger(im.imageId) || im.colours === null || typeof im.colours !== 'object') throw new GawwnError(`attributes.json images[${i}] needs imageId and colours`, { file });
+    const key = Number.isInteger(im.imageId) ? (im.imageId as number) : typeof im.imageName === 'string' ? im.imageName : null;
+    if (key === null || im.colours === null || typeof im.colours !== 'object') throw new GawwnError(`attributes.json images[${i}] needs imageId (or imageName) and colours`, { file });
     for (const a of Object.keys(im.colours)) if (!attributes.includes(a)) attributes.push(a);
-    byImage.set(im.imageId, im.colours);
+    byImage.set(key, im.colours);
   });
-  return { attributes, byImage };
+  // Labels are 1…R and contiguous in both generators (data/synth-birds.ts BIRD_REGIONS, synth-people.ts PERSON_REGIONS).
+  const regions: string[] = [];
+  const reg = j.regions ?? {};
+  for (let v = 1; reg[String(v)] !== undefined; v++) regions.push(String(reg[String(v)]));
+  return { attributes, byImage, regions };
+}
+
+/** masks/<same relative path as under images/>.png of a record. */
+export function maskPathOf(root: string, r: DatasetRecord): string {
+  const rel = path.relative(path.join(root, 'images'), r.path);
+  return path.join(root, 'masks', rel.replace(/\.[^./\\]+$/, '') + '.png');
+}
+
+/**
+ * The label mask of a record in the evaluation frame: the same region, resize and centred crop as the image
+ * (`data/augment.ts` with augment off), nearest-neighbour so labels stay labels.
+ */
+export async function loadMaskInFrame(root: string, r: DatasetRecord, fineSize: number): Promise<Uint8Array> {
+  const file = maskPathOf(root, r);
+  if (!fs.existsSync(file)) throw new GawwnError('missing label mask (synthetic roots have masks/ beside images/)', { file });
+  const size = r.width > 0 && r.height > 0 ? { width: r.width, height: r.height } : await readSize(r.path);
+  const plan = planCrop(r, size, new Rng(0), { augment: false, fineSize });
+  let s = sharp(file);
+  if (!('classId' in r)) s = s.extract({ left: plan.region.x, top: plan.region.y, width: plan.region.w, height: plan.region.h });
+  const { data, info } = await s.extractChannel(0).resize(plan.loadSize, plan.loadSize, { fit: 'fill', kernel: 'nearest' }).raw().toBuffer({ resolveWithObject: true });
+  if (info.channels !== 1) throw new GawwnError(`label mask has ${info.channels} channels after extracting one`, { file });
+  const out = new Uint8Array(fineSize * fineSize);
+  for (let y = 0; y < fineSize; y++) {
+    for (let x = 0; x < fineSize; x++) out[y * fineSize + x] = data[(y + plan.offY) * plan.loadSize + x + plan.offX];
+  }
+  return out;
 }
 
 /** N evaluation images (uint8 HWC, 128²) with targets, all as plain arrays. */
@@ -56,6 +91,10 @@ export interface EvalSet {
   keypoints: Float32Array;
   /** N×A colour indices (−1 unknown). */
   attr: Int32Array;
+  /** Region names of the label masks (attributes.json `regions`; label v ≥ 1 is `regions[v − 1]`, 0 background). */
+  regions: string[];
+  /** N×S×S region labels in the same 128² frame as `images` (null when loaded without masks). */
+  masks: Uint8Array | null;
 }
 
 export interface LoadEvalSetOptions {
@@ -66,6 +105,8 @@ export interface LoadEvalSetOptions {
   /** Decode concurrency. Default 8. */
   concurrency?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Also load the label masks (masks/*.png) in the same frame. Default false. */
+  masks?: boolean;
 }
 
 export function recordId(r: DatasetRecord): number {
@@ -97,6 +138,8 @@ export async function loadEvalSet(root: string, o: LoadEvalSetOptions): Promise<
     box: new Float32Array(n * 4),
     keypoints: new Float32Array(n * K * 3),
     attr: new Int32Array(n * A).fill(-1),
+    regions: attrs.regions,
+    masks: o.masks ? new Uint8Array(n * S * S) : null,
   };
   const rng = new Rng(0);
   let next = 0;
@@ -110,7 +153,8 @@ export async function loadEvalSet(root: string, o: LoadEvalSetOptions): Promise<
       for (let j = 0; j < img.length; j++) img[j] = Math.max(0, Math.min(255, Math.round((ex.image[j] + 1) * 127.5)));
       set.box.set(ex.box, i * 4);
       set.keypoints.set(ex.keypoints, i * K * 3);
-      const c = attrs.byImage.get(r.imageId);
+      if (set.masks) set.masks.set(await loadMaskInFrame(root, r, S), i * S * S);
+      const c = attrs.byImage.get('imageName' in r ? r.imageName : r.imageId);
       if (c) {
         attrs.attributes.forEach((a, ai) => {
           if (c[a] !== undefined) set.attr[i * A + ai] = set.colours.indexOf(c[a]);
@@ -144,6 +188,16 @@ export function imageAsFloat(set: EvalSet, i: number, flip = false, out?: Float3
       dst[d + 2] = src[s + 2] / 127.5 - 1;
     }
   }
+  return dst;
+}
+
+/** Label mask of image i (S×S), optionally mirrored. */
+export function maskOf(set: EvalSet, i: number, flip = false, out?: Uint8Array): Uint8Array {
+  if (!set.masks) throw new GawwnError('this evaluation set was loaded without masks (loadEvalSet masks: true)');
+  const S = set.size;
+  const dst = out ?? new Uint8Array(S * S);
+  const src = set.masks.subarray(i * S * S, (i + 1) * S * S);
+  for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) dst[y * S + x] = src[y * S + (flip ? S - 1 - x : x)];
   return dst;
 }
 

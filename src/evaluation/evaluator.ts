@@ -3,11 +3,24 @@
  * HWC in [-1,1]) and reports what is drawn where — the object box, the K keypoints with their visibility, the
  * colour of each named part, and a feature vector (for the evaluator Fréchet distance and diversity).
  * It is trained on the real images of a synthetic set, whose ground truth is exact (attributes.json colours,
- * drawn boxes and keypoints), so its held-out accuracy is the ceiling every generated-image number is read against.
- * Not in the paper: the paper shows control only by pictures (§5); this measures it.
+ * masks/ labels, drawn keypoints), so its held-out accuracy is the ceiling every generated-image number is read
+ * against. Not in the paper: the paper shows control only by pictures (§5); this measures it.
+ *
+ * Design (docs/evaluation.md "Evaluator"): a small encoder–decoder that predicts, at 64² (half the input),
+ *   - one heatmap per keypoint, read by soft-argmax (integral regression: the expected position under the
+ *     softmax of the heatmap, trained with L1 on visible points) — positions are read where they are, instead
+ *     of being regressed through a flattened dense bottleneck (the first evaluator's PCK stalled at 0.77);
+ *   - a part segmentation (background + the mask regions of masks/), trained with cross-entropy against the
+ *     2×2-averaged 128² labels (soft targets, so the logits carry sub-cell boundaries);
+ * and, from the globally pooled bottleneck, the feature vector and the keypoint visibilities.
+ * The box is the tight box of the predicted foreground (birds: the synthetic box IS the mask's tight box) or,
+ * for datasets whose box is derived from the joints (MPII: data/mpii.ts personBox), the padded box of the
+ * detected visible keypoints. Attribute colours are read from the input pixels of the predicted part region by
+ * a vote of their nearest colour centroids (colour-reader.ts) — not learned.
  */
 import * as tf from '@tensorflow/tfjs';
 import { GawwnError } from '../util/errors.js';
+import { ColourCentroids, foregroundBox, regionPixels, voteColour, type Rgb } from './colour-reader.js';
 
 /** Shape and vocabulary of an evaluator. */
 export interface EvaluatorConfig {
@@ -21,10 +34,19 @@ export interface EvaluatorConfig {
   attributes: string[];
   /** Colour vocabulary of the captions (classification targets). */
   colours: string[];
-  /** Base channel count of the conv ladder. Default 16. */
+  /** Base channel count of the conv ladder. Default 8. */
   width: number;
   /** Size of the feature layer (used for the evaluator Fréchet distance). Default 128. */
   featureDim: number;
+  /** Mask region names (attributes.json `regions`): label v ≥ 1 is `regions[v − 1]`, 0 is background. */
+  regions: string[];
+  /**
+   * Colour centroids `[attribute][colour]` (mean RGB 0…255 of that colour word at that part, null when never
+   * seen), fitted on the training split at the ground-truth masks; null before fitting.
+   */
+  colourCentroids: (Rgb | null)[][] | null;
+  /** How the box is read: the predicted foreground's tight box, or the padded box of the visible keypoints. */
+  boxFrom: 'mask' | 'keypoints';
 }
 
 export function validateEvaluatorConfig(c: EvaluatorConfig): void {
@@ -38,39 +60,72 @@ export function validateEvaluatorConfig(c: EvaluatorConfig): void {
   int(c.featureDim, 'featureDim', 1);
   if (c.partNames.length !== c.numParts) throw new GawwnError(`evaluator config: ${c.partNames.length} part names for numParts ${c.numParts}`);
   if (c.colours.length < 2) throw new GawwnError(`evaluator config: need at least two colours, got ${c.colours.length}`);
+  if (!Array.isArray(c.regions) || c.regions.length < 1) throw new GawwnError('evaluator config: need at least one mask region (attributes.json regions)');
+  if (c.boxFrom !== 'mask' && c.boxFrom !== 'keypoints') throw new GawwnError(`evaluator config: boxFrom must be 'mask' or 'keypoints', got ${String(c.boxFrom)}`);
+  if (c.colourCentroids !== null && c.colourCentroids.length !== c.attributes.length) {
+    throw new GawwnError(`evaluator config: ${c.colourCentroids.length} centroid rows for ${c.attributes.length} attributes`);
+  }
 }
+
+/** Side of the heatmaps and segmentation (half the input). */
+export const mapSize = (c: Readonly<EvaluatorConfig>): number => c.imageSize / 2;
 
 /**
  * Builds the evaluator. Input `image [B,S,S,3]`; outputs, in order:
- * `features [B,F]` (pre-ReLU), `box [B,4]` (x0,y0,x1,y1 in [0,1]), `keypoints [B,2K]` (x,y in [0,1]),
- * `visibility [B,K]` (logits), `attributes [B,A·C]` (logits, attribute-major).
- * Input is average-pooled 2× first: colours and positions to ~1 px of 128 do not need full resolution, and the
- * machine is 2 CPU cores (DEVIATION from a "real" detector, which would use heatmaps at full resolution).
+ * `features [B,F]` (pre-ReLU), `heatmaps [B,S/2,S/2,K]` (logits), `visibility [B,K]` (logits),
+ * `segmentation [B,S/2,S/2,R+1]` (logits; channel 0 background).
+ * The input is average-pooled 2× first: the synthetic parts are flat colours, and the machine is 2 CPU cores.
  */
 export function buildEvaluator(c: Readonly<EvaluatorConfig>, seed = 0): tf.LayersModel {
   validateEvaluatorConfig(c);
   const init = (i: number): ReturnType<typeof tf.initializers.heNormal> => tf.initializers.heNormal({ seed: seed + i });
   const x = tf.input({ shape: [c.imageSize, c.imageSize, 3], name: 'image' });
-  let h = tf.layers.averagePooling2d({ poolSize: 2, strides: 2, name: 'pool_in' }).apply(x) as tf.SymbolicTensor;
   const w = c.width;
-  const ladder: [number, number][] = [[w, 1], [2 * w, 2], [2 * w, 1], [4 * w, 2], [4 * w, 1], [8 * w, 2], [8 * w, 1]];
-  ladder.forEach(([f, s], i) => {
-    h = tf.layers.conv2d({ filters: f, kernelSize: 3, strides: s, padding: 'same', kernelInitializer: init(i), name: `conv${i + 1}` }).apply(h) as tf.SymbolicTensor;
-    h = tf.layers.leakyReLU({ alpha: 0.1, name: `act${i + 1}` }).apply(h) as tf.SymbolicTensor;
-  });
-  // Flatten (not global pooling): positions must survive to the regression heads.
-  h = tf.layers.flatten({ name: 'flatten' }).apply(h) as tf.SymbolicTensor;
-  // The reported features are the pre-activation of this layer: after a ReLU, images unlike the training set
-  // collapse to all-zero features and the Fréchet distance / diversity lose their resolution.
-  const pre = tf.layers.dense({ units: c.featureDim, kernelInitializer: init(20), name: 'features' }).apply(h) as tf.SymbolicTensor;
+  let n = 0;
+  const conv = (h: tf.SymbolicTensor, f: number, s: number, name: string): tf.SymbolicTensor => {
+    const y = tf.layers.conv2d({ filters: f, kernelSize: 3, strides: s, padding: 'same', kernelInitializer: init(n++), name }).apply(h) as tf.SymbolicTensor;
+    return tf.layers.leakyReLU({ alpha: 0.1, name: `${name}_act` }).apply(y) as tf.SymbolicTensor;
+  };
+  const up = (h: tf.SymbolicTensor, name: string): tf.SymbolicTensor => tf.layers.upSampling2d({ size: [2, 2], name }).apply(h) as tf.SymbolicTensor;
+  const cat = (a: tf.SymbolicTensor, b: tf.SymbolicTensor, name: string): tf.SymbolicTensor => tf.layers.concatenate({ name }).apply([a, b]) as tf.SymbolicTensor;
+  const p = tf.layers.averagePooling2d({ poolSize: 2, strides: 2, name: 'pool_in' }).apply(x) as tf.SymbolicTensor;
+  // Encoder: 64² → 32² → 16² → 8² (S = 128). The 8² level sees ~90 px of the 128² frame: enough to tell
+  // the left wing from the right one.
+  const e64 = conv(p, w, 1, 'conv1');
+  const e32 = conv(conv(e64, 2 * w, 2, 'conv2'), 2 * w, 1, 'conv3');
+  const e16 = conv(conv(e32, 4 * w, 2, 'conv4'), 4 * w, 1, 'conv5');
+  const e8 = conv(conv(e16, 8 * w, 2, 'conv6'), 8 * w, 1, 'conv7');
+  // Decoder with skips back to 64² (U-Net style; nearest upsampling then a 3×3 conv).
+  const d16 = conv(cat(up(e8, 'up16'), e16, 'cat16'), 4 * w, 1, 'dec16');
+  const d32 = conv(cat(up(d16, 'up32'), e32, 'cat32'), 2 * w, 1, 'dec32');
+  const d64 = conv(cat(up(d32, 'up64'), e64, 'cat64'), 2 * w, 1, 'dec64');
+  const head = (units: number, name: string, i: number): tf.SymbolicTensor =>
+    tf.layers.conv2d({ filters: units, kernelSize: 1, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + i }), name }).apply(d64) as tf.SymbolicTensor;
+  const heat = head(c.numParts, 'heatmaps', 31);
+  const seg = head(c.regions.length + 1, 'segmentation', 32);
+  // The reported features are the pre-activation of a dense layer on the pooled bottleneck: after a ReLU,
+  // images unlike the training set collapse to all-zero features and the Fréchet distance loses resolution.
+  const pooled = tf.layers.globalAveragePooling2d({ name: 'pool_feat' }).apply(e8) as tf.SymbolicTensor;
+  const pre = tf.layers.dense({ units: c.featureDim, kernelInitializer: init(20), name: 'features' }).apply(pooled) as tf.SymbolicTensor;
   const feat = tf.layers.reLU({ name: 'features_act' }).apply(pre) as tf.SymbolicTensor;
-  const head = (units: number, name: string, activation: 'sigmoid' | 'linear', i: number): tf.SymbolicTensor =>
-    tf.layers.dense({ units, activation, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + i }), name }).apply(feat) as tf.SymbolicTensor;
-  const box = head(4, 'box', 'sigmoid', 21);
-  const kp = head(2 * c.numParts, 'keypoints', 'sigmoid', 22);
-  const vis = head(c.numParts, 'visibility', 'linear', 23);
-  const attr = head(c.attributes.length * c.colours.length, 'attributes', 'linear', 24);
-  return tf.model({ inputs: x, outputs: [pre, box, kp, vis, attr], name: 'evaluator' });
+  const vis = tf.layers.dense({ units: c.numParts, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 33 }), name: 'visibility' }).apply(feat) as tf.SymbolicTensor;
+  return tf.model({ inputs: x, outputs: [pre, heat, vis, seg], name: 'evaluator' });
+}
+
+/**
+ * Soft-argmax of heatmap logits `[B,H,W,K]` → `[B,K,2]` (x, y in [0,1]): the expectation of the cell centres
+ * (j + 0.5) / W under the per-part softmax. Differentiable, sub-cell precise.
+ */
+export function softArgmax(heat: tf.Tensor4D): tf.Tensor3D {
+  return tf.tidy(() => {
+    const [B, H, W, K] = heat.shape;
+    const p = tf.softmax(heat.transpose([0, 3, 1, 2]).reshape([B, K, H * W])).reshape([B, K, H, W]);
+    const xs = tf.linspace(0.5 / W, 1 - 0.5 / W, W);
+    const ys = tf.linspace(0.5 / H, 1 - 0.5 / H, H);
+    const ex = p.sum(2).mul(xs).sum(2); // [B,K]
+    const ey = p.sum(3).mul(ys).sum(2);
+    return tf.stack([ex, ey], 2) as tf.Tensor3D;
+  });
 }
 
 /** What the evaluator reads from N images (plain arrays). */
@@ -80,66 +135,79 @@ export interface EvaluatorOutput {
   boxes: Float32Array;
   /** N×K×3: x, y in [0,1] and visibility probability. */
   keypoints: Float32Array;
-  /** N×A: index of the most probable colour of each attribute. */
+  /** N×A: index of the detected colour of each attribute. */
   attributes: Int32Array;
   /** N×F features. */
   features: Float32Array;
   featureDim: number;
-}
-
-/** Targets of one batch (plain arrays; `attributes` −1 = unknown). */
-export interface EvaluatorTargets {
-  box: Float32Array; // N×4 x,y,w,h
-  keypoints: Float32Array; // N×K×3
-  attributes: Int32Array; // N×A
+  /** N×S×S predicted region labels (0 background) at the evaluator's input size. */
+  labels: Uint8Array;
 }
 
 /**
- * Loss of one batch: L1 on the box corners, L1 on visible keypoints, BCE on visibility, cross-entropy on each
- * known attribute. Returns the total and the parts (all scalars, owned by the caller's tidy).
+ * Loss of one batch: L1 of the soft-argmax positions of visible keypoints (×10: positions are in [0,1], so a
+ * 1-px error at 128 is 0.008), BCE on visibility, soft-target cross-entropy of the segmentation.
+ * `t.kp [B,K,3]`, `t.seg [B,S/2,S/2,R+1]` (fractions of each label in the 2×2 block). Returns scalars owned
+ * by the caller's tidy.
  */
 export function evaluatorLoss(
   c: Readonly<EvaluatorConfig>,
   outputs: tf.Tensor[],
-  t: { box: tf.Tensor2D; kp: tf.Tensor3D; attr: tf.Tensor2D },
-): { total: tf.Scalar; box: tf.Scalar; kp: tf.Scalar; vis: tf.Scalar; attr: tf.Scalar } {
-  const [, box, kp, vis, attr] = outputs;
-  const B = box.shape[0] as number;
+  t: { kp: tf.Tensor3D; seg: tf.Tensor4D },
+): { total: tf.Scalar; kp: tf.Scalar; vis: tf.Scalar; seg: tf.Scalar } {
+  const [, heat, vis, seg] = outputs;
+  const B = heat.shape[0] as number;
   const K = c.numParts;
-  const A = c.attributes.length;
-  const C = c.colours.length;
-  // Box as corners.
-  const bx = t.box.slice([0, 0], [-1, 1]);
-  const by = t.box.slice([0, 1], [-1, 1]);
-  const corners = tf.concat([bx, by, bx.add(t.box.slice([0, 2], [-1, 1])), by.add(t.box.slice([0, 3], [-1, 1]))], 1);
-  const lBox = tf.mean(tf.abs(box.sub(corners))).mul(4) as tf.Scalar;
   const v = t.kp.slice([0, 0, 2], [-1, -1, 1]); // B×K×1
-  const kpPred = kp.reshape([B, K, 2]);
+  const kpPred = softArgmax(heat as tf.Tensor4D);
   const diff = tf.abs(kpPred.sub(t.kp.slice([0, 0, 0], [-1, -1, 2]))).mul(v);
-  const lKp = diff.sum().div(v.sum().mul(2).add(1e-6)).mul(4) as tf.Scalar;
+  const lKp = diff.sum().div(v.sum().mul(2).add(1e-6)).mul(10) as tf.Scalar;
   const lVis = tf.losses.sigmoidCrossEntropy(v.reshape([B, K]), vis) as tf.Scalar;
-  const logits = attr.reshape([B * A, C]);
-  const labels = t.attr.reshape([B * A]);
-  const known = tf.cast(tf.greaterEqual(labels, 0), 'float32');
-  const onehot = tf.oneHot(tf.cast(tf.maximum(labels, 0), 'int32'), C);
-  const ce = tf.neg(tf.sum(onehot.mul(tf.logSoftmax(logits)), 1)).mul(known);
-  const lAttr = ce.sum().div(known.sum().add(1e-6)) as tf.Scalar;
-  const total = lBox.add(lKp).add(lVis).add(lAttr) as tf.Scalar;
-  return { total, box: lBox, kp: lKp, vis: lVis, attr: lAttr };
+  const lSeg = tf.neg(tf.mean(tf.sum(t.seg.mul(tf.logSoftmax(seg)), 3))) as tf.Scalar;
+  const total = lKp.add(lVis).add(lSeg) as tf.Scalar;
+  return { total, kp: lKp, vis: lVis, seg: lSeg };
+}
+
+/**
+ * The box of the visible keypoints padded as data/mpii.ts `personBox` (0.1 × the longer side + 0.05 of the
+ * frame, which is 0.05 · scale · 200 px after the MHP crop's 1.1 · scale · 200 → 140 → 128 mapping), clipped to
+ * [0,1]. `kp` K×3 with visibility probabilities (visible: > 0.5).
+ */
+export function keypointBox(kp: ArrayLike<number>, K: number): [number, number, number, number] {
+  let x0 = Infinity;
+  let y0 = Infinity;
+  let x1 = -Infinity;
+  let y1 = -Infinity;
+  for (let k = 0; k < K; k++) {
+    if (kp[k * 3 + 2] <= 0.5) continue;
+    x0 = Math.min(x0, kp[k * 3]);
+    x1 = Math.max(x1, kp[k * 3]);
+    y0 = Math.min(y0, kp[k * 3 + 1]);
+    y1 = Math.max(y1, kp[k * 3 + 1]);
+  }
+  if (!Number.isFinite(x0)) return [0.5, 0.5, 0, 0];
+  const pad = 0.1 * Math.max(x1 - x0, y1 - y0) + 0.05;
+  const c = (v: number): number => Math.min(1, Math.max(0, v));
+  const [a, b, e, d] = [c(x0 - pad), c(y0 - pad), c(x1 + pad), c(y1 + pad)];
+  return [a, b, e - a, d - b];
 }
 
 /**
  * Runs the evaluator on N images (HWC float32 in [-1,1], any square size: resized to the evaluator's input).
- * Batches of `batch` keep memory flat.
+ * Batches of `batch` keep memory flat. Needs fitted colour centroids (config.colourCentroids).
  */
-export async function runEvaluator(model: tf.LayersModel, c: Readonly<EvaluatorConfig>, images: Float32Array, size: number, batch = 64): Promise<EvaluatorOutput> {
+export async function runEvaluator(model: tf.LayersModel, c: Readonly<EvaluatorConfig>, images: Float32Array, size: number, batch = 32): Promise<EvaluatorOutput> {
   const per = size * size * 3;
   if (images.length % per !== 0) throw new GawwnError(`images hold ${images.length} values, not a multiple of ${size}x${size}x3`);
+  if (!c.colourCentroids) throw new GawwnError('this evaluator has no fitted colour centroids (train it with gawwn eval train-evaluator)');
+  const centroids = new ColourCentroids(c.colourCentroids);
   const n = images.length / per;
   const K = c.numParts;
   const A = c.attributes.length;
-  const C = c.colours.length;
   const F = c.featureDim;
+  const S = c.imageSize;
+  const R1 = c.regions.length + 1;
+  const regionOf = c.attributes.map((a) => c.regions.indexOf(a) + 1); // 0: no region of that name
   const out: EvaluatorOutput = {
     n,
     boxes: new Float32Array(n * 4),
@@ -147,26 +215,44 @@ export async function runEvaluator(model: tf.LayersModel, c: Readonly<EvaluatorC
     attributes: new Int32Array(n * A),
     features: new Float32Array(n * F),
     featureDim: F,
+    labels: new Uint8Array(n * S * S),
   };
   for (let s = 0; s < n; s += batch) {
     const b = Math.min(batch, n - s);
     const res = tf.tidy(() => {
       let x: tf.Tensor4D = tf.tensor4d(images.subarray(s * per, (s + b) * per), [b, size, size, 3]);
-      if (size !== c.imageSize) x = tf.image.resizeBilinear(x, [c.imageSize, c.imageSize]);
-      const [f, box, kp, vis, attr] = model.predict(x) as tf.Tensor[];
-      return [f, box, kp, tf.sigmoid(vis), tf.argMax(attr.reshape([b, A, C]), 2)];
+      if (size !== S) x = tf.image.resizeBilinear(x, [S, S], false, true);
+      const [f, heat, vis, seg] = model.predict(x) as tf.Tensor[];
+      // Segmentation logits back to the input resolution (half-pixel centres: cell j covers pixels 2j, 2j+1).
+      const prob = tf.softmax(tf.image.resizeBilinear(seg as tf.Tensor4D, [S, S], false, true));
+      const rgb = x.add(1).mul(127.5).round().clipByValue(0, 255);
+      return [f, softArgmax(heat as tf.Tensor4D), tf.sigmoid(vis), tf.argMax(prob, 3), prob, rgb];
     });
-    const [f, box, kp, vis, attr] = (await Promise.all(res.map((t) => t.data()))) as [Float32Array, Float32Array, Float32Array, Float32Array, Int32Array];
+    const [f, kp, vis, lab, prob, rgb] = (await Promise.all(res.map((t) => t.data()))) as [Float32Array, Float32Array, Float32Array, Int32Array, Float32Array, Float32Array];
     tf.dispose(res);
     out.features.set(f, s * F);
-    out.attributes.set(attr, s * A);
+    const labels = out.labels.subarray(s * S * S, (s + b) * S * S);
+    labels.set(lab);
+    const plane = new Float32Array(S * S);
     for (let i = 0; i < b; i++) {
-      const [x0, y0, x1, y1] = box.subarray(i * 4, i * 4 + 4);
-      const lx = Math.min(x0, x1);
-      const ly = Math.min(y0, y1);
-      out.boxes.set([lx, ly, Math.abs(x1 - x0), Math.abs(y1 - y0)], (s + i) * 4);
-      for (let k = 0; k < K; k++) {
-        out.keypoints.set([kp[(i * K + k) * 2], kp[(i * K + k) * 2 + 1], vis[i * K + k]], ((s + i) * K + k) * 3);
+      const g = s + i;
+      for (let k = 0; k < K; k++) out.keypoints.set([kp[(i * K + k) * 2], kp[(i * K + k) * 2 + 1], vis[i * K + k]], (g * K + k) * 3);
+      const li = labels.subarray(i * S * S, (i + 1) * S * S);
+      out.boxes.set(c.boxFrom === 'mask' ? foregroundBox(li, S) : keypointBox(out.keypoints.subarray(g * K * 3, (g + 1) * K * 3), K), g * 4);
+      const img = rgb.subarray(i * S * S * 3, (i + 1) * S * S * 3);
+      for (let a = 0; a < A; a++) {
+        const r = regionOf[a];
+        let px: number[];
+        if (r > 0) {
+          for (let j = 0; j < S * S; j++) plane[j] = prob[(i * S * S + j) * R1 + r];
+          px = regionPixels(li, r, plane);
+        } else {
+          // No region of that name: the whole predicted foreground (never the case for the synthetic sets).
+          px = [];
+          for (let j = 0; j < S * S; j++) if (li[j] > 0) px.push(j);
+          if (px.length === 0) px = Array.from({ length: S * S }, (_, j) => j);
+        }
+        out.attributes[g * A + a] = voteColour(img, px, centroids, a);
       }
     }
   }

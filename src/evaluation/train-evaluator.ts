@@ -2,6 +2,8 @@
  * Training the evaluator (issue 7 item 1) on the train split of a synthetic root, and measuring its ceiling on
  * the held-out (test) split: box IoU, PCK@0.1 and attribute accuracy of the evaluator on real images vs their
  * exact ground truth. Run folder: RUN/{evaluator/ (manifest.json + weights.bin), log.jsonl, metrics.json}.
+ * The colour centroids (colour-reader.ts) are fitted on the training split at the ground-truth masks before any
+ * gradient step, and stored in the manifest with the rest of the config.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -10,21 +12,26 @@ import { assignModelWeights, exportWeights, importWeights } from '../training/ch
 import { writeFileAtomic } from '../util/atomic.js';
 import { GawwnError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
-import { imageAsFloat, loadEvalSet, targetsOf, type EvalSet } from './eval-data.js';
-import { buildEvaluator, evaluatorLoss, runEvaluator, type EvaluatorConfig } from './evaluator.js';
+import { ColourCentroids, foregroundBox, medianRgb, regionPixels, type Rgb } from './colour-reader.js';
+import { imageAsFloat, loadEvalSet, maskOf, targetsOf, type EvalSet } from './eval-data.js';
+import { buildEvaluator, evaluatorLoss, keypointBox, mapSize, runEvaluator, type EvaluatorConfig } from './evaluator.js';
 import { attributeAccuracy, boxIou, meanWithCi, pck, type Estimate } from './metrics.js';
 
-export const EVALUATOR_FORMAT = 'gawwn-evaluator/1';
+/** /2: heatmap + segmentation evaluator with fitted colour centroids (/1 was the dense-regression one). */
+export const EVALUATOR_FORMAT = 'gawwn-evaluator/2';
+
+/** A part counts as drawn in a real image when its region covers at least this many pixels of the 128² frame. */
+export const MIN_PART_PIXELS = 4;
 
 export interface TrainEvaluatorOptions {
   dataRoot: string;
   outDir: string;
-  /** Optimiser steps. Default 1500. */
+  /** Optimiser steps. Default 1500. 0 (only with `init`): refit the colour centroids and re-score. */
   steps?: number;
   /** Stop early after this many minutes (the machine is shared). Default: no limit. */
   maxMinutes?: number;
   batchSize?: number;
-  /** Adam learning rate (halved at 50%, 75% and 90% of the steps). Default 1e-3. */
+  /** Adam learning rate (halved at 50%, 75% and 90% of the steps). Default 2e-3. */
   lr?: number;
   seed?: number;
   width?: number;
@@ -45,9 +52,19 @@ export interface EvaluatorCeiling {
   pck: Estimate | null;
   /** PCK@0.1, distances normalised by max(w, h) of the ground-truth box (stricter). */
   pckBox: Estimate | null;
+  /**
+   * Attribute accuracy over the parts DRAWN in each image (region ≥ MIN_PART_PIXELS px of the 128² frame in the
+   * ground-truth mask): how well the evaluator reads colours. A part that is occluded or cropped away has no
+   * colour to read; those are counted in `attributeAccuracyAll`.
+   */
   attributeAccuracy: Estimate | null;
-  /** Attribute accuracy per coloured part. */
+  /** Attribute accuracy over every named part, drawn or not (undrawn parts mostly count as errors). */
+  attributeAccuracyAll: Estimate | null;
+  /** Attribute accuracy (drawn parts) per coloured part. */
   perAttribute: Record<string, number>;
+  /** Box IoU of the ground-truth mask's tight box (birds) or padded ground-truth keypoint box (people) with the
+   * ground-truth box: the best the box rule can do with perfect segmentation / keypoints. */
+  boxRuleIou: number | null;
 }
 
 export interface TrainEvaluatorResult {
@@ -62,30 +79,79 @@ export interface TrainEvaluatorResult {
 /** Adam's learning rate is a plain field read at every step; tfjs types it protected. */
 const lrOf = (o: tf.Optimizer): { learningRate: number } => o as unknown as { learningRate: number };
 
-/** Makes one training batch (random images, random mirror). */
-function makeBatch(set: EvalSet, idx: readonly number[], rng: Rng): { x: tf.Tensor4D; box: tf.Tensor2D; kp: tf.Tensor3D; attr: tf.Tensor2D } {
+/**
+ * Makes one training batch (random images, random mirror): images, keypoints and the soft segmentation
+ * targets at half resolution (fraction of each label in every 2×2 block of the 128² mask).
+ */
+function makeBatch(set: EvalSet, cfg: EvaluatorConfig, idx: readonly number[], rng: Rng): { x: tf.Tensor4D; kp: tf.Tensor3D; seg: tf.Tensor4D } {
   const S = set.size;
   const K = set.partNames.length;
-  const A = set.attributes.length;
   const B = idx.length;
+  const H = mapSize(cfg);
+  const R1 = cfg.regions.length + 1;
   const img = new Float32Array(B * S * S * 3);
-  const box = new Float32Array(B * 4);
   const kp = new Float32Array(B * K * 3);
-  const attr = new Float32Array(B * A);
+  const seg = new Float32Array(B * H * H * R1);
+  const m = new Uint8Array(S * S);
   idx.forEach((i, b) => {
     const flip = rng.next() < 0.5;
     imageAsFloat(set, i, flip, img.subarray(b * S * S * 3, (b + 1) * S * S * 3));
-    const t = targetsOf(set, i, flip);
-    box.set(t.box, b * 4);
-    kp.set(t.keypoints, b * K * 3);
-    for (let a = 0; a < A; a++) attr[b * A + a] = set.attr[i * A + a];
+    kp.set(targetsOf(set, i, flip).keypoints, b * K * 3);
+    maskOf(set, i, flip, m);
+    for (let y = 0; y < S; y++) {
+      for (let x = 0; x < S; x++) {
+        const l = Math.min(m[y * S + x], R1 - 1);
+        seg[((b * H + (y >> 1)) * H + (x >> 1)) * R1 + l] += 0.25;
+      }
+    }
   });
-  return {
-    x: tf.tensor4d(img, [B, S, S, 3]),
-    box: tf.tensor2d(box, [B, 4]),
-    kp: tf.tensor3d(kp, [B, K, 3]),
-    attr: tf.tensor2d(attr, [B, A]),
-  };
+  return { x: tf.tensor4d(img, [B, S, S, 3]), kp: tf.tensor3d(kp, [B, K, 3]), seg: tf.tensor4d(seg, [B, H, H, R1]) };
+}
+
+/** Pixels of attribute a's region in image i of a set with masks (empty when no region has its name). */
+function gtRegionPixels(set: EvalSet, i: number, a: number): number[] {
+  const r = set.regions.indexOf(set.attributes[a]) + 1;
+  if (r === 0 || !set.masks) return [];
+  const S = set.size;
+  return regionPixels(set.masks.subarray(i * S * S, (i + 1) * S * S), r, null);
+}
+
+/**
+ * Fits the colour centroids on a set with masks: the median RGB of each drawn part (≥ MIN_PART_PIXELS pixels)
+ * of each image, averaged per (attribute, colour word).
+ */
+export function fitColourCentroids(set: EvalSet): (Rgb | null)[][] {
+  const S = set.size;
+  const A = set.attributes.length;
+  const samples: { attr: number; colour: number; rgb: Rgb }[] = [];
+  for (let i = 0; i < set.records.length; i++) {
+    const img = set.images.subarray(i * S * S * 3, (i + 1) * S * S * 3);
+    for (let a = 0; a < A; a++) {
+      const colour = set.attr[i * A + a];
+      if (colour < 0) continue;
+      const px = gtRegionPixels(set, i, a);
+      if (px.length >= MIN_PART_PIXELS) samples.push({ attr: a, colour, rgb: medianRgb(img, px) });
+    }
+  }
+  return ColourCentroids.fit(samples, A, set.colours.length).centroids;
+}
+
+/**
+ * Which box rule matches the dataset's boxes: birds' boxes are the drawn bird's tight box (= the mask's),
+ * MPII's are the padded box of the visible joints (data/mpii.ts personBox). Scored on ground truth.
+ */
+export function chooseBoxRule(set: EvalSet): { boxFrom: 'mask' | 'keypoints'; mask: number; keypoints: number } {
+  const S = set.size;
+  const K = set.partNames.length;
+  let mask = 0;
+  let kps = 0;
+  const n = set.records.length;
+  for (let i = 0; i < n; i++) {
+    const gt = set.box.subarray(i * 4, i * 4 + 4);
+    if (set.masks) mask += boxIou(foregroundBox(set.masks.subarray(i * S * S, (i + 1) * S * S), S), gt);
+    kps += boxIou(keypointBox(set.keypoints.subarray(i * K * 3, (i + 1) * K * 3), K), gt);
+  }
+  return { boxFrom: mask >= kps ? 'mask' : 'keypoints', mask: mask / n, keypoints: kps / n };
 }
 
 /** Scores the evaluator on a labelled set: the ceiling (or the real-data row of `gawwn eval`). */
@@ -101,10 +167,16 @@ export async function scoreOnRealSet(model: tf.LayersModel, cfg: EvaluatorConfig
   const pcks: (number | null)[] = [];
   const pckBoxes: (number | null)[] = [];
   const attrs: (number | null)[] = [];
+  const attrsAll: (number | null)[] = [];
   const perHit = new Array(A).fill(0);
   const perTot = new Array(A).fill(0);
+  let ruleIou = 0;
   for (let i = 0; i < n; i++) {
     const gtBox = set.box.subarray(i * 4, i * 4 + 4);
+    if (set.masks) {
+      const rule = cfg.boxFrom === 'mask' ? foregroundBox(set.masks.subarray(i * S * S, (i + 1) * S * S), S) : keypointBox(set.keypoints.subarray(i * K * 3, (i + 1) * K * 3), K);
+      ruleIou += boxIou(rule, gtBox);
+    }
     ious.push(boxIou(out.boxes.subarray(i * 4, i * 4 + 4), gtBox));
     const det = out.keypoints.subarray(i * K * 3, (i + 1) * K * 3);
     const gt = set.keypoints.subarray(i * K * 3, (i + 1) * K * 3);
@@ -112,9 +184,12 @@ export async function scoreOnRealSet(model: tf.LayersModel, cfg: EvaluatorConfig
     pckBoxes.push(pck(det, gt, 0.1, 'box', gtBox));
     const da = out.attributes.subarray(i * A, (i + 1) * A);
     const ga = set.attr.subarray(i * A, (i + 1) * A);
-    attrs.push(attributeAccuracy(da, ga));
+    attrsAll.push(attributeAccuracy(da, ga));
+    // Drawn parts only (without masks every part counts).
+    const drawn = Int32Array.from(ga, (g, a) => (set.masks && gtRegionPixels(set, i, a).length < MIN_PART_PIXELS ? -1 : g));
+    attrs.push(attributeAccuracy(da, drawn));
     for (let a = 0; a < A; a++) {
-      if (ga[a] < 0) continue;
+      if (drawn[a] < 0) continue;
       perTot[a]++;
       if (da[a] === ga[a]) perHit[a]++;
     }
@@ -128,7 +203,9 @@ export async function scoreOnRealSet(model: tf.LayersModel, cfg: EvaluatorConfig
     pck: meanWithCi(pcks, rng),
     pckBox: meanWithCi(pckBoxes, rng),
     attributeAccuracy: meanWithCi(attrs, rng),
+    attributeAccuracyAll: meanWithCi(attrsAll, rng),
     perAttribute,
+    boxRuleIou: set.masks && n > 0 ? ruleIou / n : null,
   };
 }
 
@@ -137,14 +214,16 @@ export async function trainEvaluator(o: TrainEvaluatorOptions): Promise<TrainEva
   const log = o.log === null ? () => undefined : (o.log ?? ((l: string) => process.stderr.write(l + '\n')));
   const steps = o.steps ?? 1500;
   const B = o.batchSize ?? 32;
-  const lr0 = o.lr ?? 1e-3;
+  const lr0 = o.lr ?? 2e-3;
   const seed = o.seed ?? 1;
-  if (!Number.isInteger(steps) || steps < 1) throw new GawwnError(`--steps must be a positive integer, got ${steps}`);
+  // 0 steps with --init: refit the centroids and re-measure the ceiling of an existing evaluator.
+  if (!Number.isInteger(steps) || steps < (o.init !== undefined ? 0 : 1)) throw new GawwnError(`--steps must be a positive integer (or 0 with --init), got ${steps}`);
   if (!Number.isInteger(B) || B < 1) throw new GawwnError(`--batch must be a positive integer, got ${B}`);
   fs.mkdirSync(o.outDir, { recursive: true });
   const t0 = Date.now();
-  const train = await loadEvalSet(o.dataRoot, { split: 'train', limit: o.trainLimit, seed });
-  const test = await loadEvalSet(o.dataRoot, { split: 'test', limit: o.testLimit ?? 1000, seed: seed + 1 });
+  const train = await loadEvalSet(o.dataRoot, { split: 'train', limit: o.trainLimit, seed, masks: true });
+  const test = await loadEvalSet(o.dataRoot, { split: 'test', limit: o.testLimit ?? 1000, seed: seed + 1, masks: true });
+  if (train.regions.length === 0) throw new GawwnError('attributes.json has no regions: the evaluator needs the label masks of a synthetic root', { file: o.dataRoot });
   log(`gawwn: evaluator data: ${train.records.length} train, ${test.records.length} held-out images (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   const cfg: EvaluatorConfig = {
     imageSize: 128,
@@ -152,15 +231,21 @@ export async function trainEvaluator(o: TrainEvaluatorOptions): Promise<TrainEva
     partNames: train.partNames,
     attributes: train.attributes,
     colours: train.colours,
-    width: o.width ?? 16,
+    width: o.width ?? 8,
     featureDim: o.featureDim ?? 128,
+    regions: train.regions,
+    colourCentroids: fitColourCentroids(train),
+    boxFrom: 'mask',
   };
+  const rule = chooseBoxRule(train);
+  cfg.boxFrom = rule.boxFrom;
+  log(`gawwn: evaluator box rule: ${rule.boxFrom} (ground-truth IoU on train: mask ${rule.mask.toFixed(3)}, keypoints ${rule.keypoints.toFixed(3)})`);
   let initSteps = 0;
   if (o.init !== undefined) {
     const prev = await loadEvaluator(o.init);
     try {
-      if (prev.config.numParts !== cfg.numParts || prev.config.attributes.join() !== cfg.attributes.join() || prev.config.colours.join() !== cfg.colours.join()) {
-        throw new GawwnError('--init evaluator was trained on a dataset with other parts/attributes/colours', { file: o.init });
+      if (prev.config.numParts !== cfg.numParts || prev.config.attributes.join() !== cfg.attributes.join() || prev.config.colours.join() !== cfg.colours.join() || prev.config.regions.join() !== cfg.regions.join()) {
+        throw new GawwnError('--init evaluator was trained on a dataset with other parts/attributes/colours/regions', { file: o.init });
       }
       cfg.width = prev.config.width;
       cfg.featureDim = prev.config.featureDim;
@@ -196,29 +281,29 @@ export async function trainEvaluator(o: TrainEvaluatorOptions): Promise<TrainEva
       }
       const idx = order.slice(pos, pos + Math.min(B, order.length));
       pos += B;
-      const batch = makeBatch(train, idx, rng);
+      const batch = makeBatch(train, cfg, idx, rng);
       let parts: tf.Scalar[] = [];
       const { value, grads } = tf.variableGrads(() => {
         const outs = model.apply(batch.x, { training: true }) as tf.Tensor[];
         const l = evaluatorLoss(cfg, outs, batch);
-        parts = [tf.keep(l.box), tf.keep(l.kp), tf.keep(l.vis), tf.keep(l.attr)];
+        parts = [tf.keep(l.kp), tf.keep(l.vis), tf.keep(l.seg)];
         return l.total;
       });
       opt.applyGradients(grads as unknown as Parameters<tf.AdamOptimizer['applyGradients']>[0]);
       const vals = await Promise.all([value, ...parts].map((t) => t.data()));
-      tf.dispose([value, ...parts, batch.x, batch.box, batch.kp, batch.attr]);
+      tf.dispose([value, ...parts, batch.x, batch.kp, batch.seg]);
       tf.dispose(grads);
       const loss = vals[0][0];
       if (!Number.isFinite(loss)) throw new GawwnError(`evaluator loss became ${loss} at step ${step}`);
       if (step === 1) firstLoss = loss;
       recent.push(loss);
       done = step;
-      const rec = { step, loss, box: vals[1][0], kp: vals[2][0], vis: vals[3][0], attr: vals[4][0], lr: lrOf(opt).learningRate, seconds: (Date.now() - tTrain) / 1000 };
+      const rec = { step, loss, kp: vals[1][0], vis: vals[2][0], seg: vals[3][0], lr: lrOf(opt).learningRate, seconds: (Date.now() - tTrain) / 1000 };
       fs.appendFileSync(logFile, JSON.stringify(rec) + '\n');
       if (step % 50 === 0 || step === steps) {
         lastLoss = recent.reduce((a, b) => a + b, 0) / recent.length;
         recent = [];
-        log(`gawwn: evaluator step ${step}/${steps} loss ${lastLoss.toFixed(4)} (box ${rec.box.toFixed(3)} kp ${rec.kp.toFixed(3)} vis ${rec.vis.toFixed(3)} attr ${rec.attr.toFixed(3)}) ${rec.seconds.toFixed(0)} s`);
+        log(`gawwn: evaluator step ${step}/${steps} loss ${lastLoss.toFixed(4)} (kp ${rec.kp.toFixed(3)} vis ${rec.vis.toFixed(3)} seg ${rec.seg.toFixed(3)}) ${rec.seconds.toFixed(0)} s`);
       }
       if (o.maxMinutes !== undefined && (Date.now() - tTrain) / 60000 > o.maxMinutes) {
         log(`gawwn: evaluator stopped at step ${step}: time limit ${o.maxMinutes} min`);

@@ -5,9 +5,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { synthBirds } from '../../src/data/synth-birds.js';
-import { loadEvalSet, targetsOf } from '../../src/evaluation/eval-data.js';
-import { buildEvaluator, runEvaluator, type EvaluatorConfig } from '../../src/evaluation/evaluator.js';
-import { loadEvaluator, trainEvaluator } from '../../src/evaluation/train-evaluator.js';
+import { synthPeople } from '../../src/data/synth-people.js';
+import { loadEvalSet, maskOf, readSyntheticAttributes, targetsOf } from '../../src/evaluation/eval-data.js';
+import { buildEvaluator, keypointBox, runEvaluator, softArgmax, type EvaluatorConfig } from '../../src/evaluation/evaluator.js';
+import { chooseBoxRule, fitColourCentroids, loadEvaluator, trainEvaluator } from '../../src/evaluation/train-evaluator.js';
 import { initBackend } from '../../src/util/backend.js';
 
 let base = '';
@@ -33,18 +34,53 @@ const tinyCfg = (): EvaluatorConfig => ({
   colours: ['red', 'blue', 'green'],
   width: 2,
   featureDim: 8,
+  regions: ['crown', 'wings', 'eye'],
+  colourCentroids: [
+    [[200, 30, 30], [30, 30, 200], null],
+    [[200, 30, 30], [30, 30, 200], [30, 200, 30]],
+  ],
+  boxFrom: 'mask',
 });
 
-test('evaluator outputs: features [B,F], box [B,4], keypoints [B,2K], visibility [B,K], attributes [B,A·C]', () => {
+test('evaluator outputs: features [B,F], heatmaps [B,64,64,K], visibility [B,K], segmentation [B,64,64,R+1]', () => {
   const cfg = tinyCfg();
   const m = buildEvaluator(cfg);
   const out = tf.tidy(() => (m.predict(tf.zeros([2, 128, 128, 3])) as tf.Tensor[]).map((t) => t.shape));
-  assert.deepEqual(out, [[2, 8], [2, 4], [2, 30], [2, 15], [2, 6]]);
+  assert.deepEqual(out, [[2, 8], [2, 64, 64, 15], [2, 15], [2, 64, 64, 4]]);
   assert.throws(() => buildEvaluator({ ...cfg, width: 0 }), /width/);
+  assert.throws(() => buildEvaluator({ ...cfg, regions: [] }), /region/);
+  assert.throws(() => buildEvaluator({ ...cfg, boxFrom: 'x' as 'mask' }), /boxFrom/);
   m.dispose();
 });
 
-test('runEvaluator returns boxes as x,y,w,h, keypoints K×3, argmax colours, and leaks no tensors', async () => {
+test('softArgmax: a sharp peak reads its cell centre, two equal peaks their midpoint, a flat map the centre', () => {
+  const H = 8;
+  const W = 16;
+  const v = new Float32Array(2 * H * W * 2);
+  const at = (b: number, y: number, x: number, k: number): number => ((b * H + y) * W + x) * 2 + k;
+  v[at(0, 3, 5, 0)] = 60; // part 0: one peak at row 3, column 5
+  v[at(0, 1, 2, 1)] = 60; // part 1: two equal peaks (1,2) and (5,10)
+  v[at(0, 5, 10, 1)] = 60; // image 1: all zeros → uniform
+  const r = tf.tidy(() => softArgmax(tf.tensor4d(v, [2, H, W, 2])).arraySync());
+  const close = (a: number, b: number): void => assert.ok(Math.abs(a - b) < 1e-5, `${a} vs ${b}`);
+  close(r[0][0][0], 5.5 / W);
+  close(r[0][0][1], 3.5 / H);
+  close(r[0][1][0], (2.5 / W + 10.5 / W) / 2);
+  close(r[0][1][1], (1.5 / H + 5.5 / H) / 2);
+  close(r[1][0][0], 0.5);
+  close(r[1][1][1], 0.5);
+});
+
+test('keypointBox: visible points padded by 0.1 × longer side + 0.05 (data/mpii.ts personBox), clipped', () => {
+  // Points (0.3,0.2) and (0.5,0.6) visible; (0.9,0.9) not. Extent 0.2 × 0.4 → pad 0.04 + 0.05 = 0.09.
+  const b = keypointBox([0.3, 0.2, 0.9, 0.5, 0.6, 0.8, 0.9, 0.9, 0.1], 3);
+  [0.21, 0.11, 0.38, 0.58].forEach((x, i) => assert.ok(Math.abs(b[i] - x) < 1e-9, `${b} vs 0.21,0.11,0.38,0.58`));
+  const c = keypointBox([0.02, 0.5, 1], 1); // pad 0.05: clipped at 0
+  assert.ok(Math.abs(c[0]) < 1e-12 && Math.abs(c[2] - 0.07) < 1e-9);
+  assert.deepEqual(keypointBox([0.2, 0.2, 0.1], 1), [0.5, 0.5, 0, 0]);
+});
+
+test('runEvaluator: boxes x,y,w,h in [0,1], keypoints K×3, colours read at the predicted region; no leaks', async () => {
   const cfg = tinyCfg();
   const m = buildEvaluator(cfg, 3);
   const before = tf.memory().numTensors;
@@ -55,22 +91,45 @@ test('runEvaluator returns boxes as x,y,w,h, keypoints K×3, argmax colours, and
   assert.equal(o.boxes.length, 12);
   assert.equal(o.keypoints.length, 3 * 15 * 3);
   assert.equal(o.attributes.length, 6);
+  assert.equal(o.labels.length, 3 * 128 * 128);
   for (let i = 0; i < 3; i++) {
     const [x, y, w, h] = o.boxes.subarray(i * 4, i * 4 + 4);
     assert.ok(x >= 0 && y >= 0 && w >= 0 && h >= 0 && x + w <= 1 + 1e-6 && y + h <= 1 + 1e-6);
   }
-  for (const a of o.attributes) assert.ok(a >= 0 && a < 3);
+  // Whatever region the untrained net predicts, crown can only be red or blue (its green centroid is null).
+  for (let i = 0; i < 3; i++) assert.ok(o.attributes[i * 2] === 0 || o.attributes[i * 2] === 1);
   await assert.rejects(runEvaluator(m, cfg, new Float32Array(10), 64), /multiple/);
+  await assert.rejects(runEvaluator(m, { ...cfg, colourCentroids: null }, imgs, 64), /centroids/);
   m.dispose();
 });
 
-test('evaluation set: 128² bytes and exact colour targets; mirroring moves x to 1 − x − 1/S and swaps left/right', async () => {
-  const set = await loadEvalSet(birds, { split: 'train' });
+test('runEvaluator reads a pure blue image as blue and a pure red one as red, whatever the segmentation says', async () => {
+  const cfg = tinyCfg();
+  const m = buildEvaluator(cfg, 5);
+  const S = 32;
+  const imgs = new Float32Array(2 * S * S * 3);
+  for (let j = 0; j < S * S; j++) {
+    imgs.set([30 / 127.5 - 1, 30 / 127.5 - 1, 200 / 127.5 - 1], j * 3); // blue
+    imgs.set([200 / 127.5 - 1, 30 / 127.5 - 1, 30 / 127.5 - 1], (S * S + j) * 3); // red
+  }
+  const o = await runEvaluator(m, cfg, imgs, S);
+  assert.deepEqual(Array.from(o.attributes), [1, 1, 0, 0]);
+  m.dispose();
+});
+
+test('evaluation set: 128² bytes, masks in the same frame, exact colour targets; mirroring swaps left/right', async () => {
+  const set = await loadEvalSet(birds, { split: 'train', masks: true });
   const attrs = JSON.parse(fs.readFileSync(path.join(birds, 'attributes.json'), 'utf8'));
   const i = 0;
   const colours = attrs.images.find((im: { imageId: number }) => im.imageId === set.records[i].imageId).colours;
   set.attributes.forEach((a, ai) => assert.equal(set.colours[set.attr[i * set.attributes.length + ai]], colours[a]));
   assert.equal(set.images.length, set.records.length * 128 * 128 * 3);
+  assert.deepEqual(set.regions, ['back', 'breast', 'belly', 'wings', 'crown', 'tail', 'beak', 'eye', 'legs']);
+  assert.equal(set.masks?.length, set.records.length * 128 * 128);
+  // The mask is aligned with the image: its tight box is the annotated box (the drawn bird's tight box).
+  const rule = chooseBoxRule(set);
+  assert.equal(rule.boxFrom, 'mask');
+  assert.ok(rule.mask > 0.9, `mask box IoU ${rule.mask}`);
   const t = targetsOf(set, i, false);
   const f = targetsOf(set, i, true);
   assert.ok(Math.abs(f.box[0] - Math.max(0, 1 - t.box[0] - t.box[2] - 1 / 128)) < 1e-6);
@@ -80,6 +139,28 @@ test('evaluation set: 128² bytes and exact colour targets; mirroring moves x to
     assert.ok(Math.abs(f.keypoints[6 * 3] - (1 - t.keypoints[10 * 3] - 1 / 128)) < 1e-6);
     assert.equal(f.keypoints[6 * 3 + 1], t.keypoints[10 * 3 + 1]);
   }
+  const m = maskOf(set, i, false);
+  const mf = maskOf(set, i, true);
+  assert.equal(mf[5 * 128 + 127 - 9], m[5 * 128 + 9]);
+  // Centroids fitted at the ground-truth masks sit near the vocabulary colours (data/raster.ts COLOURS).
+  const cen = fitColourCentroids(set);
+  const crown = set.attributes.indexOf('crown');
+  const c = set.attr[crown];
+  const rgb = cen[crown][c];
+  assert.ok(rgb !== null);
+  const ref: Record<string, number[]> = { red: [200, 30, 35], orange: [240, 130, 20], yellow: [240, 215, 40], green: [40, 150, 50], blue: [35, 70, 200], purple: [120, 45, 160], pink: [240, 130, 190], brown: [120, 75, 35], black: [20, 20, 20], white: [245, 245, 245], grey: [135, 135, 135] };
+  const want = ref[set.colours[c]];
+  assert.ok(Math.hypot(rgb[0] - want[0], rgb[1] - want[1], rgb[2] - want[2]) < 25, `${set.colours[c]} centroid ${rgb} vs ${want}`);
+});
+
+test('people roots (attributes keyed by imageName) load with their regions and colours', async () => {
+  const people = path.join(base, 'people');
+  await synthPeople({ out: people, images: 6, seed: 3 });
+  const a = readSyntheticAttributes(people);
+  assert.deepEqual(a.regions, ['shirt', 'trousers', 'skin', 'hair', 'shoes']);
+  assert.ok(a.attributes.includes('shirt'));
+  const j = JSON.parse(fs.readFileSync(path.join(people, 'attributes.json'), 'utf8'));
+  assert.deepEqual(a.byImage.get(j.images[0].imageName), j.images[0].colours);
 });
 
 test('the evaluator learns on a tiny synthetic set (loss decreases), saves and loads back identically', async () => {
@@ -92,17 +173,39 @@ test('the evaluator learns on a tiny synthetic set (loss decreases), saves and l
   const last = mean(log.slice(-5));
   assert.ok(last < 0.8 * first, `loss ${first} -> ${last}`);
   assert.ok(r.ceiling.boxIou !== null && r.ceiling.boxIou.value >= 0 && r.ceiling.boxIou.value <= 1);
+  assert.ok(r.ceiling.boxRuleIou !== null && r.ceiling.boxRuleIou > 0.9);
+  assert.equal(r.config.boxFrom, 'mask');
+  assert.equal(r.config.colourCentroids?.length, r.config.attributes.length);
   const metrics = JSON.parse(fs.readFileSync(path.join(out, 'metrics.json'), 'utf8'));
   assert.equal(metrics.steps, 40);
   const ev = await loadEvaluator(out);
   assert.deepEqual(ev.config, r.config);
   assert.deepEqual(ev.ceiling, JSON.parse(JSON.stringify(r.ceiling)));
+  // The loaded evaluator reads images exactly as the ceiling was scored: same numbers again.
+  const set = await loadEvalSet(birds, { split: 'test', limit: 4 });
+  const imgs = new Float32Array(set.images.length);
+  set.images.forEach((v, j) => (imgs[j] = v / 127.5 - 1));
+  const a = await runEvaluator(ev.model, ev.config, imgs, 128);
+  const m2 = buildEvaluator(r.config, 99);
+  const wts = ev.model.getWeights();
+  m2.setWeights(wts);
+  const b = await runEvaluator(m2, ev.config, imgs, 128);
+  assert.deepEqual(Array.from(a.keypoints), Array.from(b.keypoints));
+  assert.deepEqual(Array.from(a.attributes), Array.from(b.attributes));
+  m2.dispose();
   // Continuing from it (--init): same shape, steps accumulate, and the first loss starts where training ended.
   const out2 = path.join(base, 'ev2');
   const r2 = await trainEvaluator({ dataRoot: birds, outDir: out2, init: out, steps: 2, batchSize: 8, lr: 1e-4, width: 16, log: null, seed: 2 });
   assert.equal(r2.config.width, 4);
   assert.equal(JSON.parse(fs.readFileSync(path.join(out2, 'metrics.json'), 'utf8')).steps, 42);
   assert.ok(r2.firstLoss < first, `continued loss ${r2.firstLoss} vs fresh ${first}`);
+  // --steps 0 with --init re-measures the same evaluator: the same ceiling to the last digit.
+  const out3 = path.join(base, 'ev3');
+  const r3 = await trainEvaluator({ dataRoot: birds, outDir: out3, init: out, steps: 0, log: null, seed: 2 });
+  assert.equal(r3.steps, 0);
+  assert.deepEqual(r3.ceiling, r.ceiling);
+  assert.deepEqual(r3.config, r.config);
+  await assert.rejects(trainEvaluator({ dataRoot: birds, outDir: out3, steps: 0, log: null }), /--steps/);
   ev.dispose();
   await assert.rejects(loadEvaluator(base), /no evaluator/);
 });
