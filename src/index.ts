@@ -203,3 +203,4 @@ export {
 } from './evaluation/metrics.js';
 export type { Estimate, PckNorm } from './evaluation/metrics.js';
 export { resultsTable, formatEstimate, MODEL_TARGETS, CEILING_TARGETS } from './evaluation/results-table.js';
+export { shippedEvalDir, loadEvalResults, evalMetricRows, resultsHtml } from './evaluation/shipped.js';

@@ -12,6 +12,7 @@ import { escapeXml, type MetricRow, type VegaLiteSpec } from '../display/render.
 import { writeFileAtomic } from '../util/atomic.js';
 import { GawwnError } from '../util/errors.js';
 import { hasModel, modelsRoot, syntheticRoot, type ModelInfo } from './common.js';
+import { evalMetricRows, loadEvalResults, resultsHtml, shippedEvalDir } from '../evaluation/shipped.js';
 import { runBoxControl } from './box-control.js';
 import { runComparison } from './comparison.js';
 import { runHumans } from './humans.js';
@@ -153,9 +154,13 @@ export async function runReproduce(opts: ReproduceOptions): Promise<ReproduceRes
     };
   });
   await section('6D', 'Comparison with GAN-INT-CLS', async (files) => {
-    const r = await runComparison({ seed, modelsDir: md, data: birds, samples, metrics: opts.metrics });
+    // The committed evaluation of the models (data/pretrained/eval, issue 7) unless metrics are given.
+    const results = loadEvalResults(shippedEvalDir(modelsRoot(md)));
+    const metrics = opts.metrics ?? (results.length > 0 ? evalMetricRows(results) : undefined);
+    const r = await runComparison({ seed, modelsDir: md, data: birds, samples, metrics });
     return {
-      text: `${r.note}\n\n${modelText(r.model, r.completer, r.baseline)}`,
+      text: `${r.note}\n\n${modelText(r.model, r.completer, r.baseline)}${results.length > 0 ? '\n\nMeasured control of the models (evaluator on held-out conditions, mean [95% CI]; data/pretrained/eval):' : ''}`,
+      ...(results.length > 0 ? { tables: [{ html: resultsHtml(results) }] } : {}),
       images: [{ png: await png('6D-comparison.png', r.png, files), caption: 'GAWWN (left) vs GAN-INT-CLS (right, upscaled)' }],
       charts: [...(r.metricsChart ? [r.metricsChart] : []), ...charts(r.model, r.completer, r.baseline)],
     };
