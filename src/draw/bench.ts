@@ -122,6 +122,11 @@ export async function placePart(page: Page, name: string, at: { x: number; y: nu
 
 /** Selects a model in the page and waits for its first draw. */
 export async function selectModel(page: Page, id: string): Promise<void> {
+  // Selecting the model already shown fires no change event, hence no draw: only wait for the page to be idle.
+  if ((await page.inputValue('#model')) === id) {
+    await waitIdle(page);
+    return;
+  }
   const before = await drawCount(page);
   await page.selectOption('#model', id);
   await waitDraw(page, before);

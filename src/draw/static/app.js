@@ -305,6 +305,8 @@
 
   function selectModel(id) {
     st.model = st.models.find((m) => m.id === id) || st.models[0];
+    // Parts the new model does not have (a bird's beak on the people model) would be refused by the server.
+    for (const name of [...st.parts.keys()]) if (!st.model.partNames.includes(name)) st.parts.delete(name);
     st.result = null; st.prevLayout = null;
     $('samples').textContent = '';
     if (family() === 'keypoint') {
