@@ -159,7 +159,7 @@ export { boxSchedule, boxPath, beakTailFromBox, lerpVectors, slerpVectors, vecto
 export type { BoxDemo } from './sampling/interpolate.js';
 // The paper's experiments (§4B, §6A–§6E) and the main job (house style §3.7).
 export {
-  moveCaptions, resolveIn, modelsRoot, hasModel, syntheticRoot, SHIPPED_BIRD_CLASSES, findRunLog, runLossChart, loadModel, heldOutExamples, visibleKeypoints, upscaleNearest,
+  moveCaptions, defaultCaptions, resolveIn, modelsRoot, hasModel, syntheticRoot, SHIPPED_BIRD_CLASSES, findRunLog, runLossChart, loadModel, heldOutExamples, visibleKeypoints, upscaleNearest,
 } from './experiments/common.js';
 export type { ExperimentOptions, ModelInfo, LoadedModel, HeldOutExample } from './experiments/common.js';
 export { runBoxControl } from './experiments/box-control.js';

@@ -9,7 +9,7 @@ import { sampleImages } from '../sampling/sample.js';
 import { boxSchedule, type BoxDemo } from '../sampling/interpolate.js';
 import { GawwnError, check } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
-import { heldOutExamples, loadModel, moveCaptions, withModels, type ExperimentOptions, type ModelInfo } from './common.js';
+import { defaultCaptions, loadModel, withModels, type ExperimentOptions, type ModelInfo } from './common.js';
 
 export interface BoxControlOptions extends ExperimentOptions {
   /** The box-conditional model. Default `pretrained:birds-bbox`. */
@@ -52,7 +52,7 @@ export interface BoxControlResult {
 export async function runBoxControl(opts: BoxControlOptions = {}): Promise<BoxControlResult> {
   const seed = opts.seed ?? 0;
   const frames = opts.frames ?? 3;
-  const captions = opts.captions ?? (opts.data !== undefined ? (await heldOutExamples(opts.data, 3, seed)).examples.map((e) => e.caption) : moveCaptions());
+  const captions = opts.captions ?? (await defaultCaptions(opts.data, 3, seed));
   const demos = opts.schedules ?? (['translate', 'stretch', 'shrink'] as BoxDemo[]);
   check(captions.length > 0, 'box control needs at least one caption');
   const m = await loadModel(opts.model ?? 'pretrained:birds-bbox', opts.modelsDir);

@@ -55,6 +55,14 @@ export function moveCaptions(): string[] {
   throw new GawwnError('data/captions/cub_captions_move.txt is missing from the package');
 }
 
+/**
+ * The default caption rows of an experiment: `n` held-out captions of `data` when a dataset root is given (colours
+ * the models know), else the 3 move captions of the original demos.
+ */
+export async function defaultCaptions(data: string | undefined, n: number, seed: number): Promise<string[]> {
+  return data !== undefined ? (await heldOutExamples(data, n, seed)).examples.map((e) => e.caption) : moveCaptions();
+}
+
 /** `pretrained:NAME` → `modelsDir/NAME` when a models directory is given and has it; other specs unchanged. */
 export function resolveIn(spec: string, modelsDir?: string): string {
   if (modelsDir === undefined || !spec.startsWith('pretrained:')) return spec;

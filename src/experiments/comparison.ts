@@ -8,7 +8,7 @@
 import { imageGrid, metricBars, type GridImage, type MetricRow, type VegaLiteSpec } from '../display/render.js';
 import { sampleImages } from '../sampling/sample.js';
 import { GawwnError, check } from '../util/errors.js';
-import { heldOutExamples, loadModel, moveCaptions, upscaleNearest, withModels, type ExperimentOptions, type ModelInfo } from './common.js';
+import { defaultCaptions, loadModel, upscaleNearest, withModels, type ExperimentOptions, type ModelInfo } from './common.js';
 import { textOnlySamples } from './text-only.js';
 
 export interface ComparisonOptions extends ExperimentOptions {
@@ -55,7 +55,7 @@ export async function runComparison(opts: ComparisonOptions = {}): Promise<Compa
   const seed = opts.seed ?? 0;
   const samples = opts.samples ?? 4;
   check(Number.isInteger(samples) && samples >= 1, `samples must be a positive integer, got ${samples}`);
-  const captions = opts.captions ?? (opts.data !== undefined ? (await heldOutExamples(opts.data, 3, seed)).examples.map((e) => e.caption) : moveCaptions());
+  const captions = opts.captions ?? (await defaultCaptions(opts.data, 3, seed));
   const m = await loadModel(opts.model ?? 'pretrained:birds-keypoint', opts.modelsDir);
   return withModels([m], async () => {
     const gk = await loadModel(opts.completer ?? 'pretrained:birds-keypoint-gen', opts.modelsDir, false);

@@ -137,7 +137,7 @@ export async function runReproduce(opts: ReproduceOptions): Promise<ReproduceRes
     const r = await runBoxControl({ seed, modelsDir: md, data: birds });
     const images = [];
     for (const s of r.schedules) images.push({ png: await png(`6A-box-${s.demo}.png`, s.png, files), caption: `${s.demo}: one z per row, boxes ${s.boxes.map((b) => `(${[b.x, b.y, b.w, b.h].map((v) => v.toFixed(2)).join(',')})`).join(' → ')}` });
-    return { text: `Rows: the 3 captions of cub_captions_move.txt; the box (red) follows the schedule while z stays fixed per row.\n\n${modelText(r.model)}`, images, charts: charts(r.model) };
+    return { text: `Rows: ${r.captions.length} held-out captions of the birds set; the box (red) follows the schedule while z stays fixed per row.\n\n${modelText(r.model)}`, images, charts: charts(r.model) };
   });
   await section('6B', 'Controlling individual part locations via keypoints', async (files) => {
     const r = await runKeypointControl({ seed, modelsDir: md, data: birds, samples });

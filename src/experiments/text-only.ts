@@ -6,7 +6,7 @@
 import { imageGrid, type GridImage, type NormKeypoint } from '../display/render.js';
 import { sampleImages } from '../sampling/sample.js';
 import { GawwnError, check } from '../util/errors.js';
-import { heldOutExamples, loadModel, moveCaptions, withModels, type ExperimentOptions, type LoadedModel, type ModelInfo } from './common.js';
+import { defaultCaptions, loadModel, withModels, type ExperimentOptions, type LoadedModel, type ModelInfo } from './common.js';
 
 export interface TextOnlyOptions extends ExperimentOptions {
   /** The keypoint-conditional model. Default `pretrained:birds-keypoint`. */
@@ -58,12 +58,8 @@ export async function runTextOnly(opts: TextOnlyOptions = {}): Promise<TextOnlyR
   const seed = opts.seed ?? 0;
   const samples = opts.samples ?? 4;
   check(Number.isInteger(samples) && samples >= 1, `samples must be a positive integer, got ${samples}`);
-  let captions = opts.captions;
-  if (captions === undefined) {
-    captions = opts.data !== undefined ? (await heldOutExamples(opts.data, opts.rows ?? 3, seed)).examples.map((e) => e.caption) : moveCaptions();
-  }
-  check(captions.length > 0, 'text only needs at least one caption');
-  const caps = captions;
+  const caps = opts.captions ?? (await defaultCaptions(opts.data, opts.rows ?? 3, seed));
+  check(caps.length > 0, 'text only needs at least one caption');
   const m = await loadModel(opts.model ?? 'pretrained:birds-keypoint', opts.modelsDir);
   return withModels([m], async () => {
     const gk = await loadModel(opts.completer ?? 'pretrained:birds-keypoint-gen', opts.modelsDir, false);
