@@ -4,15 +4,17 @@
  * weights of a GAN run (float16 by default, to keep the shipped total ≤ 60 MB) or the files of a text-encoder run —
  * with its training log, so experiments can plot the loss curves of the model they show. The text encoder a GAN
  * run recorded (an absolute run path on the training machine) is replaced by `--text-encoder`, normally the
- * shipped `pretrained:NAME` it was published as. Everything is written to a temporary folder and renamed, so an
- * interrupted publish leaves the previous model in place.
+ * shipped `pretrained:NAME` it was published as. The folder is written with `writeDirAtomic`, so an interrupted
+ * publish leaves the previous model in place.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { exportWeights } from '../training/checkpoint.js';
 import { loadGenerator, pretrainedDir } from '../sampling/load.js';
 import { MANIFEST_NAME, WEIGHTS_NAME } from '../text/run-io.js';
+import { writeDirAtomic } from '../util/atomic.js';
 import { initBackend } from '../util/backend.js';
 import { GawwnError } from '../util/errors.js';
 
@@ -25,44 +27,35 @@ export interface PublishResult {
   steps: number;
 }
 
-function folderBytes(dir: string): number {
-  return fs.readdirSync(dir).reduce((a, f) => a + fs.statSync(path.join(dir, f)).size, 0);
-}
-
-/** Replaces `dest` by the folder `tmp` (the old one is removed only after the new one is complete). */
-function swapIn(tmp: string, dest: string): void {
-  const old = `${dest}.old-${process.pid}`;
-  if (fs.existsSync(dest)) fs.renameSync(dest, old);
-  fs.renameSync(tmp, dest);
-  fs.rmSync(old, { recursive: true, force: true });
-}
-
 /** Publishes a run folder as `into/name` (see the file header). */
 export async function publishRun(run: string, name: string, opts: { textEncoder?: string; dtype?: 'float16' | 'float32'; into?: string } = {}): Promise<PublishResult> {
   if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) throw new GawwnError(`model name must be lower-case letters, digits and '-', got '${name}'`);
   if (!fs.existsSync(run) || !fs.statSync(run).isDirectory()) throw new GawwnError('no such run folder', { file: run });
-  const into = opts.into ?? pretrainedDir();
-  fs.mkdirSync(into, { recursive: true });
-  const dest = path.join(into, name);
-  const tmp = path.join(into, `.${name}.tmp-${process.pid}`);
-  fs.rmSync(tmp, { recursive: true, force: true });
-  try {
-    if (fs.existsSync(path.join(run, MANIFEST_NAME))) {
-      // A text-encoder run: its manifest, weights and loss log (not its embedding cache: it is rebuilt on use).
-      fs.mkdirSync(tmp);
-      for (const f of [MANIFEST_NAME, WEIGHTS_NAME, 'loss.jsonl']) {
-        if (fs.existsSync(path.join(run, f))) fs.copyFileSync(path.join(run, f), path.join(tmp, f));
-      }
-      const step = (JSON.parse(fs.readFileSync(path.join(tmp, MANIFEST_NAME), 'utf8')) as { step?: number }).step ?? 0;
-      swapIn(tmp, dest);
-      return { name, dir: dest, kind: 'text-encoder', bytes: folderBytes(dest), steps: step };
-    }
+  const dest = path.join(opts.into ?? pretrainedDir(), name);
+  const files: Record<string, Uint8Array> = {};
+  const copy = (f: string): void => {
+    if (fs.existsSync(path.join(run, f))) files[f] = fs.readFileSync(path.join(run, f));
+  };
+  let kind: PublishResult['kind'];
+  let steps: number;
+  if (fs.existsSync(path.join(run, MANIFEST_NAME))) {
+    // A text-encoder run: its manifest, weights and loss log (not its embedding cache: it is rebuilt on use).
+    kind = 'text-encoder';
+    for (const f of [MANIFEST_NAME, WEIGHTS_NAME, 'loss.jsonl']) copy(f);
+    steps = (JSON.parse(Buffer.from(files[MANIFEST_NAME]).toString('utf8')) as { step?: number }).step ?? 0;
+  } else {
+    kind = 'generator';
     await initBackend({ report: null });
     const gen = await loadGenerator(run);
+    steps = gen.steps;
+    // exportWeights writes a folder; it is exported to a scratch folder and read back, so the published folder is
+    // written by one writeDirAtomic together with the log and config.
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'gawwn-publish-'));
     try {
       const src = path.join(run, 'final', 'manifest.json');
       const meta = fs.existsSync(src) ? ((JSON.parse(fs.readFileSync(src, 'utf8')) as { meta?: Record<string, unknown> }).meta ?? {}) : {};
-      await exportWeights({ G: gen.G }, tmp, {
+      const out = path.join(scratch, 'weights');
+      await exportWeights({ G: gen.G }, out, {
         dtype: opts.dtype ?? 'float16',
         meta: {
           ...meta,
@@ -70,23 +63,21 @@ export async function publishRun(run: string, name: string, opts: { textEncoder?
           textEncoder: opts.textEncoder ?? gen.textEncoder,
         },
       });
+      for (const f of fs.readdirSync(out)) files[f] = fs.readFileSync(path.join(out, f));
     } finally {
       gen.dispose();
+      fs.rmSync(scratch, { recursive: true, force: true });
     }
-    const steps = gen.steps;
-    if (fs.existsSync(path.join(run, 'config.json'))) fs.copyFileSync(path.join(run, 'config.json'), path.join(tmp, 'config.json'));
+    copy('config.json');
     // The log up to the published step: a run stopped after its last checkpoint logged steps these weights never saw.
     const log = path.join(run, 'log.jsonl');
     if (fs.existsSync(log)) {
       const lines = fs.readFileSync(log, 'utf8').split('\n').filter((l) => l.trim() !== '' && (JSON.parse(l) as { step: number }).step <= steps);
-      fs.writeFileSync(path.join(tmp, 'log.jsonl'), lines.map((l) => l + '\n').join(''));
+      files['log.jsonl'] = Buffer.from(lines.map((l) => l + '\n').join(''));
     }
-    swapIn(tmp, dest);
-    return { name, dir: dest, kind: 'generator', bytes: folderBytes(dest), steps };
-  } catch (e) {
-    fs.rmSync(tmp, { recursive: true, force: true });
-    throw e;
   }
+  await writeDirAtomic(dest, files);
+  return { name, dir: dest, kind, bytes: Object.values(files).reduce((a, b) => a + b.length, 0), steps };
 }
 
 export function register(program: Command): void {
