@@ -50,15 +50,16 @@ export function initBackend(
       return Promise.reject(new GawwnError(`wasm threads must be an integer in 1..8 (GAWWN_WASM_THREADS), got '${opts.wasmThreads ?? env}'`));
     }
     const nt = process.env.GAWWN_NATIVE_THREADS;
-    if (nt !== undefined && nt !== '' && !(Number.isInteger(Number(nt)) && Number(nt) >= 1 && Number(nt) <= 64)) {
+    const nativeThreads = nt !== undefined && nt !== '' ? Number(nt) : undefined;
+    if (nativeThreads !== undefined && !(Number.isInteger(nativeThreads) && nativeThreads >= 1 && nativeThreads <= 64)) {
       return Promise.reject(new GawwnError(`native threads must be an integer in 1..64 (GAWWN_NATIVE_THREADS), got '${nt}'`));
     }
-    chosen = choose(opts.force ?? process.env.GAWWN_BACKEND, opts.report, threads);
+    chosen = choose(opts.force ?? process.env.GAWWN_BACKEND, opts.report, threads, nativeThreads);
   }
   return chosen;
 }
 
-async function choose(force: string | undefined, report: ((line: string) => void) | null | undefined, wasmThreads: number): Promise<BackendInfo> {
+async function choose(force: string | undefined, report: ((line: string) => void) | null | undefined, wasmThreads: number, nativeThreads: number | undefined): Promise<BackendInfo> {
   tf.enableProdMode();
   if (force !== undefined && force !== '' && !(BACKEND_ORDER as readonly string[]).includes(force)) {
     throw new GawwnError(`unknown backend '${force}' (GAWWN_BACKEND); expected one of ${BACKEND_ORDER.join(', ')}`);
@@ -67,7 +68,7 @@ async function choose(force: string | undefined, report: ((line: string) => void
   const skipped: string[] = [];
   for (const name of candidates) {
     try {
-      const ok = await tryBackend(name, wasmThreads);
+      const ok = await tryBackend(name, wasmThreads, nativeThreads);
       if (ok === true) {
         const info: BackendInfo = { name, tfBackend: tf.getBackend(), skipped };
         if (name === 'wasm') info.wasmThreads = wasmThreadsInUse;
@@ -89,7 +90,7 @@ async function choose(force: string | undefined, report: ((line: string) => void
 let wasmThreadsInUse = 1;
 
 /** Returns true when the backend is active, or a reason string when it is not usable. */
-async function tryBackend(name: BackendName, wasmThreads: number): Promise<true | string> {
+async function tryBackend(name: BackendName, wasmThreads: number, nativeThreads: number | undefined): Promise<true | string> {
   switch (name) {
     case 'tensorflow-gpu': {
       require('@tensorflow/tfjs-node-gpu');
@@ -101,8 +102,7 @@ async function tryBackend(name: BackendName, wasmThreads: number): Promise<true 
       require('@tensorflow/tfjs-node');
       return (await tf.setBackend('tensorflow')) ? true : 'did not initialise';
     case 'wasm+openblas': {
-      const nt = process.env.GAWWN_NATIVE_THREADS; // validated by initBackend
-      const native = loadNativeKernels(nt !== undefined && nt !== '' ? { threads: Number(nt) } : {});
+      const native = loadNativeKernels({ threads: nativeThreads });
       if (!native.ok) return native.reason;
       require('@tensorflow/tfjs-backend-wasm');
       if (!(await tf.setBackend('wasm'))) return 'did not initialise';
