@@ -214,7 +214,7 @@ export async function benchPage(page: Page, models: readonly { id: string; famil
   await typeCaption(page, opts.caption ?? 'a bird with a purple crown, blue wings and a white belly');
   const out: DrawBenchResult[] = [];
   for (const m of models) {
-    if ((await page.inputValue('#model')) !== m.id) await selectModel(page, m.id);
+    await selectModel(page, m.id);
     const ms: number[] = [];
     if (m.family === 'bbox') {
       // Drag from the box centre by ±(0.1, 0.08): the box stays inside the image.
