@@ -87,6 +87,22 @@ test('bad input to train: unknown preset, unknown flag, missing text encoder —
   assert.equal(fs.existsSync(out), false);
 });
 
+test('train --fake-score-thresh sets train.fakeScoreThresh in the run config; out of range is refused naming the field', () => {
+  const out = path.join(f.root, 'gated');
+  const r = gawwn(trainArgs(f, out, 1, ['--fake-score-thresh', '0.2']));
+  assert.equal(r.code, 0, r.err);
+  const cfg = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')) as { config: { train: { fakeScoreThresh: number } } };
+  assert.equal(cfg.config.train.fakeScoreThresh, 0.2);
+  // The default run of this file was trained without the flag: the CUB scripts' 0 (gate off).
+  assert.equal((JSON.parse(fs.readFileSync(path.join(run, 'config.json'), 'utf8')) as typeof cfg).config.train.fakeScoreThresh, 0);
+  const never = path.join(f.root, 'never-gated');
+  for (const bad of ['1', '-0.1', 'abc']) {
+    const rb = gawwn(trainArgs(f, never, 1, ['--fake-score-thresh', bad]));
+    assertRefused(rb, /train\.fakeScoreThresh/);
+  }
+  assert.equal(fs.existsSync(never), false);
+});
+
 test('bad input to train --resume: a run of another model or preset, a tampered checkpoint — the run is untouched', () => {
   const before_ = snapshot(run);
   assertRefused(gawwn(trainArgs(f, run, 5, ['--resume']).map((a) => (a === 'keypoint' ? 'bbox' : a))), /^gawwn: checkpoint .*step-000003 is of model keypoint preset tiny, expected bbox preset tiny$/);
