@@ -87,19 +87,21 @@ test('bad input to train: unknown preset, unknown flag, missing text encoder —
   assert.equal(fs.existsSync(out), false);
 });
 
-test('train --fake-score-thresh sets train.fakeScoreThresh in the run config; out of range is refused naming the field', () => {
+test('train --fake-score-thresh and --lr set train.fakeScoreThresh and train.lr (logged lr too); out of range is refused naming the field', () => {
   const out = path.join(f.root, 'gated');
-  const r = gawwn(trainArgs(f, out, 1, ['--fake-score-thresh', '0.2']));
+  const r = gawwn(trainArgs(f, out, 1, ['--fake-score-thresh', '0.2', '--lr', '5e-5']));
   assert.equal(r.code, 0, r.err);
-  const cfg = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')) as { config: { train: { fakeScoreThresh: number } } };
+  const cfg = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')) as { config: { train: { fakeScoreThresh: number; lr: number } } };
   assert.equal(cfg.config.train.fakeScoreThresh, 0.2);
-  // The default run of this file was trained without the flag: the CUB scripts' 0 (gate off).
-  assert.equal((JSON.parse(fs.readFileSync(path.join(run, 'config.json'), 'utf8')) as typeof cfg).config.train.fakeScoreThresh, 0);
+  assert.equal(cfg.config.train.lr, 5e-5);
+  assert.equal((JSON.parse(fs.readFileSync(path.join(out, 'log.jsonl'), 'utf8').split('\n')[0]) as { lr: number }).lr, 5e-5);
+  // The default run of this file was trained without the flags: the CUB scripts' 0 (gate off) and 2e-4.
+  const dflt = JSON.parse(fs.readFileSync(path.join(run, 'config.json'), 'utf8')) as typeof cfg;
+  assert.equal(dflt.config.train.fakeScoreThresh, 0);
+  assert.equal(dflt.config.train.lr, 2e-4);
   const never = path.join(f.root, 'never-gated');
-  for (const bad of ['1', '-0.1', 'abc']) {
-    const rb = gawwn(trainArgs(f, never, 1, ['--fake-score-thresh', bad]));
-    assertRefused(rb, /train\.fakeScoreThresh/);
-  }
+  for (const bad of ['1', '-0.1', 'abc']) assertRefused(gawwn(trainArgs(f, never, 1, ['--fake-score-thresh', bad])), /train\.fakeScoreThresh/);
+  for (const bad of ['0', '2', 'abc']) assertRefused(gawwn(trainArgs(f, never, 1, ['--lr', bad])), /train\.lr/);
   assert.equal(fs.existsSync(never), false);
 });
 
