@@ -12,6 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { exportWeights } from '../training/checkpoint.js';
+import { logUpToStep } from '../training/loop.js';
 import { loadGenerator, pretrainedDir } from '../sampling/load.js';
 import { MANIFEST_NAME, WEIGHTS_NAME } from '../text/run-io.js';
 import { writeDirAtomic } from '../util/atomic.js';
@@ -71,10 +72,7 @@ export async function publishRun(run: string, name: string, opts: { textEncoder?
     copy('config.json');
     // The log up to the published step: a run stopped after its last checkpoint logged steps these weights never saw.
     const log = path.join(run, 'log.jsonl');
-    if (fs.existsSync(log)) {
-      const lines = fs.readFileSync(log, 'utf8').split('\n').filter((l) => l.trim() !== '' && (JSON.parse(l) as { step: number }).step <= steps);
-      files['log.jsonl'] = Buffer.from(lines.map((l) => l + '\n').join(''));
-    }
+    if (fs.existsSync(log)) files['log.jsonl'] = Buffer.from(logUpToStep(fs.readFileSync(log, 'utf8'), steps));
   }
   await writeDirAtomic(dest, files);
   return { name, dir: dest, kind, bytes: Object.values(files).reduce((a, b) => a + b.length, 0), steps };

@@ -326,9 +326,12 @@ function poisonWeights(model: tf.LayersModel): void {
 }
 
 /** Drops log lines past `step` (they belong to steps lost with an incomplete checkpoint); atomic, so a kill here loses nothing. */
-function truncateLog(logPath: string, step: number): void {
-  if (!fs.existsSync(logPath)) return;
-  const keep = fs.readFileSync(logPath, 'utf8').split('\n').filter((l) => {
+/**
+ * The lines of a JSON-lines training log up to and including `step` (blank lines and a last line cut by kill -9
+ * dropped), newline-terminated: what a run resumed, or published, at `step` has really logged.
+ */
+export function logUpToStep(log: string, step: number): string {
+  const keep = log.split('\n').filter((l) => {
     if (l.trim() === '') return false;
     try {
       return (JSON.parse(l) as { step: number }).step <= step;
@@ -336,7 +339,12 @@ function truncateLog(logPath: string, step: number): void {
       return false; // a line cut by kill -9
     }
   });
-  writeFileAtomicSync(logPath, keep.map((l) => l + '\n').join(''));
+  return keep.map((l) => l + '\n').join('');
+}
+
+function truncateLog(logPath: string, step: number): void {
+  if (!fs.existsSync(logPath)) return;
+  writeFileAtomicSync(logPath, logUpToStep(fs.readFileSync(logPath, 'utf8'), step));
 }
 
 function round(x: Record<string, number>): Record<string, number> {
