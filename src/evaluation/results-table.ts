@@ -12,7 +12,8 @@ export const MODEL_TARGETS = Object.freeze({ boxIou: 0.75, pck: 0.8, attributeAc
 export const CEILING_TARGETS = Object.freeze({ boxIou: 0.9, pck: 0.95, attributeAccuracy: 0.95 });
 
 type Col = keyof MetricSet;
-const COLUMNS: readonly [Col, string][] = [
+/** The metric columns of every results table (this markdown one and shipped.ts's HTML one), with their headers. */
+export const RESULT_COLUMNS: readonly [Col, string][] = [
   ['boxIou', 'Box IoU ↑'],
   ['pck', 'PCK@0.1 ↑'],
   ['attributeAccuracy', 'Attribute acc. ↑'],
@@ -32,10 +33,10 @@ const isGawwn = (family: string): boolean => family === 'bbox' || family === 'ke
 export function resultsTable(results: readonly EvalResult[]): string {
   const lines: string[] = [];
   const notes: string[] = [];
-  lines.push(`| Model | Family | ${COLUMNS.map(([, h]) => h).join(' | ')} |`);
-  lines.push(`|---|---|${COLUMNS.map(() => '---').join('|')}|`);
+  lines.push(`| Model | Family | ${RESULT_COLUMNS.map(([, h]) => h).join(' | ')} |`);
+  lines.push(`|---|---|${RESULT_COLUMNS.map(() => '---').join('|')}|`);
   for (const r of results) {
-    const cells = COLUMNS.map(([k]) => {
+    const cells = RESULT_COLUMNS.map(([k]) => {
       const e = r.generated[k];
       let s = formatEstimate(e);
       const target = (MODEL_TARGETS as Record<string, number>)[k];
@@ -50,7 +51,7 @@ export function resultsTable(results: readonly EvalResult[]): string {
   }
   if (results.length > 0) {
     const r0 = results[0];
-    lines.push(`| real held-out images | data | ${COLUMNS.map(([k]) => formatEstimate(r0.real[k])).join(' | ')} |`);
+    lines.push(`| real held-out images | data | ${RESULT_COLUMNS.map(([k]) => formatEstimate(r0.real[k])).join(' | ')} |`);
     const c = r0.ceiling;
     if (c) {
       const cell = (k: 'boxIou' | 'pck' | 'attributeAccuracy'): string => {

@@ -9,7 +9,7 @@ import { escapeXml, type MetricRow } from '../display/render.js';
 import { pretrainedDir } from '../sampling/load.js';
 import { GawwnError } from '../util/errors.js';
 import { EVAL_FORMAT, type EvalResult, type MetricSet } from './evaluate.js';
-import { formatEstimate } from './results-table.js';
+import { formatEstimate, RESULT_COLUMNS } from './results-table.js';
 
 /** The folder of the shipped evaluation results: `<models>/eval` (default the package's data/pretrained/eval). */
 export function shippedEvalDir(modelsDir?: string): string {
@@ -50,17 +50,13 @@ export function evalMetricRows(results: readonly EvalResult[]): MetricRow[] {
   return rows;
 }
 
-const TABLE_METRICS: readonly [keyof MetricSet, string][] = [
-  ['boxIou', 'box IoU ↑'], ['pck', 'PCK@0.1 ↑'], ['attributeAccuracy', 'attribute acc. ↑'], ['evaluatorFrechetDistance', 'evaluator FD ↓'], ['diversity', 'diversity'],
-];
-
 /** The results as an HTML table (one row per model, then the real images and the evaluator's ceiling of the first). */
 export function resultsHtml(results: readonly EvalResult[]): string {
   const row = (cells: string[], tag = 'td'): string => `<tr>${cells.map((c) => `<${tag}>${escapeXml(c)}</${tag}>`).join('')}</tr>`;
-  const rows = [row(['model', 'steps', ...TABLE_METRICS.map(([, h]) => h)], 'th')];
-  for (const r of results) rows.push(row([r.model.replace(/^pretrained:/, ''), String(r.steps), ...TABLE_METRICS.map(([k]) => formatEstimate(r.generated[k]))]));
+  const rows = [row(['model', 'steps', ...RESULT_COLUMNS.map(([, h]) => h)], 'th')];
+  for (const r of results) rows.push(row([r.model.replace(/^pretrained:/, ''), String(r.steps), ...RESULT_COLUMNS.map(([k]) => formatEstimate(r.generated[k]))]));
   if (results.length > 0) {
-    rows.push(row(['real held-out images', '', ...TABLE_METRICS.map(([k]) => formatEstimate(results[0].real[k]))]));
+    rows.push(row(['real held-out images', '', ...RESULT_COLUMNS.map(([k]) => formatEstimate(results[0].real[k]))]));
     const c = results[0].ceiling;
     if (c) rows.push(row(['evaluator ceiling', '', formatEstimate(c.boxIou), formatEstimate(c.pck), formatEstimate(c.attributeAccuracy), '', '']));
   }
