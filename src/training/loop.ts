@@ -141,7 +141,7 @@ export function createTrainSession(family: TrainFamily, preset: string, override
     ...sessionCore(family, cfg, cfg.train, t),
     async step(b) {
       const r = await t.step(b);
-      return { lossD: r.lossD, lossReal: r.lossReal, lossWrong: r.lossWrong, lossFake: r.lossFake, lossG: r.lossG, dReal: r.dReal, dFake: r.dFake };
+      return { lossD: r.lossD, lossReal: r.lossReal, lossWrong: r.lossWrong, lossFake: r.lossFake, lossG: r.lossG, dReal: r.dReal, dFake: r.dFake, dUpdated: r.dUpdated ? 1 : 0 };
     },
     extraState: () => ({ fakeScore: t.fakeScore }),
     restoreExtra: (x) => {

@@ -94,7 +94,12 @@ test('train --fake-score-thresh and --lr set train.fakeScoreThresh and train.lr 
   const cfg = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')) as { config: { train: { fakeScoreThresh: number; lr: number } } };
   assert.equal(cfg.config.train.fakeScoreThresh, 0.2);
   assert.equal(cfg.config.train.lr, 5e-5);
-  assert.equal((JSON.parse(fs.readFileSync(path.join(out, 'log.jsonl'), 'utf8').split('\n')[0]) as { lr: number }).lr, 5e-5);
+  const first = JSON.parse(fs.readFileSync(path.join(out, 'log.jsonl'), 'utf8').split('\n')[0]) as { lr: number; dUpdated: number };
+  assert.equal(first.lr, 5e-5);
+  assert.equal(first.dUpdated, 1); // the fake-score EMA starts at 0.5 > 0.2: D steps
+  const closed = path.join(f.root, 'gate-closed');
+  assert.equal(gawwn(trainArgs(f, closed, 1, ['--fake-score-thresh', '0.9'])).code, 0);
+  assert.equal((JSON.parse(fs.readFileSync(path.join(closed, 'log.jsonl'), 'utf8').split('\n')[0]) as { dUpdated: number }).dUpdated, 0); // 0.5 < 0.9: D frozen
   // The default run of this file was trained without the flags: the CUB scripts' 0 (gate off) and 2e-4.
   const dflt = JSON.parse(fs.readFileSync(path.join(run, 'config.json'), 'utf8')) as typeof cfg;
   assert.equal(dflt.config.train.fakeScoreThresh, 0);

@@ -58,3 +58,32 @@ test('bbox: D learns to tell flat-colour "real" images from G\'s fakes within 12
     await tf.setBackend('cpu');
   }
 });
+
+test('bbox: the G step scores G(z) in the D step\'s batch composition [real | wrong | fake] (D\'s BN sees the same mix)', async () => {
+  const cfg = resolveConfig('tiny', { model: { family: 'bbox' }, train: { batchSize: 4 } });
+  const rng = new Rng(3);
+  const tr = createGanTrainer(cfg, rng);
+  const batch = batchFor(cfg) as { images: tf.Tensor4D; txt: tf.Tensor2D; box: tf.Tensor2D; dispose(): void };
+  const B = 4;
+  const replay = new Rng(rng.state()); // the step draws z, then the wrong-text permutation
+  const r = await tr.step(batch, { updateD: false, updateG: false });
+  const z = tf.tensor2d(replay.normalArray(B * cfg.model.nz), [B, cfg.model.nz]);
+  const perm = replay.permutation(B);
+  const scoreOfFakes = (withWrong: boolean): number =>
+    tf.tidy(() => {
+      const fake = tr.G.apply([z, batch.txt, batch.box], { training: true }) as tf.Tensor;
+      const tWrong = tf.gather(batch.txt, tf.tensor1d(perm, 'int32'));
+      const xs = withWrong ? [batch.images, batch.images, fake] : [batch.images, fake];
+      const ts = withWrong ? [batch.txt, tWrong, batch.txt] : [batch.txt, batch.txt];
+      const out = tr.D.apply([tf.concat(xs, 0), tf.concat(xs.map(() => batch.box), 0), tf.concat(ts, 0)], { training: true }) as tf.Tensor;
+      const pFake = out.slice([(xs.length - 1) * B, 0], [B, 1]);
+      return tf.neg(tf.mean(tf.log(tf.add(pFake, 1e-12)))).dataSync()[0];
+    });
+  const sameMix = scoreOfFakes(true);
+  const halfMix = scoreOfFakes(false);
+  assert.ok(Math.abs(r.lossG - sameMix) < 1e-5, `lossG ${r.lossG} vs BCE over [real|wrong|fake] ${sameMix}`);
+  assert.ok(Math.abs(halfMix - sameMix) > 1e-4, `the two compositions should score differently (${halfMix} vs ${sameMix})`);
+  z.dispose();
+  batch.dispose();
+  tr.dispose();
+});
