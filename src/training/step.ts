@@ -128,6 +128,10 @@ export function createGanTrainer(cfg: Readonly<GawwnConfig>, rng: Rng): GanTrain
       const perm = rng.permutation(B);
       const tWrong = imageFamily && w > 0 ? tf.tidy(() => tf.gather(p.txt, tf.tensor1d(perm, 'int32'))) : null;
       const dUpdated = (opts.updateD ?? true) && trainer.fakeScore > cfg.train.fakeScoreThresh;
+      // D's scores of [real | wrong | fake] (or [real | fake]); the D step and the G step both use it, so D is
+      // scored on the same batch composition in both (see the G step below).
+      const scoreWithFake = (f: tf.Tensor): tf.Tensor[] =>
+        tWrong === null ? jointD([p.real, f], [p.txt, p.txt], p) : jointD([p.real, p.real, f], [p.txt, tWrong, p.txt], p);
       try {
         // --- D step. The fakes are made outside the tape; G's BN statistics are left untouched here.
         const fake = withFrozenStats(G, () => tf.tidy(() => G.apply(gInputs(z, p), { training: true }) as tf.Tensor));
@@ -141,9 +145,7 @@ export function createGanTrainer(cfg: Readonly<GawwnConfig>, rng: Rng): GanTrain
         const maybeFrozen = <T>(m: tf.LayersModel, frozen: boolean, fn: () => T): T => (frozen ? withFrozenStats(m, fn) : fn());
         const d = maybeFrozen(D, freezeD, () => tf.variableGrads(() => {
           // One D pass over [real | wrong | fake] (see the file header: joint batch statistics).
-          const parts = tWrong === null
-            ? jointD([p.real, fake], [p.txt, p.txt], p)
-            : jointD([p.real, p.real, fake], [p.txt, tWrong, p.txt], p);
+          const parts = scoreWithFake(fake);
           const pReal = parts[0];
           const pWrong = tWrong === null ? null : parts[1];
           const pFake = parts[parts.length - 1];
@@ -180,7 +182,7 @@ export function createGanTrainer(cfg: Readonly<GawwnConfig>, rng: Rng): GanTrain
             // gate held D (fake-score EMA about 0.1 < 0.2) and the G-pass score exp(−lossG) rose (0.08 → 0.15),
             // and the samples grew stripes. With this pass the same seed reached box IoU 0.46 instead of 0.35
             // (data/pretrained/README.md).
-            const parts = tWrong === null ? jointD([p.real, fakeG], [p.txt, p.txt], p) : jointD([p.real, p.real, fakeG], [p.txt, tWrong, p.txt], p);
+            const parts = scoreWithFake(fakeG);
             const out = parts[parts.length - 1];
             dFakeG = tf.keep(tf.mean(out)) as tf.Scalar;
             return generatorLoss(out);

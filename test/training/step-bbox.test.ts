@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { resolveConfig } from '../../src/config/resolve.js';
+import { bce } from '../../src/training/losses.js';
 import { createGanTrainer } from '../../src/training/step.js';
 import { Rng } from '../../src/util/rng.js';
 import { registerWasmTrainingKernels } from '../../src/backend/wasm-kernels.js';
@@ -77,7 +78,7 @@ test('bbox: the G step scores G(z) in the D step\'s batch composition [real | wr
       const ts = withWrong ? [batch.txt, tWrong, batch.txt] : [batch.txt, batch.txt];
       const out = tr.D.apply([tf.concat(xs, 0), tf.concat(xs.map(() => batch.box), 0), tf.concat(ts, 0)], { training: true }) as tf.Tensor;
       const pFake = out.slice([(xs.length - 1) * B, 0], [B, 1]);
-      return tf.neg(tf.mean(tf.log(tf.add(pFake, 1e-12)))).dataSync()[0];
+      return bce(pFake, 1).dataSync()[0]; // the G loss, BCE(D(G(z)), 1)
     });
   const sameMix = scoreOfFakes(true);
   const halfMix = scoreOfFakes(false);
