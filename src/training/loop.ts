@@ -325,7 +325,6 @@ function poisonWeights(model: tf.LayersModel): void {
   nan.dispose();
 }
 
-/** Drops log lines past `step` (they belong to steps lost with an incomplete checkpoint); atomic, so a kill here loses nothing. */
 /**
  * The lines of a JSON-lines training log up to and including `step` (blank lines and a last line cut by kill -9
  * dropped), newline-terminated: what a run resumed, or published, at `step` has really logged.
@@ -342,6 +341,7 @@ export function logUpToStep(log: string, step: number): string {
   return keep.map((l) => l + '\n').join('');
 }
 
+/** Drops log lines past `step` (they belong to steps lost with an incomplete checkpoint); atomic, so a kill here loses nothing. */
 function truncateLog(logPath: string, step: number): void {
   if (!fs.existsSync(logPath)) return;
   writeFileAtomicSync(logPath, logUpToStep(fs.readFileSync(logPath, 'utf8'), step));
