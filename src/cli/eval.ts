@@ -74,6 +74,7 @@ export function register(program: Command): void {
     .description('train the evaluator CNN on a synthetic root and report its held-out accuracy (the ceiling)')
     .requiredOption('--data <dir>', 'synthetic root (gawwn data synth-birds|synth-people)')
     .requiredOption('--out <run>', 'run folder to write')
+    .option('--test-data <dir>', "root whose test split measures the ceiling (default --data): e.g. train on a larger root with --data's classes (synth-birds --class-seed)")
     .option('--steps <n>', 'optimiser steps (0 with --init: refit the colour centroids and re-measure the ceiling)', (v) => Number(v), 1500)
     .option('--batch <n>', 'batch size', int('--batch'), 32)
     .option('--max-minutes <m>', 'stop training after this many minutes', (v) => Number(v))
@@ -83,10 +84,10 @@ export function register(program: Command): void {
     .option('--test-limit <n>', 'use at most N held-out images', int('--test-limit'), 1000)
     .option('--seed <n>', 'seed', (v) => Number(v), 1)
     .option('--init <run>', 'continue from this evaluator run')
-    .action(async (o: { init?: string; data: string; out: string; steps: number; batch: number; maxMinutes?: number; width: number; trainLimit?: number; testLimit: number; seed: number; lr: number }) => {
-      if (!fs.existsSync(o.data)) throw new GawwnError('no such data folder', { file: o.data });
+    .action(async (o: { init?: string; data: string; testData?: string; out: string; steps: number; batch: number; maxMinutes?: number; width: number; trainLimit?: number; testLimit: number; seed: number; lr: number }) => {
+      for (const d of [o.data, o.testData]) if (d !== undefined && !fs.existsSync(d)) throw new GawwnError('no such data folder', { file: d });
       await initBackend();
-      const r = await trainEvaluator({ dataRoot: o.data, outDir: o.out, steps: o.steps, batchSize: o.batch, lr: o.lr, maxMinutes: o.maxMinutes, width: o.width, trainLimit: o.trainLimit, testLimit: o.testLimit, seed: o.seed, init: o.init });
+      const r = await trainEvaluator({ dataRoot: o.data, testDataRoot: o.testData, outDir: o.out, steps: o.steps, batchSize: o.batch, lr: o.lr, maxMinutes: o.maxMinutes, width: o.width, trainLimit: o.trainLimit, testLimit: o.testLimit, seed: o.seed, init: o.init });
       process.stdout.write(JSON.stringify({ steps: r.steps, seconds: r.seconds, firstLoss: r.firstLoss, lastLoss: r.lastLoss, ceiling: r.ceiling }) + '\n');
     });
 }

@@ -25,6 +25,12 @@ export const MIN_PART_PIXELS = 4;
 
 export interface TrainEvaluatorOptions {
   dataRoot: string;
+  /**
+   * Root whose test split measures the ceiling. Default `dataRoot`. A larger training root drawn with the same
+   * classes (`gawwn data synth-birds --class-seed`) can train the evaluator while the ceiling stays measured on
+   * the held-out split the generators are evaluated on. Its parts, attributes, colours and regions must match.
+   */
+  testDataRoot?: string;
   outDir: string;
   /** Optimiser steps. Default 1500. 0 (only with `init`): refit the colour centroids and re-score. */
   steps?: number;
@@ -219,11 +225,17 @@ export async function trainEvaluator(o: TrainEvaluatorOptions): Promise<TrainEva
   // 0 steps with --init: refit the centroids and re-measure the ceiling of an existing evaluator.
   if (!Number.isInteger(steps) || steps < (o.init !== undefined ? 0 : 1)) throw new GawwnError(`--steps must be a positive integer (or 0 with --init), got ${steps}`);
   if (!Number.isInteger(B) || B < 1) throw new GawwnError(`--batch must be a positive integer, got ${B}`);
-  fs.mkdirSync(o.outDir, { recursive: true });
   const t0 = Date.now();
   const train = await loadEvalSet(o.dataRoot, { split: 'train', limit: o.trainLimit, seed, masks: true });
-  const test = await loadEvalSet(o.dataRoot, { split: 'test', limit: o.testLimit ?? 1000, seed: seed + 1, masks: true });
+  const testRoot = o.testDataRoot ?? o.dataRoot;
+  const test = await loadEvalSet(testRoot, { split: 'test', limit: o.testLimit ?? 1000, seed: seed + 1, masks: true });
   if (train.regions.length === 0) throw new GawwnError('attributes.json has no regions: the evaluator needs the label masks of a synthetic root', { file: o.dataRoot });
+  for (const k of ['partNames', 'attributes', 'colours', 'regions'] as const) {
+    if (train[k].join() !== test[k].join()) {
+      throw new GawwnError(`the test root's ${k} (${test[k].join(', ')}) differ from the training root's (${train[k].join(', ')})`, { file: testRoot });
+    }
+  }
+  fs.mkdirSync(o.outDir, { recursive: true });
   log(`gawwn: evaluator data: ${train.records.length} train, ${test.records.length} held-out images (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   const cfg: EvaluatorConfig = {
     imageSize: 128,
@@ -313,7 +325,7 @@ export async function trainEvaluator(o: TrainEvaluatorOptions): Promise<TrainEva
     if (recent.length) lastLoss = recent.reduce((a, b) => a + b, 0) / recent.length;
     const ceiling = await scoreOnRealSet(model, cfg, test, new Rng(seed + 2));
     const seconds = (Date.now() - t0) / 1000;
-    const meta = { format: EVALUATOR_FORMAT, config: cfg, steps: initSteps + done, initFrom: o.init ?? null, data: path.resolve(o.dataRoot), heldOutImages: test.records.length, ceiling, firstLoss, lastLoss };
+    const meta = { format: EVALUATOR_FORMAT, config: cfg, steps: initSteps + done, initFrom: o.init ?? null, data: path.resolve(o.dataRoot), testData: path.resolve(testRoot), heldOutImages: test.records.length, ceiling, firstLoss, lastLoss };
     await exportWeights(model, path.join(o.outDir, 'evaluator'), { meta });
     await writeFileAtomic(path.join(o.outDir, 'metrics.json'), JSON.stringify({ ...meta, seconds }, null, 1) + '\n');
     return { steps: done, seconds, firstLoss, lastLoss, ceiling, config: cfg };

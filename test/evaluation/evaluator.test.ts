@@ -209,3 +209,28 @@ test('the evaluator learns on a tiny synthetic set (loss decreases), saves and l
   ev.dispose();
   await assert.rejects(loadEvaluator(base), /no evaluator/);
 });
+
+test('--test-data: trained on one root, the ceiling is measured on the test split of another root with the same classes', async () => {
+  // A second root drawn with the first root's classes (same class seed), new images: the larger-training-set setup.
+  const more = path.join(base, 'birds-more');
+  await synthBirds({ out: more, images: 16, seed: 9, classes: 3, classSeed: 4 });
+  const out = path.join(base, 'ev-td');
+  const r = await trainEvaluator({ dataRoot: more, testDataRoot: birds, outDir: out, steps: 3, batchSize: 4, width: 2, featureDim: 8, log: null, seed: 5 });
+  const metrics = JSON.parse(fs.readFileSync(path.join(out, 'metrics.json'), 'utf8'));
+  assert.equal(metrics.data, path.resolve(more));
+  assert.equal(metrics.testData, path.resolve(birds));
+  const birdsTest = (await loadEvalSet(birds, { split: 'test' })).records.length;
+  assert.equal(metrics.heldOutImages, birdsTest);
+  assert.equal(r.ceiling.boxIou?.n, birdsTest);
+  // The same weights re-measured with --data birds (steps 0): the same box and keypoint ceiling, which do not
+  // depend on where the colour centroids were fitted.
+  const again = await trainEvaluator({ dataRoot: birds, init: out, outDir: path.join(base, 'ev-td2'), steps: 0, log: null, seed: 5 });
+  assert.deepEqual(again.ceiling.boxIou, r.ceiling.boxIou);
+  assert.deepEqual(again.ceiling.pck, r.ceiling.pck);
+  // A test root of another kind (people: other parts and regions) is refused before any training.
+  const people = path.join(base, 'people-td');
+  await synthPeople({ out: people, images: 20, seed: 3 });
+  const bad = path.join(base, 'ev-bad');
+  await assert.rejects(trainEvaluator({ dataRoot: more, testDataRoot: people, outDir: bad, steps: 1, log: null }), /test root's partNames .* differ/);
+  assert.equal(fs.existsSync(bad), false);
+});
