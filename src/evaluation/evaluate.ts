@@ -21,7 +21,7 @@ import { GawwnError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { imageAsFloat, loadEvalSet, type EvalSet } from './eval-data.js';
 import { runEvaluator, type EvaluatorOutput } from './evaluator.js';
-import { attributeAccuracy, bootstrap, boxIou, captionColours, featureFrechetDistance, meanPairwiseDistance, meanWithCi, pck, type Estimate } from './metrics.js';
+import { attributeAccuracy, biasShiftedCi, bootstrapDistribution, boxIou, captionColours, featureFrechetDistance, meanPairwiseDistance, meanWithCi, pck, type Estimate } from './metrics.js';
 import type { EvaluatorCeiling, LoadedEvaluator } from './train-evaluator.js';
 
 export const EVAL_FORMAT = 'gawwn-eval/1';
@@ -71,7 +71,7 @@ export const DEFINITIONS: Readonly<Record<string, string>> = Object.freeze({
   attributeAccuracy: 'fraction of part colours named by the caption that the evaluator detects',
   evaluatorFrechetDistance: "Frechet distance between Gaussians fitted to evaluator features of generated vs real held-out images (not FID: evaluator features, not Inception's)",
   diversity: 'mean pairwise L2 distance of evaluator features of samples differing only in z, for a fixed condition (real row: images of the same class)',
-  ci: '95% percentile bootstrap over images (conditions for diversity)',
+  ci: '95% percentile bootstrap over images (conditions for diversity); for the evaluator Frechet distance the interval is shifted down by the bootstrap estimate of its bias (resampling inflates it)',
 });
 
 /** Draws n held-out conditions from an evaluation set (one caption per image). */
@@ -177,7 +177,10 @@ export function controlMetrics(
   };
 }
 
-/** Evaluator Fréchet distance of two feature sets with a bootstrap CI (both sets resampled). */
+/**
+ * Evaluator Fréchet distance of two feature sets with a bootstrap CI (both sets resampled). The interval is the
+ * bias-shifted percentile interval (metrics.ts `biasShiftedCi`): resampling inflates a Fréchet distance.
+ */
 export function frechetWithCi(a: Float32Array, na: number, b: Float32Array, nb: number, d: number, rng: Rng, reps = 100): Estimate | null {
   if (na < 2 || nb < 2) return null;
   const rows = (x: Float32Array, idx: Int32Array): Float32Array => {
@@ -185,11 +188,11 @@ export function frechetWithCi(a: Float32Array, na: number, b: Float32Array, nb: 
     idx.forEach((j, i) => o.set(x.subarray(j * d, (j + 1) * d), i * d));
     return o;
   };
-  const est = bootstrap(na, (idx) => {
+  const { value, sorted } = bootstrapDistribution(na, (idx) => {
     const idxB = idx.length === na && idx.every((v, i) => v === i) ? Int32Array.from({ length: nb }, (_, i) => i) : Int32Array.from({ length: nb }, () => rng.int(0, nb - 1));
     return featureFrechetDistance(rows(a, idx), na, rows(b, idxB), nb, d);
   }, rng, reps);
-  return est;
+  return { value, ci: biasShiftedCi(value, sorted, 0), n: na };
 }
 
 export interface EvaluateOptions {

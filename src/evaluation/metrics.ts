@@ -233,6 +233,12 @@ export function percentile(sorted: readonly number[], q: number): number {
  * statistic, take the 2.5/97.5 percentiles. `stat` receives the resampled unit indices.
  */
 export function bootstrap(n: number, stat: (idx: Int32Array) => number, rng: Rng, reps = 1000): Estimate {
+  const { value, sorted } = bootstrapDistribution(n, stat, rng, reps);
+  return { value, ci: [percentile(sorted, 0.025), percentile(sorted, 0.975)], n };
+}
+
+/** The statistic on all units and its `reps` bootstrap replicates, sorted ascending. */
+export function bootstrapDistribution(n: number, stat: (idx: Int32Array) => number, rng: Rng, reps = 1000): { value: number; sorted: number[] } {
   if (n < 1) throw new GawwnError('bootstrap of no units');
   const all = Int32Array.from({ length: n }, (_, i) => i);
   const value = stat(all);
@@ -243,7 +249,19 @@ export function bootstrap(n: number, stat: (idx: Int32Array) => number, rng: Rng
     vals.push(stat(idx));
   }
   vals.sort((a, b) => a - b);
-  return { value, ci: [percentile(vals, 0.025), percentile(vals, 0.975)], n };
+  return { value, sorted: vals };
+}
+
+/**
+ * Bias-shifted percentile interval: the 2.5/97.5 percentiles of the replicates moved down by the bootstrap's
+ * own estimate of its bias (mean of the replicates − the value), clipped at `floor`. For statistics the
+ * resampling itself inflates, as a Fréchet distance: duplicated units shrink the resampled covariance, so every
+ * replicate lies above the value and the plain percentile interval can miss it (measured: real-vs-real 16.6,
+ * plain interval [18.1, 53.1]).
+ */
+export function biasShiftedCi(value: number, sorted: readonly number[], floor = -Infinity): [number, number] {
+  const bias = sorted.reduce((a, b) => a + b, 0) / sorted.length - value;
+  return [Math.max(floor, percentile(sorted, 0.025) - bias), Math.max(floor, percentile(sorted, 0.975) - bias)];
 }
 
 /** Mean of per-unit values with a bootstrap CI; nulls (unit not applicable) are dropped. Null when none remain. */

@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   attributeAccuracy,
+  biasShiftedCi,
   bootstrap,
+  bootstrapDistribution,
   boxIou,
   captionColours,
   featureFrechetDistance,
@@ -13,6 +15,7 @@ import {
   sqrtPsd,
   symmetricEigen,
 } from '../../src/evaluation/metrics.js';
+import { frechetWithCi } from '../../src/evaluation/evaluate.js';
 import { Rng } from '../../src/util/rng.js';
 
 const close = (a: number, b: number, tol = 1e-9, msg = ''): void => assert.ok(Math.abs(a - b) <= tol, `${msg} ${a} vs ${b}`);
@@ -125,4 +128,40 @@ test('bootstrap 95% CI contains the mean and narrows with more data', () => {
   assert.equal(meanWithCi([null, null], new Rng(1)), null);
   const constant = bootstrap(10, () => 2, new Rng(1), 50);
   assert.deepEqual(constant, { value: 2, ci: [2, 2], n: 10 });
+});
+
+test('bias-shifted CI: percentiles moved down by (mean of replicates − value), clipped at the floor', () => {
+  // Replicates 12, 14, 16, 18 (mean 15) around a value of 10: bias 5.
+  const [lo, hi] = biasShiftedCi(10, [12, 14, 16, 18]);
+  close(lo, 12 + 0.025 * 3 * 2 - 5, 1e-12);
+  close(hi, 12 + 0.975 * 3 * 2 - 5, 1e-12);
+  assert.deepEqual(biasShiftedCi(1, [12, 14, 16, 18], 0), [0, 12 + 0.975 * 6 - 14]);
+  // bootstrapDistribution is what bootstrap() takes its percentiles from.
+  const stat = (idx: Int32Array): number => idx.reduce((a, i) => a + i * i, 0);
+  const d = bootstrapDistribution(20, stat, new Rng(3), 200);
+  const e = bootstrap(20, stat, new Rng(3), 200);
+  assert.equal(d.value, e.value);
+  assert.equal(d.sorted.length, 200);
+  assert.ok(d.sorted.every((v, i) => i === 0 || d.sorted[i - 1] <= v));
+});
+
+test('evaluator Fréchet distance CI contains its value even though resampling inflates every replicate', () => {
+  // Two samples of the same 8-d Gaussian: the true distance is 0 and the estimate is small; a resampled set
+  // has duplicates, so its covariance loses rank and its distance is larger.
+  const rng = new Rng(5);
+  const d = 8;
+  const n = 100;
+  const a = Float32Array.from({ length: n * d }, () => rng.normal());
+  const b = Float32Array.from({ length: n * d }, () => rng.normal());
+  const value = featureFrechetDistance(a, n, b, n, d);
+  const plain = bootstrap(n, (idx) => {
+    const rows = new Float32Array(n * d);
+    idx.forEach((j, i) => rows.set(a.subarray(j * d, (j + 1) * d), i * d));
+    return featureFrechetDistance(rows, n, b, n, d);
+  }, new Rng(7), 100);
+  assert.ok(plain.ci[0] > value, `the plain percentile interval [${plain.ci}] misses the value ${value}: the defect this guards`);
+  const e = frechetWithCi(a, n, b, n, d, new Rng(7)) as NonNullable<ReturnType<typeof frechetWithCi>>;
+  close(e.value, value, 1e-9);
+  assert.ok(e.ci[0] <= e.value && e.value <= e.ci[1], `ci ${e.ci} value ${e.value}`);
+  assert.ok(e.ci[0] >= 0);
 });
