@@ -9,7 +9,7 @@ import { escapeXml, type MetricRow } from '../display/render.js';
 import { pretrainedDir } from '../sampling/load.js';
 import { GawwnError } from '../util/errors.js';
 import { EVAL_FORMAT, type EvalResult, type MetricSet } from './evaluate.js';
-import { formatEstimate, RESULT_COLUMNS } from './results-table.js';
+import { ceilingColumns, formatEstimate, RESULT_COLUMNS } from './results-table.js';
 
 /** The folder of the shipped evaluation results: `<models>/eval` (default the package's data/pretrained/eval). */
 export function shippedEvalDir(modelsDir?: string): string {
@@ -58,7 +58,7 @@ export function resultsHtml(results: readonly EvalResult[]): string {
   if (results.length > 0) {
     rows.push(row(['real held-out images', '', ...RESULT_COLUMNS.map(([k]) => formatEstimate(results[0].real[k]))]));
     const c = results[0].ceiling;
-    if (c) rows.push(row(['evaluator ceiling', '', formatEstimate(c.boxIou), formatEstimate(c.pck), formatEstimate(c.attributeAccuracy), '', '']));
+    if (c) rows.push(row(['evaluator ceiling', '', ...ceilingColumns(c).map((col) => (col ? formatEstimate(col.estimate) : ''))]));
   }
   return `<table>${rows.join('')}</table>`;
 }

@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { evalMetricRows, loadEvalResults, resultsHtml, shippedEvalDir } from '../../src/evaluation/shipped.js';
 import { EVAL_FORMAT, type EvalResult, type MetricSet } from '../../src/evaluation/evaluate.js';
+import { ceilingColumns, resultsTable } from '../../src/evaluation/results-table.js';
 
 const est = (value: number, lo: number, hi: number) => ({ value, ci: [lo, hi] as [number, number], n: 10 });
 const none: MetricSet = { boxIou: null, pck: null, pckBox: null, attributeAccuracy: null, evaluatorFrechetDistance: null, diversity: null };
@@ -31,7 +32,10 @@ test('shipped evaluation results: read sorted, as bars (CI half-width whiskers, 
   assert.ok(Math.abs((rows[0].error ?? 0) - 0.05) < 1e-12 && Math.abs((rows[2].error ?? 0) - 0.15) < 1e-12);
   const html = resultsHtml(rs);
   assert.match(html, /<td>birds-bbox<\/td><td>7<\/td><td>0\.500 \[0\.450, 0\.550\]<\/td><td>n\/a<\/td>/);
-  assert.match(html, /<td>evaluator ceiling<\/td><td><\/td><td>0\.870 \[0\.860, 0\.880\]<\/td>/);
+  // The ceiling row, cell by cell under the columns of both tables: IoU, PCK, attributes, then none for FD and diversity.
+  assert.match(html, /<td>evaluator ceiling<\/td><td><\/td><td>0\.870 \[0\.860, 0\.880\]<\/td><td>0\.900 \[0\.890, 0\.910\]<\/td><td>0\.760 \[0\.750, 0\.780\]<\/td><td><\/td><td><\/td><\/tr>/);
+  assert.match(resultsTable(rs), /\| evaluator ceiling \(vs exact GT\) \| evaluator \| 0\.870 \[0\.860, 0\.880\] ✗ \| 0\.900 \[0\.890, 0\.910\] ✗ \| 0\.760 \[0\.750, 0\.780\] ✗ \| – \| – \|/);
+  assert.deepEqual(ceilingColumns(rs[0].ceiling!).map((c) => c?.key), ['boxIou', 'pck', 'attributeAccuracy', undefined, undefined]);
   assert.equal(shippedEvalDir(dir), path.join(dir, 'eval'));
   fs.writeFileSync(path.join(dir, 'c.json'), '{"format": "other"}');
   assert.throws(() => loadEvalResults(dir), /c\.json: not a gawwn-eval\/1 result \(format 'other'\)/);
