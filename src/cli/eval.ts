@@ -84,10 +84,11 @@ export function register(program: Command): void {
     .option('--test-limit <n>', 'use at most N held-out images', int('--test-limit'), 1000)
     .option('--seed <n>', 'seed', (v) => Number(v), 1)
     .option('--init <run>', 'continue from this evaluator run')
-    .action(async (o: { init?: string; data: string; testData?: string; out: string; steps: number; batch: number; maxMinutes?: number; width: number; trainLimit?: number; testLimit: number; seed: number; lr: number }) => {
+    .option('--augment', 'degrade training images with Gaussian noise and blur, as generated images are')
+    .action(async (o: { init?: string; augment?: boolean; data: string; testData?: string; out: string; steps: number; batch: number; maxMinutes?: number; width: number; trainLimit?: number; testLimit: number; seed: number; lr: number }) => {
       for (const d of [o.data, o.testData]) if (d !== undefined && !fs.existsSync(d)) throw new GawwnError('no such data folder', { file: d });
       await initBackend();
-      const r = await trainEvaluator({ dataRoot: o.data, testDataRoot: o.testData, outDir: o.out, steps: o.steps, batchSize: o.batch, lr: o.lr, maxMinutes: o.maxMinutes, width: o.width, trainLimit: o.trainLimit, testLimit: o.testLimit, seed: o.seed, init: o.init });
+      const r = await trainEvaluator({ dataRoot: o.data, testDataRoot: o.testData, outDir: o.out, steps: o.steps, batchSize: o.batch, lr: o.lr, maxMinutes: o.maxMinutes, width: o.width, trainLimit: o.trainLimit, testLimit: o.testLimit, seed: o.seed, init: o.init, augment: o.augment });
       process.stdout.write(JSON.stringify({ steps: r.steps, seconds: r.seconds, firstLoss: r.firstLoss, lastLoss: r.lastLoss, ceiling: r.ceiling }) + '\n');
     });
 }

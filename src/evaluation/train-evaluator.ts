@@ -47,6 +47,12 @@ export interface TrainEvaluatorOptions {
   testLimit?: number;
   /** Start from the weights of this evaluator run (continue training; its width/featureDim are used). */
   init?: string;
+  /**
+   * Degrade training images as generated ones are (`augmentImages`): Gaussian noise and box blur. Default
+   * false. Measured: evaluators trained on clean images lose their keypoints under noise of σ = 25/255
+   * (docs/evaluation.md, session 5), and generated images are noisy.
+   */
+  augment?: boolean;
   /** Progress lines (default stderr); null for silence. */
   log?: ((line: string) => void) | null;
 }
@@ -112,6 +118,26 @@ function makeBatch(set: EvalSet, cfg: EvaluatorConfig, idx: readonly number[], r
     }
   });
   return { x: tf.tensor4d(img, [B, S, S, 3]), kp: tf.tensor3d(kp, [B, K, 3]), seg: tf.tensor4d(seg, [B, H, H, R1]) };
+}
+
+/**
+ * Noise and blur augmentation of a batch `x [B,S,S,3]` in [-1,1], drawn per image from `rng`: with probability
+ * 0.3 a 3×3 box blur, with probability 0.5 Gaussian noise of σ uniform in [0, 0.25] (up to 32/255 of the 0…255
+ * range), then clipped to [-1,1]. Targets are unchanged: position, parts and colours stay where they were.
+ * Not in the paper (the evaluator is ours, issue 7).
+ */
+export function augmentImages(x: tf.Tensor4D, rng: Rng): tf.Tensor4D {
+  const B = x.shape[0];
+  const blur = Float32Array.from({ length: B }, () => (rng.next() < 0.3 ? 1 : 0));
+  const sigma = Float32Array.from({ length: B }, () => (rng.next() < 0.5 ? rng.uniform(0, 0.25) : 0));
+  const seed = rng.int(0, 2 ** 31 - 1);
+  return tf.tidy(() => {
+    const m = tf.tensor4d(blur, [B, 1, 1, 1]);
+    const blurred = tf.avgPool(x, 3, 1, 'same');
+    const y = x.mul(tf.sub(1, m)).add(blurred.mul(m));
+    const noise = tf.randomNormal(x.shape, 0, 1, 'float32', seed).mul(tf.tensor4d(sigma, [B, 1, 1, 1]));
+    return y.add(noise).clipByValue(-1, 1) as tf.Tensor4D;
+  });
 }
 
 /** Pixels of attribute a's region in image i of a set with masks (empty when no region has its name). */
@@ -294,6 +320,11 @@ export async function trainEvaluator(o: TrainEvaluatorOptions): Promise<TrainEva
       const idx = order.slice(pos, pos + Math.min(B, order.length));
       pos += B;
       const batch = makeBatch(train, cfg, idx, rng);
+      if (o.augment) {
+        const clean = batch.x;
+        batch.x = augmentImages(clean, rng);
+        clean.dispose();
+      }
       let parts: tf.Scalar[] = [];
       const { value, grads } = tf.variableGrads(() => {
         const outs = model.apply(batch.x, { training: true }) as tf.Tensor[];
@@ -325,7 +356,7 @@ export async function trainEvaluator(o: TrainEvaluatorOptions): Promise<TrainEva
     if (recent.length) lastLoss = recent.reduce((a, b) => a + b, 0) / recent.length;
     const ceiling = await scoreOnRealSet(model, cfg, test, new Rng(seed + 2));
     const seconds = (Date.now() - t0) / 1000;
-    const meta = { format: EVALUATOR_FORMAT, config: cfg, steps: initSteps + done, initFrom: o.init ?? null, data: path.resolve(o.dataRoot), testData: path.resolve(testRoot), heldOutImages: test.records.length, ceiling, firstLoss, lastLoss };
+    const meta = { format: EVALUATOR_FORMAT, config: cfg, steps: initSteps + done, initFrom: o.init ?? null, augment: o.augment ?? false, data: path.resolve(o.dataRoot), testData: path.resolve(testRoot), heldOutImages: test.records.length, ceiling, firstLoss, lastLoss };
     await exportWeights(model, path.join(o.outDir, 'evaluator'), { meta });
     await writeFileAtomic(path.join(o.outDir, 'metrics.json'), JSON.stringify({ ...meta, seconds }, null, 1) + '\n');
     return { steps: done, seconds, firstLoss, lastLoss, ceiling, config: cfg };

@@ -8,8 +8,9 @@ import { synthBirds } from '../../src/data/synth-birds.js';
 import { synthPeople } from '../../src/data/synth-people.js';
 import { loadEvalSet, maskOf, readSyntheticAttributes, targetsOf } from '../../src/evaluation/eval-data.js';
 import { buildEvaluator, keypointBox, runEvaluator, softArgmax, type EvaluatorConfig } from '../../src/evaluation/evaluator.js';
-import { chooseBoxRule, fitColourCentroids, loadEvaluator, trainEvaluator } from '../../src/evaluation/train-evaluator.js';
+import { augmentImages, chooseBoxRule, fitColourCentroids, loadEvaluator, trainEvaluator } from '../../src/evaluation/train-evaluator.js';
 import { initBackend } from '../../src/util/backend.js';
+import { Rng } from '../../src/util/rng.js';
 
 let base = '';
 let birds = '';
@@ -233,4 +234,49 @@ test('--test-data: trained on one root, the ceiling is measured on the test spli
   const bad = path.join(base, 'ev-bad');
   await assert.rejects(trainEvaluator({ dataRoot: more, testDataRoot: people, outDir: bad, steps: 1, log: null }), /test root's partNames .* differ/);
   assert.equal(fs.existsSync(bad), false);
+});
+
+test('augmentImages: per image a 3x3 blur (p 0.3) and/or Gaussian noise (p 0.5, sigma <= 0.25), seeded, no leaks', async () => {
+  const B = 64;
+  const S = 16;
+  // A flat image of 0.2: a blur leaves it unchanged (tfjs averages only the pixels inside the image), so any
+  // change is the noise, whose per-image spread must be at most 0.25.
+  const flat = tf.fill([B, S, S, 3], 0.2) as tf.Tensor4D;
+  const before = tf.memory().numTensors;
+  const y = augmentImages(flat, new Rng(3));
+  assert.equal(tf.memory().numTensors, before + 1);
+  assert.deepEqual(y.shape, flat.shape);
+  const v = await y.data();
+  let noisy = 0;
+  for (let b = 0; b < B; b++) {
+    const d = Array.from(v.subarray(b * S * S * 3, (b + 1) * S * S * 3), (t) => t - 0.2);
+    const sd = Math.sqrt(d.reduce((a, t) => a + t * t, 0) / d.length);
+    assert.ok(sd <= 0.25 * 1.15, `image ${b}: spread ${sd}`);
+    if (sd > 1e-6) noisy++;
+  }
+  // p = 0.5 of 64 images (binomial sd 4): far from none and from all.
+  assert.ok(noisy > 16 && noisy < 48, `${noisy} noisy images of ${B}`);
+  // Same seed, same result; a blur of a step edge moves the pixels next to it.
+  const again = await augmentImages(flat, new Rng(3)).data();
+  assert.deepEqual(Array.from(again), Array.from(v));
+  const edge = tf.tidy(() => tf.concat([tf.fill([B, S, S / 2, 3], -1), tf.fill([B, S, S / 2, 3], 1)], 2)) as tf.Tensor4D;
+  const e = await augmentImages(edge, new Rng(4)).data();
+  let blurred = 0;
+  for (let b = 0; b < B; b++) {
+    // A blurred, noiseless edge: pixel left of the edge = (2·(-1) + 1)/3 in every row away from noise.
+    const at = (x: number): number => e[((b * S + 5) * S + x) * 3];
+    if (Math.abs(at(S / 2 - 1) + 1 / 3) < 1e-5 && Math.abs(at(S / 2) - 1 / 3) < 1e-5) blurred++;
+  }
+  assert.ok(blurred > 3 && blurred < 30, `${blurred} blurred noiseless images of ${B} (expected about 0.3 x 0.5 x 64 = 10)`);
+  tf.dispose([flat, y, edge]);
+});
+
+test('trainEvaluator --augment trains on degraded images and records it', async () => {
+  const out = path.join(base, 'ev-aug');
+  const r = await trainEvaluator({ dataRoot: birds, outDir: out, steps: 2, batchSize: 4, width: 2, featureDim: 8, log: null, seed: 6, augment: true });
+  assert.ok(Number.isFinite(r.lastLoss));
+  assert.equal(JSON.parse(fs.readFileSync(path.join(out, 'metrics.json'), 'utf8')).augment, true);
+  const plain = path.join(base, 'ev-noaug');
+  await trainEvaluator({ dataRoot: birds, outDir: plain, steps: 2, batchSize: 4, width: 2, featureDim: 8, log: null, seed: 6 });
+  assert.equal(JSON.parse(fs.readFileSync(path.join(plain, 'metrics.json'), 'utf8')).augment, false);
 });
