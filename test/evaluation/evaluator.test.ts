@@ -257,18 +257,20 @@ test('augmentImages: per image a 3x3 blur (p 0.3) and/or Gaussian noise (p 0.5, 
   // p = 0.5 of 64 images (binomial sd 4): far from none and from all.
   assert.ok(noisy > 16 && noisy < 48, `${noisy} noisy images of ${B}`);
   // Same seed, same result; a blur of a step edge moves the pixels next to it.
-  const again = await augmentImages(flat, new Rng(3)).data();
-  assert.deepEqual(Array.from(again), Array.from(v));
+  const y2 = augmentImages(flat, new Rng(3));
+  assert.deepEqual(Array.from(await y2.data()), Array.from(v));
   const edge = tf.tidy(() => tf.concat([tf.fill([B, S, S / 2, 3], -1), tf.fill([B, S, S / 2, 3], 1)], 2)) as tf.Tensor4D;
-  const e = await augmentImages(edge, new Rng(4)).data();
+  const ye = augmentImages(edge, new Rng(4));
+  const e = await ye.data();
   let blurred = 0;
   for (let b = 0; b < B; b++) {
-    // A blurred, noiseless edge: pixel left of the edge = (2·(-1) + 1)/3 in every row away from noise.
+    // A blurred image without noise: the pixel left of the edge averages two columns of -1 and one of 1.
     const at = (x: number): number => e[((b * S + 5) * S + x) * 3];
     if (Math.abs(at(S / 2 - 1) + 1 / 3) < 1e-5 && Math.abs(at(S / 2) - 1 / 3) < 1e-5) blurred++;
   }
   assert.ok(blurred > 3 && blurred < 30, `${blurred} blurred noiseless images of ${B} (expected about 0.3 x 0.5 x 64 = 10)`);
-  tf.dispose([flat, y, edge]);
+  tf.dispose([flat, y, y2, edge, ye]);
+  assert.equal(tf.memory().numTensors, before - 1);
 });
 
 test('trainEvaluator --augment trains on degraded images and records it', async () => {
