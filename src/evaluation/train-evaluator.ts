@@ -140,6 +140,20 @@ export function augmentImages(x: tf.Tensor4D, rng: Rng): tf.Tensor4D {
   });
 }
 
+/** What an evaluator reads and names: keypoints, coloured parts, colour words, mask regions. */
+type Vocabulary = Pick<EvaluatorConfig, 'partNames' | 'attributes' | 'colours' | 'regions'>;
+
+/**
+ * The first vocabulary list on which `a` differs from `b`, described for an error message ("partNames (…) differ
+ * from (…)"), or null when they agree: an evaluator only reads data named as it was trained.
+ */
+export function vocabularyMismatch(a: Vocabulary, b: Vocabulary): string | null {
+  for (const k of ['partNames', 'attributes', 'colours', 'regions'] as const) {
+    if (a[k].join() !== b[k].join()) return `${k} (${a[k].join(', ')}) differ from the training root's (${b[k].join(', ')})`;
+  }
+  return null;
+}
+
 /** Pixels of attribute a's region in image i of a set with masks (empty when no region has its name). */
 function gtRegionPixels(set: EvalSet, i: number, a: number): number[] {
   const r = set.regions.indexOf(set.attributes[a]) + 1;
@@ -256,12 +270,8 @@ export async function trainEvaluator(o: TrainEvaluatorOptions): Promise<TrainEva
   const testRoot = o.testDataRoot ?? o.dataRoot;
   const test = await loadEvalSet(testRoot, { split: 'test', limit: o.testLimit ?? 1000, seed: seed + 1, masks: true });
   if (train.regions.length === 0) throw new GawwnError('attributes.json has no regions: the evaluator needs the label masks of a synthetic root', { file: o.dataRoot });
-  for (const k of ['partNames', 'attributes', 'colours', 'regions'] as const) {
-    if (train[k].join() !== test[k].join()) {
-      throw new GawwnError(`the test root's ${k} (${test[k].join(', ')}) differ from the training root's (${train[k].join(', ')})`, { file: testRoot });
-    }
-  }
-  fs.mkdirSync(o.outDir, { recursive: true });
+  const testMismatch = vocabularyMismatch(test, train);
+  if (testMismatch) throw new GawwnError(`the test root's ${testMismatch}`, { file: testRoot });
   log(`gawwn: evaluator data: ${train.records.length} train, ${test.records.length} held-out images (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   const cfg: EvaluatorConfig = {
     imageSize: 128,
@@ -282,9 +292,8 @@ export async function trainEvaluator(o: TrainEvaluatorOptions): Promise<TrainEva
   if (o.init !== undefined) {
     const prev = await loadEvaluator(o.init);
     try {
-      if (prev.config.numParts !== cfg.numParts || prev.config.attributes.join() !== cfg.attributes.join() || prev.config.colours.join() !== cfg.colours.join() || prev.config.regions.join() !== cfg.regions.join()) {
-        throw new GawwnError('--init evaluator was trained on a dataset with other parts/attributes/colours/regions', { file: o.init });
-      }
+      const initMismatch = vocabularyMismatch(prev.config, cfg);
+      if (initMismatch) throw new GawwnError(`--init evaluator was trained on a dataset with other parts/attributes/colours/regions: its ${initMismatch}`, { file: o.init });
       cfg.width = prev.config.width;
       cfg.featureDim = prev.config.featureDim;
       initSteps = prev.steps;
@@ -292,6 +301,7 @@ export async function trainEvaluator(o: TrainEvaluatorOptions): Promise<TrainEva
       prev.dispose();
     }
   }
+  fs.mkdirSync(o.outDir, { recursive: true });
   const model = buildEvaluator(cfg, seed);
   if (o.init !== undefined) {
     const w = await importWeights(path.join(o.init, 'evaluator'));

@@ -234,6 +234,9 @@ test('--test-data: trained on one root, the ceiling is measured on the test spli
   const bad = path.join(base, 'ev-bad');
   await assert.rejects(trainEvaluator({ dataRoot: more, testDataRoot: people, outDir: bad, steps: 1, log: null }), /test root's partNames .* differ/);
   assert.equal(fs.existsSync(bad), false);
+  // The same check guards --init: a birds evaluator is not continued on people, and nothing is written.
+  await assert.rejects(trainEvaluator({ dataRoot: people, init: out, outDir: bad, steps: 1, log: null }), /--init evaluator .*: its partNames .* differ/);
+  assert.equal(fs.existsSync(bad), false);
 });
 
 test('augmentImages: per image a 3x3 blur (p 0.3) and/or Gaussian noise (p 0.5, sigma <= 0.25), seeded, no leaks', async () => {
