@@ -85,10 +85,11 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed', (v) => Number(v), 1)
     .option('--init <run>', 'continue from this evaluator run')
     .option('--augment', 'degrade training images with Gaussian noise and blur, as generated images are')
-    .action(async (o: { init?: string; augment?: boolean; data: string; testData?: string; out: string; steps: number; batch: number; maxMinutes?: number; width: number; trainLimit?: number; testLimit: number; seed: number; lr: number }) => {
+    .option('--seg-weight <x>', 'weight of the part-segmentation loss', (v) => Number(v), 1)
+    .action(async (o: { init?: string; augment?: boolean; segWeight: number; data: string; testData?: string; out: string; steps: number; batch: number; maxMinutes?: number; width: number; trainLimit?: number; testLimit: number; seed: number; lr: number }) => {
       for (const d of [o.data, o.testData]) if (d !== undefined && !fs.existsSync(d)) throw new GawwnError('no such data folder', { file: d });
       await initBackend();
-      const r = await trainEvaluator({ dataRoot: o.data, testDataRoot: o.testData, outDir: o.out, steps: o.steps, batchSize: o.batch, lr: o.lr, maxMinutes: o.maxMinutes, width: o.width, trainLimit: o.trainLimit, testLimit: o.testLimit, seed: o.seed, init: o.init, augment: o.augment });
+      const r = await trainEvaluator({ dataRoot: o.data, testDataRoot: o.testData, outDir: o.out, steps: o.steps, batchSize: o.batch, lr: o.lr, maxMinutes: o.maxMinutes, width: o.width, trainLimit: o.trainLimit, testLimit: o.testLimit, seed: o.seed, init: o.init, augment: o.augment, segWeight: o.segWeight });
       process.stdout.write(JSON.stringify({ steps: r.steps, seconds: r.seconds, firstLoss: r.firstLoss, lastLoss: r.lastLoss, ceiling: r.ceiling }) + '\n');
     });
 }

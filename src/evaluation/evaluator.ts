@@ -146,14 +146,15 @@ export interface EvaluatorOutput {
 
 /**
  * Loss of one batch: L1 of the soft-argmax positions of visible keypoints (×10: positions are in [0,1], so a
- * 1-px error at 128 is 0.008), BCE on visibility, soft-target cross-entropy of the segmentation.
- * `t.kp [B,K,3]`, `t.seg [B,S/2,S/2,R+1]` (fractions of each label in the 2×2 block). Returns scalars owned
- * by the caller's tidy.
+ * 1-px error at 128 is 0.008), BCE on visibility, soft-target cross-entropy of the segmentation (× `segWeight`,
+ * default 1). `t.kp [B,K,3]`, `t.seg [B,S/2,S/2,R+1]` (fractions of each label in the 2×2 block). Returns
+ * scalars owned by the caller's tidy; `seg` is the unweighted cross-entropy.
  */
 export function evaluatorLoss(
   c: Readonly<EvaluatorConfig>,
   outputs: tf.Tensor[],
   t: { kp: tf.Tensor3D; seg: tf.Tensor4D },
+  segWeight = 1,
 ): { total: tf.Scalar; kp: tf.Scalar; vis: tf.Scalar; seg: tf.Scalar } {
   const [, heat, vis, seg] = outputs;
   const B = heat.shape[0] as number;
@@ -164,7 +165,7 @@ export function evaluatorLoss(
   const lKp = diff.sum().div(v.sum().mul(2).add(1e-6)).mul(10) as tf.Scalar;
   const lVis = tf.losses.sigmoidCrossEntropy(v.reshape([B, K]), vis) as tf.Scalar;
   const lSeg = tf.neg(tf.mean(tf.sum(t.seg.mul(tf.logSoftmax(seg)), 3))) as tf.Scalar;
-  const total = lKp.add(lVis).add(lSeg) as tf.Scalar;
+  const total = lKp.add(lVis).add(lSeg.mul(segWeight)) as tf.Scalar;
   return { total, kp: lKp, vis: lVis, seg: lSeg };
 }
 

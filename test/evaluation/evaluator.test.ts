@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { synthBirds } from '../../src/data/synth-birds.js';
 import { synthPeople } from '../../src/data/synth-people.js';
 import { loadEvalSet, maskOf, readSyntheticAttributes, targetsOf } from '../../src/evaluation/eval-data.js';
-import { buildEvaluator, keypointBox, runEvaluator, softArgmax, type EvaluatorConfig } from '../../src/evaluation/evaluator.js';
+import { buildEvaluator, evaluatorLoss, keypointBox, runEvaluator, softArgmax, type EvaluatorConfig } from '../../src/evaluation/evaluator.js';
 import { augmentImages, chooseBoxRule, fitColourCentroids, loadEvaluator, trainEvaluator } from '../../src/evaluation/train-evaluator.js';
 import { initBackend } from '../../src/util/backend.js';
 import { Rng } from '../../src/util/rng.js';
@@ -284,4 +284,40 @@ test('trainEvaluator --augment trains on degraded images and records it', async 
   const plain = path.join(base, 'ev-noaug');
   await trainEvaluator({ dataRoot: birds, outDir: plain, steps: 2, batchSize: 4, width: 2, featureDim: 8, log: null, seed: 6 });
   assert.equal(JSON.parse(fs.readFileSync(path.join(plain, 'metrics.json'), 'utf8')).augment, false);
+});
+
+test('evaluatorLoss: total = kp + vis + segWeight × seg (seg reported unweighted); a bad --seg-weight is refused before anything is written', async () => {
+  const cfg = tinyCfg();
+  const m = buildEvaluator(cfg, 3);
+  const rng = new Rng(5);
+  const B = 2;
+  const H = 64;
+  const R1 = cfg.regions.length + 1;
+  const seg = new Float32Array(B * H * H * R1);
+  for (let j = 0; j < B * H * H; j++) seg[j * R1 + rng.int(0, R1 - 1)] = 1;
+  const kp = Float32Array.from({ length: B * 15 * 3 }, (_, j) => (j % 3 === 2 ? j % 2 : rng.next()));
+  const [w1, w5] = tf.tidy(() => {
+    const outs = m.predict(tf.randomUniform([B, 128, 128, 3], -1, 1, 'float32', 2)) as tf.Tensor[];
+    const t = { kp: tf.tensor3d(kp, [B, 15, 3]), seg: tf.tensor4d(seg, [B, H, H, R1]) };
+    const a = evaluatorLoss(cfg, outs, t);
+    const b = evaluatorLoss(cfg, outs, t, 5);
+    return [a, b].map((l) => [l.total, l.kp, l.vis, l.seg].map((s) => s.dataSync()[0]));
+  });
+  m.dispose();
+  // An untrained 4-way segmentation: cross-entropy near ln 4, so the weight changes the total by ~4 × 1.4.
+  assert.ok(w1[3] > 0.5, `seg ${w1[3]}`);
+  assert.ok(Math.abs(w1[0] - (w1[1] + w1[2] + w1[3])) < 1e-4);
+  assert.ok(Math.abs(w5[0] - (w5[1] + w5[2] + 5 * w5[3])) < 1e-4);
+  assert.deepEqual(w5.slice(1).map((v) => v.toFixed(6)), w1.slice(1).map((v) => v.toFixed(6)));
+  for (const bad of [0, -1, Number.NaN]) {
+    const out = path.join(base, `ev-badw-${bad}`);
+    await assert.rejects(trainEvaluator({ dataRoot: birds, outDir: out, steps: 1, log: null, segWeight: bad }), /--seg-weight must be a positive number/);
+    assert.equal(fs.existsSync(out), false);
+  }
+});
+
+test('trainEvaluator records its segmentation weight', async () => {
+  const out = path.join(base, 'ev-segw');
+  await trainEvaluator({ dataRoot: birds, outDir: out, steps: 2, batchSize: 4, width: 2, featureDim: 8, log: null, seed: 6, segWeight: 3 });
+  assert.equal(JSON.parse(fs.readFileSync(path.join(out, 'metrics.json'), 'utf8')).segWeight, 3);
 });
