@@ -179,7 +179,7 @@ export type { ReproduceOptions, ReproduceResult, ReproduceSectionSummary } from 
 export { trainFromScratch } from './experiments/from-scratch.js';
 export type { FromScratchOptions } from './experiments/from-scratch.js';
 // Evaluation (issue 7): evaluator networks, control metrics, results table.
-export { buildEvaluator, runEvaluator, evaluatorLoss, validateEvaluatorConfig, softArgmax, keypointBox } from './evaluation/evaluator.js';
+export { buildEvaluator, runEvaluator, evaluatorLoss, validateEvaluatorConfig, softArgmax, keypointBox, widenEvaluator } from './evaluation/evaluator.js';
 export { ColourCentroids, medianRgb, regionPixels, foregroundBox } from './evaluation/colour-reader.js';
 export type { EvaluatorConfig, EvaluatorOutput } from './evaluation/evaluator.js';
 export { loadEvalSet, readSyntheticAttributes } from './evaluation/eval-data.js';

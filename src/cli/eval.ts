@@ -78,7 +78,7 @@ export function register(program: Command): void {
     .option('--steps <n>', 'optimiser steps (0 with --init: refit the colour centroids and re-measure the ceiling)', (v) => Number(v), 1500)
     .option('--batch <n>', 'batch size', int('--batch'), 32)
     .option('--max-minutes <m>', 'stop training after this many minutes', (v) => Number(v))
-    .option('--width <n>', 'base channel count', int('--width'), 8)
+    .option('--width <n>', "base channel count (default 8; with --init: the init evaluator's, or a multiple of it to widen it)", int('--width'))
     .option('--lr <x>', 'Adam learning rate', (v) => Number(v), 2e-3)
     .option('--train-limit <n>', 'use at most N training images', int('--train-limit'))
     .option('--test-limit <n>', 'use at most N held-out images', int('--test-limit'), 1000)
@@ -86,7 +86,7 @@ export function register(program: Command): void {
     .option('--init <run>', 'continue from this evaluator run')
     .option('--augment', 'degrade training images with Gaussian noise and blur, as generated images are')
     .option('--seg-weight <x>', 'weight of the part-segmentation loss', (v) => Number(v), 1)
-    .action(async (o: { init?: string; augment?: boolean; segWeight: number; data: string; testData?: string; out: string; steps: number; batch: number; maxMinutes?: number; width: number; trainLimit?: number; testLimit: number; seed: number; lr: number }) => {
+    .action(async (o: { init?: string; augment?: boolean; segWeight: number; data: string; testData?: string; out: string; steps: number; batch: number; maxMinutes?: number; width?: number; trainLimit?: number; testLimit: number; seed: number; lr: number }) => {
       for (const d of [o.data, o.testData]) if (d !== undefined && !fs.existsSync(d)) throw new GawwnError('no such data folder', { file: d });
       await initBackend();
       const r = await trainEvaluator({ dataRoot: o.data, testDataRoot: o.testData, outDir: o.out, steps: o.steps, batchSize: o.batch, lr: o.lr, maxMinutes: o.maxMinutes, width: o.width, trainLimit: o.trainLimit, testLimit: o.testLimit, seed: o.seed, init: o.init, augment: o.augment, segWeight: o.segWeight });

@@ -20,6 +20,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { GawwnError } from '../util/errors.js';
+import type { Rng } from '../util/rng.js';
 import { ColourCentroids, foregroundBox, regionPixels, voteColour, type Rgb } from './colour-reader.js';
 
 /** Shape and vocabulary of an evaluator. */
@@ -110,6 +111,96 @@ export function buildEvaluator(c: Readonly<EvaluatorConfig>, seed = 0): tf.Layer
   const feat = tf.layers.reLU({ name: 'features_act' }).apply(pre) as tf.SymbolicTensor;
   const vis = tf.layers.dense({ units: c.numParts, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 33 }), name: 'visibility' }).apply(feat) as tf.SymbolicTensor;
   return tf.model({ inputs: x, outputs: [pre, heat, vis, seg], name: 'evaluator' });
+}
+
+/**
+ * Channels of every weighted layer of `buildEvaluator`, in units of the base width w: the input segments (a
+ * concatenation lists its parts in order) and the output; 'fixed' does not scale with w (RGB input, heads,
+ * feature size). `widenEvaluator` follows this table, so it must change with the architecture (it checks that
+ * every weighted layer is listed).
+ */
+const CHANNELS: Record<string, { in: (number | 'fixed')[]; out: number | 'fixed' }> = {
+  conv1: { in: ['fixed'], out: 1 },
+  conv2: { in: [1], out: 2 },
+  conv3: { in: [2], out: 2 },
+  conv4: { in: [2], out: 4 },
+  conv5: { in: [4], out: 4 },
+  conv6: { in: [4], out: 8 },
+  conv7: { in: [8], out: 8 },
+  dec16: { in: [8, 4], out: 4 },
+  dec32: { in: [4, 2], out: 2 },
+  dec64: { in: [2, 1], out: 2 },
+  heatmaps: { in: [2], out: 'fixed' },
+  segmentation: { in: [2], out: 'fixed' },
+  features: { in: [8], out: 'fixed' },
+  visibility: { in: ['fixed'], out: 'fixed' },
+};
+
+/**
+ * Copies a trained evaluator into a wider one (`to.width` an integer multiple f of `from`'s), computing the
+ * same function (Net2WiderNet, Chen et al. 2016): every channel of a widened activation is repeated f times
+ * (new channel j is old channel j mod C), so each layer's output kernel columns are copied and its input rows
+ * divided by f. Then the kernels of widened outputs get noise of `noise` × their standard deviation, or the
+ * copies would receive equal gradients forever. The nonlinearities (leaky ReLU), pooling, upsampling and
+ * concatenations commute with the repetition. Not in the paper: the evaluator is ours (issue 7); it lets a
+ * trained evaluator grow in capacity without starting over on 2 CPU cores.
+ */
+export function widenEvaluator(from: tf.LayersModel, fromCfg: Readonly<EvaluatorConfig>, to: tf.LayersModel, toCfg: Readonly<EvaluatorConfig>, rng: Rng, noise = 0.01): void {
+  const f = toCfg.width / fromCfg.width;
+  if (!Number.isInteger(f) || f < 1) throw new GawwnError(`an evaluator of width ${fromCfg.width} can only be widened to a multiple of it, not ${toCfg.width}`);
+  const same = (k: keyof EvaluatorConfig): boolean => JSON.stringify(fromCfg[k]) === JSON.stringify(toCfg[k]);
+  for (const k of ['imageSize', 'numParts', 'featureDim', 'regions'] as const) {
+    if (!same(k)) throw new GawwnError(`widening an evaluator keeps its ${k}: ${JSON.stringify(fromCfg[k])} vs ${JSON.stringify(toCfg[k])}`);
+  }
+  const w = fromCfg.width;
+  // New index → old index over a list of segments (fixed segments keep the old layer's size).
+  const indexMap = (segs: (number | 'fixed')[], oldSize: number): { map: Int32Array; div: number[] } => {
+    const fixedOld = oldSize - segs.reduce<number>((a, s) => a + (s === 'fixed' ? 0 : s * w), 0);
+    const map: number[] = [];
+    const div: number[] = [];
+    let o = 0;
+    for (const s of segs) {
+      const c = s === 'fixed' ? fixedOld : s * w;
+      const n = s === 'fixed' ? c : c * f;
+      for (let j = 0; j < n; j++) {
+        map.push(o + (j % c));
+        div.push(s === 'fixed' ? 1 : f);
+      }
+      o += c;
+    }
+    return { map: Int32Array.from(map), div };
+  };
+  for (const layer of to.layers) {
+    if (layer.getWeights().length === 0) continue;
+    const spec = CHANNELS[layer.name];
+    if (!spec) throw new GawwnError(`widenEvaluator: layer '${layer.name}' is not in its channel table`);
+    const [k0, b0] = from.getLayer(layer.name).getWeights();
+    const oldK = k0.dataSync();
+    const oldB = b0.dataSync();
+    const [cinOld, coutOld] = k0.shape.slice(-2) as [number, number];
+    const taps = k0.size / (cinOld * coutOld); // 9 for a 3×3 conv, 1 for dense and 1×1 convs
+    const inM = indexMap(spec.in, cinOld);
+    const outM = indexMap([spec.out], coutOld);
+    const cin = inM.map.length;
+    const cout = outM.map.length;
+    const K = new Float32Array(taps * cin * cout);
+    for (let t = 0; t < taps; t++) {
+      for (let i = 0; i < cin; i++) {
+        for (let o = 0; o < cout; o++) K[(t * cin + i) * cout + o] = oldK[(t * cinOld + inM.map[i]) * coutOld + outM.map[o]] / inM.div[i];
+      }
+    }
+    if (spec.out !== 'fixed' && f > 1 && noise > 0) {
+      let m = 0;
+      let v = 0;
+      for (const x of oldK) m += x / oldK.length;
+      for (const x of oldK) v += (x - m) ** 2 / oldK.length;
+      const sd = noise * Math.sqrt(v);
+      for (let j = 0; j < K.length; j++) K[j] += sd * rng.normal();
+    }
+    const B = Float32Array.from(outM.map, (j) => oldB[j]);
+    const kShape = [...k0.shape.slice(0, -2), cin, cout];
+    tf.tidy(() => layer.setWeights([tf.tensor(K, kShape), tf.tensor(B, [cout])]));
+  }
 }
 
 /**

@@ -14,7 +14,7 @@ import { GawwnError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { ColourCentroids, foregroundBox, medianRgb, regionPixels, type Rgb } from './colour-reader.js';
 import { imageAsFloat, loadEvalSet, maskOf, targetsOf, type EvalSet } from './eval-data.js';
-import { buildEvaluator, evaluatorLoss, keypointBox, mapSize, runEvaluator, type EvaluatorConfig } from './evaluator.js';
+import { buildEvaluator, evaluatorLoss, keypointBox, mapSize, runEvaluator, widenEvaluator, type EvaluatorConfig } from './evaluator.js';
 import { attributeAccuracy, boxIou, meanWithCi, pck, type Estimate } from './metrics.js';
 
 /** /2: heatmap + segmentation evaluator with fitted colour centroids (/1 was the dense-regression one). */
@@ -40,12 +40,16 @@ export interface TrainEvaluatorOptions {
   /** Adam learning rate (halved at 50%, 75% and 90% of the steps). Default 2e-3. */
   lr?: number;
   seed?: number;
+  /** Base channel count. Default 8 (with `init`: the init evaluator's). */
   width?: number;
   featureDim?: number;
   /** Use at most this many training / held-out images. */
   trainLimit?: number;
   testLimit?: number;
-  /** Start from the weights of this evaluator run (continue training; its width/featureDim are used). */
+  /**
+   * Start from the weights of this evaluator run (continue training; its featureDim is used, and its width unless
+   * `width` is a larger multiple of it: then the evaluator is widened first, `widenEvaluator`).
+   */
   init?: string;
   /**
    * Degrade training images as generated ones are (`augmentImages`): Gaussian noise and box blur. Default
@@ -298,23 +302,40 @@ export async function trainEvaluator(o: TrainEvaluatorOptions): Promise<TrainEva
   cfg.boxFrom = rule.boxFrom;
   log(`gawwn: evaluator box rule: ${rule.boxFrom} (ground-truth IoU on train: mask ${rule.mask.toFixed(3)}, keypoints ${rule.keypoints.toFixed(3)})`);
   let initSteps = 0;
+  let initCfg: EvaluatorConfig | null = null;
   if (o.init !== undefined) {
     const prev = await loadEvaluator(o.init);
     try {
       const initMismatch = vocabularyMismatch(prev.config, cfg);
       if (initMismatch) throw new GawwnError(`--init evaluator was trained on a dataset with other parts/attributes/colours/regions: its ${initMismatch}`, { file: o.init });
-      cfg.width = prev.config.width;
+      // A larger --width widens the --init evaluator (widenEvaluator: same function, more channels to train).
+      cfg.width = o.width ?? prev.config.width;
+      if (cfg.width % prev.config.width !== 0) {
+        throw new GawwnError(`--width ${cfg.width}: the --init evaluator has width ${prev.config.width}, and can only be continued at a multiple of it`, { file: o.init });
+      }
       cfg.featureDim = prev.config.featureDim;
       initSteps = prev.steps;
+      initCfg = prev.config;
     } finally {
       prev.dispose();
     }
   }
   fs.mkdirSync(o.outDir, { recursive: true });
   const model = buildEvaluator(cfg, seed);
-  if (o.init !== undefined) {
+  if (o.init !== undefined && initCfg) {
     const w = await importWeights(path.join(o.init, 'evaluator'));
-    assignModelWeights(model, w.groups.model, `evaluator ${o.init}`);
+    if (initCfg.width === cfg.width) {
+      assignModelWeights(model, w.groups.model, `evaluator ${o.init}`);
+    } else {
+      const narrow = buildEvaluator(initCfg, seed);
+      try {
+        assignModelWeights(narrow, w.groups.model, `evaluator ${o.init}`);
+        widenEvaluator(narrow, initCfg, model, cfg, new Rng(seed + 3));
+      } finally {
+        narrow.dispose();
+      }
+      log(`gawwn: evaluator widened from width ${initCfg.width} to ${cfg.width}`);
+    }
   }
   const opt = tf.train.adam(lr0);
   const rng = new Rng(seed);

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { synthBirds } from '../../src/data/synth-birds.js';
 import { synthPeople } from '../../src/data/synth-people.js';
 import { loadEvalSet, maskOf, readSyntheticAttributes, targetsOf } from '../../src/evaluation/eval-data.js';
-import { buildEvaluator, evaluatorLoss, keypointBox, runEvaluator, softArgmax, type EvaluatorConfig } from '../../src/evaluation/evaluator.js';
+import { buildEvaluator, evaluatorLoss, keypointBox, runEvaluator, softArgmax, widenEvaluator, type EvaluatorConfig } from '../../src/evaluation/evaluator.js';
 import { augmentImages, chooseBoxRule, fitColourCentroids, loadEvaluator, trainEvaluator } from '../../src/evaluation/train-evaluator.js';
 import { initBackend } from '../../src/util/backend.js';
 import { Rng } from '../../src/util/rng.js';
@@ -196,7 +196,7 @@ test('the evaluator learns on a tiny synthetic set (loss decreases), saves and l
   m2.dispose();
   // Continuing from it (--init): same shape, steps accumulate, and the first loss starts where training ended.
   const out2 = path.join(base, 'ev2');
-  const r2 = await trainEvaluator({ dataRoot: birds, outDir: out2, init: out, steps: 2, batchSize: 8, lr: 1e-4, width: 16, log: null, seed: 2 });
+  const r2 = await trainEvaluator({ dataRoot: birds, outDir: out2, init: out, steps: 2, batchSize: 8, lr: 1e-4, log: null, seed: 2 });
   assert.equal(r2.config.width, 4);
   assert.equal(JSON.parse(fs.readFileSync(path.join(out2, 'metrics.json'), 'utf8')).steps, 42);
   assert.ok(r2.firstLoss < first, `continued loss ${r2.firstLoss} vs fresh ${first}`);
@@ -207,6 +207,18 @@ test('the evaluator learns on a tiny synthetic set (loss decreases), saves and l
   assert.deepEqual(r3.ceiling, r.ceiling);
   assert.deepEqual(r3.config, r.config);
   await assert.rejects(trainEvaluator({ dataRoot: birds, outDir: out3, steps: 0, log: null }), /--steps/);
+  // A larger --width widens it: the widened evaluator scores the held-out images as the narrow one did.
+  const out4 = path.join(base, 'ev4');
+  const r4 = await trainEvaluator({ dataRoot: birds, outDir: out4, init: out, steps: 0, width: 8, log: null, seed: 2 });
+  assert.equal(r4.config.width, 8);
+  assert.ok(Math.abs((r4.ceiling.pck?.value ?? -1) - (r.ceiling.pck?.value ?? -2)) < 0.05, `pck ${r4.ceiling.pck?.value} vs ${r.ceiling.pck?.value}`);
+  assert.ok(Math.abs((r4.ceiling.boxIou?.value ?? -1) - (r.ceiling.boxIou?.value ?? -2)) < 0.05);
+  const ev4 = await loadEvaluator(out4);
+  assert.equal(ev4.model.getLayer('conv1').getWeights()[0].shape[3], 8);
+  ev4.dispose();
+  const bad6 = path.join(base, 'ev-w6');
+  await assert.rejects(trainEvaluator({ dataRoot: birds, outDir: bad6, init: out, steps: 1, width: 6, log: null }), /--width 6: the --init evaluator has width 4/);
+  assert.equal(fs.existsSync(bad6), false);
   ev.dispose();
   await assert.rejects(loadEvaluator(base), /no evaluator/);
 });
@@ -320,4 +332,36 @@ test('trainEvaluator records its segmentation weight', async () => {
   const out = path.join(base, 'ev-segw');
   await trainEvaluator({ dataRoot: birds, outDir: out, steps: 2, batchSize: 4, width: 2, featureDim: 8, log: null, seed: 6, segWeight: 3 });
   assert.equal(JSON.parse(fs.readFileSync(path.join(out, 'metrics.json'), 'utf8')).segWeight, 3);
+});
+
+test('widenEvaluator: a 2× or 3× wider copy computes the same outputs; its noise breaks the copies apart; other widths are refused', () => {
+  const cfg = tinyCfg();
+  const narrow = buildEvaluator(cfg, 7);
+  const x = tf.randomUniform([2, 128, 128, 3], -1, 1, 'float32', 9);
+  const ref = tf.tidy(() => (narrow.predict(x) as tf.Tensor[]).map((t) => Float32Array.from(t.dataSync())));
+  const maxDiff = (m: tf.LayersModel): number[] =>
+    tf.tidy(() => (m.predict(x) as tf.Tensor[]).map((t, i) => Float32Array.from(t.dataSync()).reduce((a, v, j) => Math.max(a, Math.abs(v - ref[i][j])), 0)));
+  const before = tf.memory().numTensors;
+  for (const f of [2, 3]) {
+    const wideCfg = { ...cfg, width: cfg.width * f };
+    const wide = buildEvaluator(wideCfg, 8);
+    assert.ok(Math.max(...maxDiff(wide)) > 0.01, 'a fresh wide net differs');
+    widenEvaluator(narrow, cfg, wide, wideCfg, new Rng(1), 0);
+    for (const d of maxDiff(wide)) assert.ok(d < 1e-4, `exact copy, diff ${d}`);
+    assert.equal(wide.getLayer('dec16').getWeights()[0].shape[2], 12 * cfg.width * f);
+    widenEvaluator(narrow, cfg, wide, wideCfg, new Rng(1), 0.01);
+    const noisy = maxDiff(wide);
+    assert.ok(Math.max(...noisy) > 1e-6 && Math.max(...noisy) < 0.5, `noisy copy, diffs ${noisy}`);
+    // The two copies of conv1's first channel now differ.
+    const k = wide.getLayer('conv1').getWeights()[0].arraySync() as number[][][][];
+    assert.notEqual(k[1][1][0][0], k[1][1][0][cfg.width]);
+    wide.dispose();
+  }
+  assert.equal(tf.memory().numTensors, before);
+  const odd = buildEvaluator({ ...cfg, width: 3 }, 1);
+  assert.throws(() => widenEvaluator(narrow, cfg, odd, { ...cfg, width: 3 }, new Rng(1)), /multiple/);
+  assert.throws(() => widenEvaluator(narrow, cfg, odd, { ...cfg, width: 4, featureDim: 9 }, new Rng(1)), /keeps its featureDim/);
+  odd.dispose();
+  narrow.dispose();
+  x.dispose();
 });
