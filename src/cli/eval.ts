@@ -26,7 +26,7 @@ export function register(program: Command): void {
     .description('measure control of a generator on held-out conditions (box IoU, PCK@0.1, attributes, evaluator FD, diversity)')
     .option('--run <run>', 'generator: a run folder or pretrained:NAME')
     .option('--data <dir>', 'synthetic root whose test split gives the held-out conditions')
-    .option('--evaluator <run>', 'evaluator run folder (gawwn eval train-evaluator)')
+    .option('--evaluator <run>', 'evaluator: a run folder (gawwn eval train-evaluator) or pretrained:evaluator-birds')
     .option('--n <n>', 'held-out conditions (one image each)', int('--n'), 200)
     .option('--seed <n>', 'seed', (v) => Number(v), 1)
     .option('--out <file>', 'also write the JSON here')

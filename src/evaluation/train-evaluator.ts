@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { resolveModelSpec } from '../sampling/load.js';
 import { assignModelWeights, exportWeights, importWeights } from '../training/checkpoint.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { GawwnError } from '../util/errors.js';
@@ -303,6 +304,7 @@ export async function trainEvaluator(o: TrainEvaluatorOptions): Promise<TrainEva
   log(`gawwn: evaluator box rule: ${rule.boxFrom} (ground-truth IoU on train: mask ${rule.mask.toFixed(3)}, keypoints ${rule.keypoints.toFixed(3)})`);
   let initSteps = 0;
   let initCfg: EvaluatorConfig | null = null;
+  let initSource = '';
   if (o.init !== undefined) {
     const prev = await loadEvaluator(o.init);
     try {
@@ -316,6 +318,7 @@ export async function trainEvaluator(o: TrainEvaluatorOptions): Promise<TrainEva
       cfg.featureDim = prev.config.featureDim;
       initSteps = prev.steps;
       initCfg = prev.config;
+      initSource = prev.source;
     } finally {
       prev.dispose();
     }
@@ -323,7 +326,7 @@ export async function trainEvaluator(o: TrainEvaluatorOptions): Promise<TrainEva
   fs.mkdirSync(o.outDir, { recursive: true });
   const model = buildEvaluator(cfg, seed);
   if (o.init !== undefined && initCfg) {
-    const w = await importWeights(path.join(o.init, 'evaluator'));
+    const w = await importWeights(initSource);
     if (initCfg.width === cfg.width) {
       assignModelWeights(model, w.groups.model, `evaluator ${o.init}`);
     } else {
@@ -416,8 +419,9 @@ export interface LoadedEvaluator {
   dispose(): void;
 }
 
-/** Loads RUN (or RUN/evaluator). */
-export async function loadEvaluator(dir: string): Promise<LoadedEvaluator> {
+/** Loads RUN (or RUN/evaluator), or the shipped `pretrained:NAME` (data/pretrained/NAME, e.g. evaluator-birds). */
+export async function loadEvaluator(spec: string): Promise<LoadedEvaluator> {
+  const dir = spec.startsWith('pretrained:') ? resolveModelSpec(spec) : spec;
   const d = fs.existsSync(path.join(dir, 'evaluator', 'manifest.json')) ? path.join(dir, 'evaluator') : dir;
   if (!fs.existsSync(path.join(d, 'manifest.json'))) throw new GawwnError('no evaluator here (expected evaluator/manifest.json; train one with gawwn eval train-evaluator)', { file: dir });
   const w = await importWeights(d);
