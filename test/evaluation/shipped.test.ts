@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { evalMetricRows, loadEvalResults, resultsHtml, shippedEvalDir } from '../../src/evaluation/shipped.js';
 import { EVAL_FORMAT, type EvalResult, type MetricSet } from '../../src/evaluation/evaluate.js';
 import { ceilingColumns, resultsTable } from '../../src/evaluation/results-table.js';
-import { loadEvaluator, scoreOnRealSet } from '../../src/evaluation/train-evaluator.js';
+import { loadEvaluator, scoreOnRealSet, trainEvaluator } from '../../src/evaluation/train-evaluator.js';
 import { loadEvalSet } from '../../src/evaluation/eval-data.js';
 import { synthBirds } from '../../src/data/synth-birds.js';
 import { initBackend } from '../../src/util/backend.js';
@@ -72,6 +72,10 @@ test('the shipped evaluator (pretrained:evaluator-birds) is the one behind the s
       assert.ok((c.boxIou?.value ?? 0) > 0.8, `box IoU ${c.boxIou?.value}`);
       assert.ok((c.pck?.value ?? 0) > 0.8, `PCK ${c.pck?.value}`);
       assert.ok((c.attributeAccuracy?.value ?? 0) > 0.4, `attributes ${c.attributeAccuracy?.value}`);
+      // It continues like any evaluator run (--init pretrained:NAME): re-measured with 0 steps, same width.
+      const again = await trainEvaluator({ dataRoot: path.join(root, 'b'), init: 'pretrained:evaluator-birds', outDir: path.join(root, 'again'), steps: 0, log: null });
+      assert.equal(again.config.width, ev.config.width);
+      assert.ok(Math.abs((again.ceiling.pck?.value ?? 0) - (c.pck?.value ?? 1)) < 0.05, `PCK ${again.ceiling.pck?.value} vs ${c.pck?.value}`);
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }
