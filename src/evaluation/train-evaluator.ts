@@ -303,11 +303,11 @@ export async function trainEvaluator(o: TrainEvaluatorOptions): Promise<TrainEva
   cfg.boxFrom = rule.boxFrom;
   log(`gawwn: evaluator box rule: ${rule.boxFrom} (ground-truth IoU on train: mask ${rule.mask.toFixed(3)}, keypoints ${rule.keypoints.toFixed(3)})`);
   let initSteps = 0;
-  let initCfg: EvaluatorConfig | null = null;
-  let initSource = '';
-  if (o.init !== undefined) {
-    const prev = await loadEvaluator(o.init);
-    try {
+  // The --init evaluator stays loaded until the new model has its weights (copied, or widened from it).
+  const prev = o.init !== undefined ? await loadEvaluator(o.init) : null;
+  let model: tf.LayersModel;
+  try {
+    if (prev) {
       const initMismatch = vocabularyMismatch(prev.config, cfg);
       if (initMismatch) throw new GawwnError(`--init evaluator was trained on a dataset with other parts/attributes/colours/regions: its ${initMismatch}`, { file: o.init });
       // A larger --width widens the --init evaluator (widenEvaluator: same function, more channels to train).
@@ -317,28 +317,17 @@ export async function trainEvaluator(o: TrainEvaluatorOptions): Promise<TrainEva
       }
       cfg.featureDim = prev.config.featureDim;
       initSteps = prev.steps;
-      initCfg = prev.config;
-      initSource = prev.source;
-    } finally {
-      prev.dispose();
     }
-  }
-  fs.mkdirSync(o.outDir, { recursive: true });
-  const model = buildEvaluator(cfg, seed);
-  if (o.init !== undefined && initCfg) {
-    const w = await importWeights(initSource);
-    if (initCfg.width === cfg.width) {
-      assignModelWeights(model, w.groups.model, `evaluator ${o.init}`);
-    } else {
-      const narrow = buildEvaluator(initCfg, seed);
-      try {
-        assignModelWeights(narrow, w.groups.model, `evaluator ${o.init}`);
-        widenEvaluator(narrow, initCfg, model, cfg, new Rng(seed + 3));
-      } finally {
-        narrow.dispose();
-      }
-      log(`gawwn: evaluator widened from width ${initCfg.width} to ${cfg.width}`);
+    fs.mkdirSync(o.outDir, { recursive: true });
+    model = buildEvaluator(cfg, seed);
+    if (prev && prev.config.width === cfg.width) {
+      model.setWeights(prev.model.getWeights());
+    } else if (prev) {
+      widenEvaluator(prev.model, prev.config, model, cfg, new Rng(seed + 3));
+      log(`gawwn: evaluator widened from width ${prev.config.width} to ${cfg.width}`);
     }
+  } finally {
+    prev?.dispose();
   }
   const opt = tf.train.adam(lr0);
   const rng = new Rng(seed);
