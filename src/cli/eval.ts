@@ -72,12 +72,12 @@ export function register(program: Command): void {
   program
     .command('eval-train-evaluator')
     .description('train the evaluator CNN on a synthetic root and report its held-out accuracy (the ceiling)')
-    .requiredOption('--data <dir>', 'synthetic root (gawwn data synth-birds|synth-people)')
+    .option('--data <dir>', 'synthetic root (gawwn data synth-birds|synth-people); required unless --resume')
     .requiredOption('--out <run>', 'run folder to write')
     .option('--test-data <dir>', "root whose test split measures the ceiling (default --data): e.g. train on a larger root with --data's classes (synth-birds --class-seed)")
     .option('--steps <n>', 'optimiser steps (0 with --init: refit the colour centroids and re-measure the ceiling)', (v) => Number(v), 1500)
     .option('--batch <n>', 'batch size', int('--batch'), 32)
-    .option('--max-minutes <m>', 'stop training after this many minutes', (v) => Number(v))
+    .option('--max-minutes <m>', 'stop training after this many minutes (of the whole run, with --resume)', (v) => Number(v))
     .option('--width <n>', "base channel count (default 8; with --init: the init evaluator's, or a multiple of it to widen it)", int('--width'))
     .option('--lr <x>', 'Adam learning rate', (v) => Number(v), 2e-3)
     .option('--train-limit <n>', 'use at most N training images', int('--train-limit'))
@@ -86,10 +86,32 @@ export function register(program: Command): void {
     .option('--init <run>', 'continue from this evaluator run')
     .option('--augment', 'degrade training images with Gaussian noise and blur, as generated images are')
     .option('--seg-weight <x>', 'weight of the part-segmentation loss', (v) => Number(v), 1)
-    .action(async (o: { init?: string; augment?: boolean; segWeight: number; data: string; testData?: string; out: string; steps: number; batch: number; maxMinutes?: number; width?: number; trainLimit?: number; testLimit: number; seed: number; lr: number }) => {
+    .option('--checkpoint-every <n>', 'checkpoint every N steps', int('--checkpoint-every'), 250)
+    .option('--resume', "continue --out from its last checkpoint with the run's own options (only --steps and --max-minutes may change)")
+    .action(async (o: { init?: string; augment?: boolean; segWeight: number; data?: string; testData?: string; out: string; steps: number; batch: number; maxMinutes?: number; width?: number; trainLimit?: number; testLimit: number; seed: number; lr: number; checkpointEvery: number; resume?: boolean }, cmd: Command) => {
+      if (!o.resume && o.data === undefined) throw new GawwnError("required option '--data <dir>' not specified");
       for (const d of [o.data, o.testData]) if (d !== undefined && !fs.existsSync(d)) throw new GawwnError('no such data folder', { file: d });
+      // With --resume an option left at its default is not a request to change the run: only typed ones are passed.
+      const typed = <T>(name: string, v: T): T | undefined => (o.resume && cmd.getOptionValueSource(name) !== 'cli' ? undefined : v);
       await initBackend();
-      const r = await trainEvaluator({ dataRoot: o.data, testDataRoot: o.testData, outDir: o.out, steps: o.steps, batchSize: o.batch, lr: o.lr, maxMinutes: o.maxMinutes, width: o.width, trainLimit: o.trainLimit, testLimit: o.testLimit, seed: o.seed, init: o.init, augment: o.augment, segWeight: o.segWeight });
+      const r = await trainEvaluator({
+        dataRoot: o.data,
+        testDataRoot: o.testData,
+        outDir: o.out,
+        steps: typed('steps', o.steps),
+        batchSize: typed('batch', o.batch),
+        lr: typed('lr', o.lr),
+        maxMinutes: o.maxMinutes,
+        width: o.width,
+        trainLimit: o.trainLimit,
+        testLimit: typed('testLimit', o.testLimit),
+        seed: typed('seed', o.seed),
+        init: o.init,
+        augment: typed('augment', o.augment),
+        segWeight: typed('segWeight', o.segWeight),
+        checkpointEvery: o.checkpointEvery,
+        resume: o.resume,
+      });
       process.stdout.write(JSON.stringify({ steps: r.steps, seconds: r.seconds, firstLoss: r.firstLoss, lastLoss: r.lastLoss, ceiling: r.ceiling }) + '\n');
     });
 }

@@ -9,8 +9,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { resolveModelSpec } from '../sampling/load.js';
-import { assignModelWeights, exportWeights, importWeights } from '../training/checkpoint.js';
-import { writeFileAtomic } from '../util/atomic.js';
+import { assignModelWeights, assignOptimizerWeights, checkpointsDir, exportWeights, extractModelWeights, extractOptimizerWeights, importWeights, loadLatest, saveCheckpoint } from '../training/checkpoint.js';
+import { logUpToStep } from '../training/loop.js';
+import { writeFileAtomic, writeFileAtomicSync } from '../util/atomic.js';
 import { GawwnError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { ColourCentroids, foregroundBox, medianRgb, regionPixels, type Rgb } from './colour-reader.js';
@@ -25,7 +26,8 @@ export const EVALUATOR_FORMAT = 'gawwn-evaluator/2';
 export const MIN_PART_PIXELS = 4;
 
 export interface TrainEvaluatorOptions {
-  dataRoot: string;
+  /** Training root. Required, except with `resume` (the run's own is used). */
+  dataRoot?: string;
   /**
    * Root whose test split measures the ceiling. Default `dataRoot`. A larger training root drawn with the same
    * classes (`gawwn data synth-birds --class-seed`) can train the evaluator while the ceiling stays measured on
@@ -65,8 +67,114 @@ export interface TrainEvaluatorOptions {
    * the trained ones 0.83.
    */
   segWeight?: number;
+  /** Write a checkpoint (RUN/checkpoints/step-N: weights, Adam state, data order, Rng) every N steps. Default 250. */
+  checkpointEvery?: number;
+  /**
+   * Continue RUN (`outDir`) from its newest complete checkpoint, with the options it was started with: a kill, or
+   * the end of a sitting, loses at most `checkpointEvery` steps. Only `steps` and `maxMinutes` (both totals of
+   * the run, counting earlier sittings) may be changed; any other option given must equal the run's own.
+   */
+  resume?: boolean;
   /** Progress lines (default stderr); null for silence. */
   log?: ((line: string) => void) | null;
+}
+
+/** What an evaluator checkpoint is tagged as (training/checkpoint.ts refuses a GAN run's checkpoint here). */
+const EVALUATOR_CHECKPOINT = { modelFamily: 'evaluator', preset: EVALUATOR_FORMAT };
+
+/** The options that define an evaluator run, resolved (defaults applied); stored in every checkpoint. */
+interface RunOptions {
+  dataRoot: string;
+  testDataRoot: string;
+  batchSize: number;
+  lr: number;
+  seed: number;
+  width: number;
+  featureDim: number;
+  trainLimit: number | null;
+  testLimit: number;
+  init: string | null;
+  augment: boolean;
+  segWeight: number;
+}
+
+/** The command-line flag of each run option, for messages. */
+const RUN_FLAGS: Record<keyof RunOptions, string> = {
+  dataRoot: '--data',
+  testDataRoot: '--test-data',
+  batchSize: '--batch',
+  lr: '--lr',
+  seed: '--seed',
+  width: '--width',
+  featureDim: 'featureDim',
+  trainLimit: '--train-limit',
+  testLimit: '--test-limit',
+  init: '--init',
+  augment: '--augment',
+  segWeight: '--seg-weight',
+};
+
+/** Checkpoint `config` of an evaluator run. */
+interface EvaluatorRunState {
+  evaluator: EvaluatorConfig;
+  run: RunOptions;
+  steps: number;
+  maxMinutes: number | null;
+  /** Steps of the --init evaluator (its own history). */
+  initSteps: number;
+}
+
+/** Checkpoint `extra` of an evaluator run: where the data order stands, and the clock. */
+interface EvaluatorProgress {
+  order: number[];
+  pos: number;
+  firstLoss: number;
+  trainSeconds: number;
+}
+
+/**
+ * The options of a resumed run: the stored ones, with `steps` / `maxMinutes` from `o` when given. Any other
+ * option given in `o` must equal the stored value (paths compared resolved): a run continued with another
+ * learning rate or data root would no longer be the run its log and checkpoints describe.
+ */
+function resumedOptions(o: TrainEvaluatorOptions, state: EvaluatorRunState, file: string): TrainEvaluatorOptions {
+  const given: Partial<Record<keyof RunOptions, unknown>> = {
+    dataRoot: o.dataRoot === undefined ? undefined : path.resolve(o.dataRoot),
+    testDataRoot: o.testDataRoot === undefined ? undefined : path.resolve(o.testDataRoot),
+    batchSize: o.batchSize,
+    lr: o.lr,
+    seed: o.seed,
+    width: o.width,
+    featureDim: o.featureDim,
+    trainLimit: o.trainLimit,
+    testLimit: o.testLimit,
+    init: o.init,
+    augment: o.augment,
+    segWeight: o.segWeight,
+  };
+  for (const k of Object.keys(RUN_FLAGS) as (keyof RunOptions)[]) {
+    if (given[k] !== undefined && given[k] !== state.run[k]) {
+      throw new GawwnError(`--resume: this run was started with ${RUN_FLAGS[k]} ${String(state.run[k])}, not ${String(given[k])} (only --steps and --max-minutes can change)`, { file });
+    }
+  }
+  const r = state.run;
+  return {
+    ...o,
+    dataRoot: r.dataRoot,
+    testDataRoot: r.testDataRoot,
+    batchSize: r.batchSize,
+    lr: r.lr,
+    seed: r.seed,
+    width: r.width,
+    featureDim: r.featureDim,
+    trainLimit: r.trainLimit ?? undefined,
+    testLimit: r.testLimit,
+    init: r.init ?? undefined,
+    augment: r.augment,
+    segWeight: r.segWeight,
+    steps: o.steps ?? state.steps,
+    maxMinutes: o.maxMinutes ?? state.maxMinutes ?? undefined,
+  };
 }
 
 /** Held-out accuracy of the evaluator on real images vs their ground truth: the ceiling. */
@@ -268,8 +376,19 @@ export async function scoreOnRealSet(model: tf.LayersModel, cfg: EvaluatorConfig
 }
 
 /** Trains an evaluator and writes its run folder. */
-export async function trainEvaluator(o: TrainEvaluatorOptions): Promise<TrainEvaluatorResult> {
-  const log = o.log === null ? () => undefined : (o.log ?? ((l: string) => process.stderr.write(l + '\n')));
+export async function trainEvaluator(opts: TrainEvaluatorOptions): Promise<TrainEvaluatorResult> {
+  const log = opts.log === null ? () => undefined : (opts.log ?? ((l: string) => process.stderr.write(l + '\n')));
+  const checkpointEvery = opts.checkpointEvery ?? 250;
+  if (!Number.isInteger(checkpointEvery) || checkpointEvery < 1) throw new GawwnError(`checkpointEvery must be a positive integer, got ${checkpointEvery}`);
+  // --resume: the run's own options (refusing different ones) and its newest complete checkpoint.
+  const ck = opts.resume ? await loadLatest(opts.outDir, EVALUATOR_CHECKPOINT, { warn: (m) => log(`gawwn: warning: ${m}`) }) : null;
+  if (opts.resume && ck === null) throw new GawwnError('--resume: no evaluator checkpoint to continue from', { file: checkpointsDir(opts.outDir) });
+  if (!opts.resume && fs.existsSync(checkpointsDir(opts.outDir))) {
+    throw new GawwnError('already holds an evaluator run; pass --resume to continue it or choose another --out', { file: opts.outDir });
+  }
+  const state = ck ? (ck.config as EvaluatorRunState) : null;
+  const o = ck && state ? resumedOptions(opts, state, path.join(ck.dir, 'manifest.json')) : opts;
+  if (o.dataRoot === undefined) throw new GawwnError('train-evaluator needs --data (the training root)');
   const steps = o.steps ?? 1500;
   const B = o.batchSize ?? 32;
   const lr0 = o.lr ?? 2e-3;
@@ -287,61 +406,106 @@ export async function trainEvaluator(o: TrainEvaluatorOptions): Promise<TrainEva
   const testMismatch = vocabularyMismatch(test, train);
   if (testMismatch) throw new GawwnError(`the test root's ${testMismatch}`, { file: testRoot });
   log(`gawwn: evaluator data: ${train.records.length} train, ${test.records.length} held-out images (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-  const cfg: EvaluatorConfig = {
-    imageSize: 128,
-    numParts: train.partNames.length,
-    partNames: train.partNames,
-    attributes: train.attributes,
-    colours: train.colours,
-    width: o.width ?? 8,
-    featureDim: o.featureDim ?? 128,
-    regions: train.regions,
-    colourCentroids: fitColourCentroids(train),
-    boxFrom: 'mask',
-  };
-  const rule = chooseBoxRule(train);
-  cfg.boxFrom = rule.boxFrom;
-  log(`gawwn: evaluator box rule: ${rule.boxFrom} (ground-truth IoU on train: mask ${rule.mask.toFixed(3)}, keypoints ${rule.keypoints.toFixed(3)})`);
+  let cfg: EvaluatorConfig;
   let initSteps = 0;
-  // The --init evaluator stays loaded until the new model has its weights (copied, or widened from it).
-  const prev = o.init !== undefined ? await loadEvaluator(o.init) : null;
   let model: tf.LayersModel;
-  try {
-    if (prev) {
-      const initMismatch = vocabularyMismatch(prev.config, cfg);
-      if (initMismatch) throw new GawwnError(`--init evaluator was trained on a dataset with other parts/attributes/colours/regions: its ${initMismatch}`, { file: o.init });
-      // A larger --width widens the --init evaluator (widenEvaluator: same function, more channels to train).
-      cfg.width = o.width ?? prev.config.width;
-      if (cfg.width % prev.config.width !== 0) {
-        throw new GawwnError(`--width ${cfg.width}: the --init evaluator has width ${prev.config.width}, and can only be continued at a multiple of it`, { file: o.init });
-      }
-      cfg.featureDim = prev.config.featureDim;
-      initSteps = prev.steps;
-    }
-    fs.mkdirSync(o.outDir, { recursive: true });
+  if (state) {
+    // The stored config carries the centroids and box rule fitted when the run started.
+    cfg = state.evaluator;
+    initSteps = state.initSteps;
     model = buildEvaluator(cfg, seed);
-    if (prev && prev.config.width === cfg.width) {
-      model.setWeights(prev.model.getWeights());
-    } else if (prev) {
-      widenEvaluator(prev.model, prev.config, model, cfg, new Rng(seed + 3));
-      log(`gawwn: evaluator widened from width ${prev.config.width} to ${cfg.width}`);
+  } else {
+    cfg = {
+      imageSize: 128,
+      numParts: train.partNames.length,
+      partNames: train.partNames,
+      attributes: train.attributes,
+      colours: train.colours,
+      width: o.width ?? 8,
+      featureDim: o.featureDim ?? 128,
+      regions: train.regions,
+      colourCentroids: fitColourCentroids(train),
+      boxFrom: 'mask',
+    };
+    const rule = chooseBoxRule(train);
+    cfg.boxFrom = rule.boxFrom;
+    log(`gawwn: evaluator box rule: ${rule.boxFrom} (ground-truth IoU on train: mask ${rule.mask.toFixed(3)}, keypoints ${rule.keypoints.toFixed(3)})`);
+    // The --init evaluator stays loaded until the new model has its weights (copied, or widened from it).
+    const prev = o.init !== undefined ? await loadEvaluator(o.init) : null;
+    try {
+      if (prev) {
+        const initMismatch = vocabularyMismatch(prev.config, cfg);
+        if (initMismatch) throw new GawwnError(`--init evaluator was trained on a dataset with other parts/attributes/colours/regions: its ${initMismatch}`, { file: o.init });
+        // A larger --width widens the --init evaluator (widenEvaluator: same function, more channels to train).
+        cfg.width = o.width ?? prev.config.width;
+        if (cfg.width % prev.config.width !== 0) {
+          throw new GawwnError(`--width ${cfg.width}: the --init evaluator has width ${prev.config.width}, and can only be continued at a multiple of it`, { file: o.init });
+        }
+        cfg.featureDim = prev.config.featureDim;
+        initSteps = prev.steps;
+      }
+      fs.mkdirSync(o.outDir, { recursive: true });
+      model = buildEvaluator(cfg, seed);
+      if (prev && prev.config.width === cfg.width) {
+        model.setWeights(prev.model.getWeights());
+      } else if (prev) {
+        widenEvaluator(prev.model, prev.config, model, cfg, new Rng(seed + 3));
+        log(`gawwn: evaluator widened from width ${prev.config.width} to ${cfg.width}`);
+      }
+    } finally {
+      prev?.dispose();
     }
-  } finally {
-    prev?.dispose();
   }
+  const run: RunOptions = {
+    dataRoot: path.resolve(o.dataRoot),
+    testDataRoot: path.resolve(testRoot),
+    batchSize: B,
+    lr: lr0,
+    seed,
+    width: cfg.width,
+    featureDim: cfg.featureDim,
+    trainLimit: o.trainLimit ?? null,
+    testLimit: o.testLimit ?? 1000,
+    init: o.init ?? null,
+    augment: o.augment ?? false,
+    segWeight,
+  };
   const opt = tf.train.adam(lr0);
   const rng = new Rng(seed);
   const logFile = path.join(o.outDir, 'log.jsonl');
-  fs.writeFileSync(logFile, '');
-  let order = rng.permutation(train.records.length);
+  let order: number[];
   let pos = 0;
   let firstLoss = NaN;
   let lastLoss = NaN;
   let recent: number[] = [];
   let done = 0;
-  const tTrain = Date.now();
+  let tTrain = Date.now();
   try {
-    for (let step = 1; step <= steps; step++) {
+    if (ck) {
+      assignModelWeights(model, ck.groups.model, `${ck.dir} model`);
+      await assignOptimizerWeights(opt, ck.groups.opt);
+      rng.setState(ck.rng);
+      const p = ck.extra as EvaluatorProgress;
+      order = p.order;
+      pos = p.pos;
+      firstLoss = p.firstLoss;
+      done = ck.step;
+      // The time limit and the time-based schedule count the earlier sittings' training time.
+      tTrain -= p.trainSeconds * 1000;
+      // Lines past the checkpoint belong to steps lost with the process that wrote them.
+      writeFileAtomicSync(logFile, fs.existsSync(logFile) ? logUpToStep(fs.readFileSync(logFile, 'utf8'), ck.step) : '');
+      log(`gawwn: evaluator resumed at step ${ck.step} (${ck.dir})`);
+    } else {
+      order = rng.permutation(train.records.length);
+      fs.writeFileSync(logFile, '');
+    }
+    const save = async (step: number): Promise<void> => {
+      const runState: EvaluatorRunState = { evaluator: cfg, run, steps, maxMinutes: o.maxMinutes ?? null, initSteps };
+      const progress: EvaluatorProgress = { order, pos, firstLoss, trainSeconds: (Date.now() - tTrain) / 1000 };
+      const groups = { model: await extractModelWeights(model), opt: await extractOptimizerWeights(opt) };
+      await saveCheckpoint(o.outDir, { ...EVALUATOR_CHECKPOINT, config: runState, step, epoch: 0, rng: rng.state(), groups, extra: progress }, { warn: (m) => log(`gawwn: warning: ${m}`) });
+    };
+    for (let step = done + 1; step <= steps; step++) {
       // Progress through the schedule: by steps, or by time when a time limit ends training first.
       const frac = Math.max(step / steps, o.maxMinutes !== undefined ? (Date.now() - tTrain) / 60000 / o.maxMinutes : 0);
       lrOf(opt).learningRate = lr0 * (frac > 0.9 ? 0.125 : frac > 0.75 ? 0.25 : frac > 0.5 ? 0.5 : 1);
@@ -380,7 +544,9 @@ export async function trainEvaluator(o: TrainEvaluatorOptions): Promise<TrainEva
         recent = [];
         log(`gawwn: evaluator step ${step}/${steps} loss ${lastLoss.toFixed(4)} (kp ${rec.kp.toFixed(3)} vis ${rec.vis.toFixed(3)} seg ${rec.seg.toFixed(3)}) ${rec.seconds.toFixed(0)} s`);
       }
-      if (o.maxMinutes !== undefined && (Date.now() - tTrain) / 60000 > o.maxMinutes) {
+      const timeUp = o.maxMinutes !== undefined && (Date.now() - tTrain) / 60000 > o.maxMinutes;
+      if (step % checkpointEvery === 0 || step === steps || timeUp) await save(step);
+      if (timeUp) {
         log(`gawwn: evaluator stopped at step ${step}: time limit ${o.maxMinutes} min`);
         break;
       }

@@ -288,6 +288,47 @@ test('augmentImages: per image a 3x3 blur (p 0.3) and/or Gaussian noise (p 0.5, 
   assert.equal(tf.memory().numTensors, before - 1);
 });
 
+test('trainEvaluator --resume: killed after a checkpoint, the run continues to the same weights, log and ceiling as one that never stopped', async () => {
+  const opts = { dataRoot: birds, steps: 6, batchSize: 4, width: 2, featureDim: 8, log: null, seed: 7, augment: true, segWeight: 2, checkpointEvery: 2 } as const;
+  const whole = path.join(base, 'ev-whole');
+  const a = await trainEvaluator({ ...opts, outDir: whole });
+  assert.deepEqual(fs.readdirSync(path.join(whole, 'checkpoints')).filter((n) => n.startsWith('step-')).sort(), ['step-000002', 'step-000004', 'step-000006']);
+  // The same run killed between its step-4 and step-6 checkpoints: step 5 was logged, nothing else was written.
+  const cut = path.join(base, 'ev-cut');
+  fs.cpSync(whole, cut, { recursive: true });
+  for (const p of ['checkpoints/step-000006', 'evaluator', 'metrics.json']) fs.rmSync(path.join(cut, p), { recursive: true });
+  const lines = fs.readFileSync(path.join(whole, 'log.jsonl'), 'utf8').trim().split('\n');
+  fs.writeFileSync(path.join(cut, 'log.jsonl'), lines.slice(0, 5).join('\n') + '\n' + lines[5].slice(0, 20));
+  // Options that define the run cannot change on resume; the refusal writes nothing.
+  const before = fs.readdirSync(path.join(cut, 'checkpoints')).sort();
+  await assert.rejects(trainEvaluator({ outDir: cut, resume: true, lr: 1e-4, log: null }), /--resume: this run was started with --lr 0.002, not 0.0001/);
+  await assert.rejects(trainEvaluator({ outDir: cut, resume: true, dataRoot: path.join(base, 'elsewhere'), log: null }), /started with --data .*birds, not .*elsewhere/);
+  assert.deepEqual(fs.readdirSync(path.join(cut, 'checkpoints')).sort(), before);
+  assert.ok(!fs.existsSync(path.join(cut, 'metrics.json')));
+  const tensors = tf.memory().numTensors;
+  const b = await trainEvaluator({ outDir: cut, resume: true, dataRoot: birds, log: null });
+  assert.equal(tf.memory().numTensors, tensors, 'no tensors leak across a resumed run');
+  assert.equal(b.steps, 6);
+  assert.equal(b.firstLoss, a.firstLoss);
+  const losses = (run: string): number[] => fs.readFileSync(path.join(run, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { loss: number }).loss);
+  assert.equal(losses(cut).length, 6);
+  assert.deepEqual(losses(cut), losses(whole));
+  const wa = await loadEvaluator(whole);
+  const wb = await loadEvaluator(cut);
+  const ta = wa.model.getWeights();
+  const tb = wb.model.getWeights();
+  for (let i = 0; i < ta.length; i++) assert.deepEqual(Array.from(tb[i].dataSync()), Array.from(ta[i].dataSync()), `weight ${wa.model.weights[i].name}`);
+  wa.dispose();
+  wb.dispose();
+  assert.deepEqual(b.ceiling, a.ceiling);
+  // More steps continue the finished run (its schedule is the new total's); a run folder is not overwritten without --resume.
+  const c = await trainEvaluator({ outDir: cut, resume: true, steps: 8, log: null });
+  assert.equal(c.steps, 8);
+  assert.equal(losses(cut).length, 8);
+  await assert.rejects(trainEvaluator({ ...opts, outDir: cut }), /already holds an evaluator run; pass --resume/);
+  await assert.rejects(trainEvaluator({ outDir: path.join(base, 'ev-none'), resume: true, log: null }), /--resume: no evaluator checkpoint/);
+});
+
 test('trainEvaluator --augment trains on degraded images and records it', async () => {
   const out = path.join(base, 'ev-aug');
   const r = await trainEvaluator({ dataRoot: birds, outDir: out, steps: 2, batchSize: 4, width: 2, featureDim: 8, log: null, seed: 6, augment: true });
