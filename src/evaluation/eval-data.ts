@@ -77,6 +77,8 @@ export async function loadMaskInFrame(root: string, r: DatasetRecord, fineSize: 
 
 /** N evaluation images (uint8 HWC, 128²) with targets, all as plain arrays. */
 export interface EvalSet {
+  /** Layout of the root: CUB-style birds or MPII-style people. */
+  format: 'cub' | 'mpii';
   records: DatasetRecord[];
   partNames: string[];
   flipPairs: readonly (readonly [number, number])[];
@@ -128,6 +130,7 @@ export async function loadEvalSet(root: string, o: LoadEvalSetOptions): Promise<
   const A = attrs.attributes.length;
   const n = records.length;
   const set: EvalSet = {
+    format: ds.format,
     records,
     partNames: ds.partNames,
     flipPairs: ds.format === 'cub' ? CUB_FLIP_PAIRS : MPII_FLIP_PAIRS,

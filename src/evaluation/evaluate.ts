@@ -52,6 +52,11 @@ export interface EvalResult {
   family: string;
   steps: number;
   data: string;
+  /**
+   * Layout of the data root: 'cub' (birds) or 'mpii' (people). Issue 7's targets are for the bird models, so the
+   * results table marks them only on birds. Absent in results written before session 7 (all of them birds).
+   */
+  dataFormat?: 'cub' | 'mpii';
   evaluator: string;
   /** Number of held-out conditions (one generated image each). */
   n: number;
@@ -261,6 +266,7 @@ export async function evaluateGenerator(gen: LoadedGenerator, embed: Embedder, e
     family: gen.family,
     steps: gen.steps,
     data: o.dataRoot,
+    dataFormat: set.format,
     evaluator: o.evaluatorName ?? ev.source,
     n: conds.length,
     seed,

@@ -63,6 +63,7 @@ test('evaluateGenerator: JSON with generated/real metrics and CIs; PCK only for 
     assert.equal(j.format, 'gawwn-eval/1');
     assert.equal(j.family, family);
     assert.equal(j.n, 6);
+    assert.equal(j.dataFormat, 'cub');
     for (const k of ['boxIou', 'attributeAccuracy', 'evaluatorFrechetDistance', 'diversity'] as const) estimateKeys(j.generated[k]);
     for (const k of ['boxIou', 'pck', 'pckBox', 'attributeAccuracy', 'evaluatorFrechetDistance'] as const) estimateKeys(j.real[k]);
     if (family === 'keypoint') estimateKeys(j.generated.pck);
@@ -83,6 +84,14 @@ test('evaluateGenerator: JSON with generated/real metrics and CIs; PCK only for 
   assert.match(md, /real held-out images/);
   assert.match(md, /evaluator ceiling/);
   assert.match(md, /Targets not met:/);
+  assert.match(md, /\| tiny-bbox \| bbox \| \d\.\d{3} \[[^\]]+\] ✗ \|/);
+  // Issue 7's targets are the bird models': the same results on people are shown unmarked.
+  const people = resultsTable(results.map((r) => ({ ...r, dataFormat: 'mpii' as const })));
+  assert.equal(people.split('\n').filter((l) => l.startsWith('| ')).length, 5);
+  assert.doesNotMatch(people, /[✓✗]|Targets not met|Targets \(issue 7\)/);
+  assert.match(people, /targets for the bird models only: these people results are not marked/);
+  // Results written before dataFormat existed (all birds) keep their marks.
+  assert.equal(resultsTable(results.map((r) => ({ ...r, dataFormat: undefined }))), md);
   // `gawwn eval table` writes the same markdown.
   const files = results.map((r, i) => {
     const f = path.join(base, `r${i}.json`);
