@@ -118,3 +118,32 @@ test('gawwn eval: usage errors exit 2 with one line', async () => {
   assert.match(writes.join(''), /no such file/);
   assert.match(writes.join(''), /no such data folder/);
 });
+
+test('gawwn eval train-evaluator --resume: options left at their defaults keep the run\'s own; a typed different one is refused', async () => {
+  const run = path.join(base, 'ev-cli');
+  const writes: string[] = [];
+  const origOut = process.stdout.write.bind(process.stdout);
+  const origErr = process.stderr.write.bind(process.stderr);
+  (process.stdout as { write: unknown }).write = (s: string) => (writes.push(String(s)), true);
+  (process.stderr as { write: unknown }).write = (s: string) => (writes.push(String(s)), true);
+  const metrics = (): { steps: number; segWeight: number; augment: boolean } => JSON.parse(fs.readFileSync(path.join(run, 'metrics.json'), 'utf8'));
+  try {
+    // Started with non-default --lr, --batch, --seed, --seg-weight and --augment.
+    assert.equal(await main(['eval', 'train-evaluator', '--data', birds, '--out', run, '--steps', '2', '--width', '2', '--batch', '4', '--lr', '1e-3', '--seed', '3', '--seg-weight', '2', '--augment', '--test-limit', '6', '--checkpoint-every', '1']), 0);
+    assert.equal(await main(['eval', 'train-evaluator', '--out', run, '--resume', '--steps', '3']), 0);
+    assert.deepEqual([metrics().steps, metrics().segWeight, metrics().augment], [3, 2, true]);
+    // Had the defaults (--lr 2e-3, --batch 32, --seed 1, --seg-weight 1) been passed, the resume above would be refused.
+    const log = fs.readFileSync(path.join(run, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number });
+    assert.deepEqual(log.map((r) => r.step), [1, 2, 3]);
+    const ck = JSON.parse(fs.readFileSync(path.join(run, 'checkpoints', 'step-000003', 'manifest.json'), 'utf8')) as { config: { run: { lr: number; batchSize: number; seed: number } } };
+    assert.deepEqual([ck.config.run.lr, ck.config.run.batchSize, ck.config.run.seed], [1e-3, 4, 3]);
+    assert.equal(await main(['eval', 'train-evaluator', '--out', run, '--resume', '--steps', '4', '--seed', '4']), 2);
+    assert.equal(await main(['eval', 'train-evaluator', '--data', birds, '--out', run, '--steps', '2']), 2);
+  } finally {
+    (process.stdout as { write: unknown }).write = origOut;
+    (process.stderr as { write: unknown }).write = origErr;
+  }
+  assert.match(writes.join(''), /started with --seed 3, not 4/);
+  assert.match(writes.join(''), /already holds an evaluator run; pass --resume/);
+  assert.equal(metrics().steps, 3, 'the refused commands changed nothing');
+});
