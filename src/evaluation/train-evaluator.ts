@@ -132,6 +132,9 @@ interface EvaluatorProgress {
   trainSeconds: number;
 }
 
+/** An --init spec as stored: `pretrained:NAME` as is, a run folder resolved. */
+const initSpec = (spec: string): string => (spec.startsWith('pretrained:') ? spec : path.resolve(spec));
+
 /**
  * The options of a resumed run: the stored ones, with `steps` / `maxMinutes` from `o` when given. Any other
  * option given in `o` must equal the stored value (paths compared resolved): a run continued with another
@@ -148,7 +151,7 @@ function resumedOptions(o: TrainEvaluatorOptions, state: EvaluatorRunState, file
     featureDim: o.featureDim,
     trainLimit: o.trainLimit,
     testLimit: o.testLimit,
-    init: o.init,
+    init: o.init === undefined ? undefined : initSpec(o.init),
     augment: o.augment,
     segWeight: o.segWeight,
   };
@@ -466,7 +469,7 @@ export async function trainEvaluator(opts: TrainEvaluatorOptions): Promise<Train
     featureDim: cfg.featureDim,
     trainLimit: o.trainLimit ?? null,
     testLimit: o.testLimit ?? 1000,
-    init: o.init ?? null,
+    init: o.init === undefined ? null : initSpec(o.init),
     augment: o.augment ?? false,
     segWeight,
   };

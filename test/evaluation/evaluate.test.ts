@@ -124,7 +124,9 @@ test('gawwn eval train-evaluator --resume: options left at their defaults keep t
   const writes: string[] = [];
   const origOut = process.stdout.write.bind(process.stdout);
   const origErr = process.stderr.write.bind(process.stderr);
-  (process.stdout as { write: unknown }).write = (s: string) => (writes.push(String(s)), true);
+  // Only the CLI's JSON lines are swallowed: the test runner reports through stdout too.
+  (process.stdout as { write: unknown }).write = (s: string | Uint8Array, ...rest: unknown[]) =>
+    typeof s === 'string' && s.startsWith('{') ? true : (origOut as (...a: unknown[]) => boolean)(s, ...rest);
   (process.stderr as { write: unknown }).write = (s: string) => (writes.push(String(s)), true);
   const metrics = (): { steps: number; segWeight: number; augment: boolean } => JSON.parse(fs.readFileSync(path.join(run, 'metrics.json'), 'utf8'));
   try {
