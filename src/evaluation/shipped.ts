@@ -11,9 +11,14 @@ import { GawwnError } from '../util/errors.js';
 import { EVAL_FORMAT, type EvalResult, type MetricSet } from './evaluate.js';
 import { ceilingColumns, formatEstimate, RESULT_COLUMNS } from './results-table.js';
 
-/** The folder of the shipped evaluation results: `<models>/eval` (default the package's data/pretrained/eval). */
-export function shippedEvalDir(modelsDir?: string): string {
-  return path.join(modelsDir ?? pretrainedDir(), 'eval');
+/**
+ * The folder of the shipped evaluation results of one synthetic set: `<models>/eval` for birds, `<models>/eval/people`
+ * for people (default models folder: the package's data/pretrained). One folder per evaluator: a results table
+ * reads its real-data and ceiling rows from the first result, so birds and people are never mixed in one.
+ */
+export function shippedEvalDir(modelsDir?: string, set: 'birds' | 'people' = 'birds'): string {
+  const dir = path.join(modelsDir ?? pretrainedDir(), 'eval');
+  return set === 'birds' ? dir : path.join(dir, set);
 }
 
 /** Every `*.json` evaluation result in `dir`, sorted by file name; [] when the folder does not exist. */

@@ -167,8 +167,10 @@ export async function runReproduce(opts: ReproduceOptions): Promise<ReproduceRes
   });
   await section('6E', 'Generating images of humans', async (files) => {
     const r = await runHumans({ seed, modelsDir: md, data: people, samples });
+    const results = loadEvalResults(shippedEvalDir(modelsRoot(md), 'people'));
     return {
-      text: `${dataNote('people', people)}\n\n${modelText(r.model, r.completer)}`,
+      text: `${dataNote('people', people)}\n\n${modelText(r.model, r.completer)}${results.length > 0 ? '\n\nMeasured control of the people model (its own evaluator on held-out people, mean [95% CI]; data/pretrained/eval/people):' : ''}`,
+      ...(results.length > 0 ? { tables: [{ html: resultsHtml(results) }] } : {}),
       images: [
         { png: await png('6E-humans-given.png', r.groundTruthPng, files), caption: 'First column: held-out person with its joints; then samples from those joints and its caption.' },
         { png: await png('6E-humans-generated.png', r.generatedPng, files), caption: 'joints generated from the caption by Gk' },
