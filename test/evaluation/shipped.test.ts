@@ -9,6 +9,7 @@ import { ceilingColumns, resultsTable } from '../../src/evaluation/results-table
 import { loadEvaluator, scoreOnRealSet, trainEvaluator } from '../../src/evaluation/train-evaluator.js';
 import { loadEvalSet } from '../../src/evaluation/eval-data.js';
 import { synthBirds } from '../../src/data/synth-birds.js';
+import { synthPeople } from '../../src/data/synth-people.js';
 import { initBackend } from '../../src/util/backend.js';
 import { Rng } from '../../src/util/rng.js';
 
@@ -83,4 +84,41 @@ test('the shipped evaluator (pretrained:evaluator-birds) is the one behind the s
     ev.dispose();
   }
   await assert.rejects(loadEvaluator('pretrained:no-such-evaluator'), /no shipped model 'no-such-evaluator'/);
+});
+
+test('the shipped people evaluator (pretrained:evaluator-people) is the one behind the shipped people results, kept apart from the birds', async () => {
+  await initBackend({ force: 'wasm', report: null });
+  assert.equal(shippedEvalDir('/m', 'people'), path.join('/m', 'eval', 'people'));
+  // The birds' table holds birds only: the people folder is not read as a result.
+  assert.ok(loadEvalResults().every((r) => r.model.startsWith('pretrained:birds-')));
+  const ev = await loadEvaluator('pretrained:evaluator-people');
+  try {
+    assert.equal(ev.config.numParts, 17); // MPII's 16 joints and the head centre (MHP variant)
+    assert.equal(ev.config.boxFrom, 'keypoints');
+    assert.deepEqual(ev.config.attributes, ['shirt', 'trousers']);
+    const results = loadEvalResults(shippedEvalDir(undefined, 'people'));
+    assert.deepEqual(results.map((r) => r.model), ['pretrained:people-keypoint']);
+    for (const r of results) {
+      assert.equal(r.evaluator, 'pretrained:evaluator-people');
+      assert.equal(r.dataFormat, 'mpii');
+      assert.deepEqual(r.ceiling, JSON.parse(JSON.stringify(ev.ceiling)));
+    }
+    // The people table is unmarked (issue 7's targets are the birds').
+    assert.doesNotMatch(resultsTable(results), /[✓✗]/);
+    // People it never saw (another seed): 12 held-out people, read as on its own held-out split (0.91 / 0.87 / 1.0).
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gawwn-shipped-people-'));
+    try {
+      await synthPeople({ out: path.join(root, 'p'), images: 120, seed: 12 });
+      const set = await loadEvalSet(path.join(root, 'p'), { split: 'test', masks: true });
+      const c = await scoreOnRealSet(ev.model, ev.config, set, new Rng(1));
+      assert.ok(set.records.length >= 10, `${set.records.length} held-out people`);
+      assert.ok((c.boxIou?.value ?? 0) > 0.8, `box IoU ${c.boxIou?.value}`);
+      assert.ok((c.pck?.value ?? 0) > 0.75, `PCK ${c.pck?.value}`);
+      assert.ok((c.attributeAccuracy?.value ?? 0) > 0.9, `attributes ${c.attributeAccuracy?.value}`);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  } finally {
+    ev.dispose();
+  }
 });
