@@ -215,13 +215,32 @@ test('§4B text embedding: held-out retrieval metrics in [0,1] and nearest capti
 
 test('reproduce writes every PNG, summary.json and one self-contained report; missing models are named', async () => {
   const out = path.join(fx.root, 'results');
-  const r = await runReproduce({ out, modelsDir: fx.modelsDir, birdsData: fx.birds, peopleData: fx.people, samples: 2 });
+  // A committed people evaluation (eval/people) is shown as its own table under §6E, never in §6D's birds table.
+  const peopleEval = path.join(fx.modelsDir, 'eval', 'people');
+  fs.mkdirSync(peopleEval, { recursive: true });
+  const est = { value: 0.617, ci: [0.598, 0.639], n: 200 };
+  const none = { boxIou: null, pck: null, pckBox: null, attributeAccuracy: null, evaluatorFrechetDistance: null, diversity: null };
+  fs.writeFileSync(path.join(peopleEval, 'people-keypoint.json'), JSON.stringify({
+    format: 'gawwn-eval/1', model: 'pretrained:people-keypoint', family: 'keypoint', steps: 2, data: 'people', dataFormat: 'mpii', evaluator: 'e', n: 200, seed: 7,
+    definitions: {}, generated: { ...none, boxIou: est }, real: none, ceiling: null, seconds: 1,
+  }));
+  let r: Awaited<ReturnType<typeof runReproduce>>;
+  try {
+    r = await runReproduce({ out, modelsDir: fx.modelsDir, birdsData: fx.birds, peopleData: fx.people, samples: 2 });
+  } finally {
+    fs.rmSync(path.join(fx.modelsDir, 'eval'), { recursive: true });
+  }
   assert.deepEqual(r.sections.map((s) => [s.id, s.status]), [['4B', 'done'], ['6A', 'done'], ['6B', 'done'], ['6C', 'done'], ['6D', 'done'], ['6E', 'done']]);
   const files = r.sections.flatMap((s) => s.files);
   assert.equal(files.length, 3 + 4 + 2 + 1 + 2);
   for (const f of files) assert.ok((await pngSize(fs.readFileSync(path.join(out, f))))[0] > 128, f);
   const html = fs.readFileSync(r.report, 'utf8');
   for (const s of ['§4B', '§6A', '§6B', '§6C', '§6D', '§6E']) assert.ok(html.includes(s), s);
+  const e6 = html.slice(html.indexOf('<h2>§6E'));
+  assert.ok(html.indexOf('<h2>§6E') > html.indexOf('<h2>§6D'));
+  assert.match(e6, /Measured control of the people model/);
+  assert.match(e6, /<td>people-keypoint<\/td><td>2<\/td><td>0\.617 \[0\.598, 0\.639\]<\/td>/);
+  assert.doesNotMatch(html.slice(0, html.indexOf('<h2>§6E')), /people-keypoint<\/td>/);
   assert.ok((html.match(/<img src="data:image\/png;base64,/g) ?? []).length >= files.length + 6, 'grids and loss charts embedded');
   assert.ok(!/src="http/.test(html), 'no network references');
   assert.equal(JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8')).sections.length, 6);
