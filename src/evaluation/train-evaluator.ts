@@ -10,8 +10,8 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { resolveModelSpec } from '../sampling/load.js';
 import { assignModelWeights, assignOptimizerWeights, checkpointsDir, exportWeights, extractModelWeights, extractOptimizerWeights, importWeights, loadLatest, saveCheckpoint } from '../training/checkpoint.js';
-import { logUpToStep } from '../training/loop.js';
-import { writeFileAtomic, writeFileAtomicSync } from '../util/atomic.js';
+import { truncateLog } from '../training/loop.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { GawwnError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { ColourCentroids, foregroundBox, medianRgb, regionPixels, type Rgb } from './colour-reader.js';
@@ -496,7 +496,7 @@ export async function trainEvaluator(opts: TrainEvaluatorOptions): Promise<Train
       // The time limit and the time-based schedule count the earlier sittings' training time.
       tTrain -= p.trainSeconds * 1000;
       // Lines past the checkpoint belong to steps lost with the process that wrote them.
-      writeFileAtomicSync(logFile, fs.existsSync(logFile) ? logUpToStep(fs.readFileSync(logFile, 'utf8'), ck.step) : '');
+      truncateLog(logFile, ck.step);
       log(`gawwn: evaluator resumed at step ${ck.step} (${ck.dir})`);
     } else {
       order = rng.permutation(train.records.length);

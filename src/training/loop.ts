@@ -342,7 +342,7 @@ export function logUpToStep(log: string, step: number): string {
 }
 
 /** Drops log lines past `step` (they belong to steps lost with an incomplete checkpoint); atomic, so a kill here loses nothing. */
-function truncateLog(logPath: string, step: number): void {
+export function truncateLog(logPath: string, step: number): void {
   if (!fs.existsSync(logPath)) return;
   writeFileAtomicSync(logPath, logUpToStep(fs.readFileSync(logPath, 'utf8'), step));
 }
