@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { PRESET_NAMES } from '../config/presets.js';
+import type { GUpsample } from '../config/types.js';
 import { loadDataset } from '../data/inspect.js';
 import type { DatasetRecord } from '../data/types.js';
 import { TRAIN_FAMILIES, train, type TrainFamily } from '../training/loop.js';
@@ -53,10 +54,11 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed of every random choice', (v) => Number(v))
     .option('--lr <x>', 'Adam learning rate (train.lr; the paper: 2e-4), e.g. lower when resuming a GAN that has started to degrade', (v) => Number(v))
     .option('--fake-score-thresh <x>', "D's Adam step runs only while the EMA of D's mean fake score exceeds x (train.fakeScoreThresh; 0 = off, N:main_mhp.lua uses 0.2)", (v) => Number(v))
+    .addOption(new Option('--g-upsample <mode>', "generator upsampling (model.gUpsample): the paper's 4×4 stride-2 ConvT, or nearest ×2 + 3×3 conv (image families)").choices(['deconv', 'resize']))
     .option('--checkpoint-every <n>', 'checkpoint every N steps', positiveInt('--checkpoint-every'), 200)
     .option('--sample-every <n>', 'sample grid every N steps', positiveInt('--sample-every'), 500)
     .option('--resume', 'continue from the last complete checkpoint of --out')
-    .action(async (o: { model: TrainFamily; data: string; out: string; textEncoder: string; preset: string; steps?: number; epochs?: number; batch?: number; seed?: number; lr?: number; fakeScoreThresh?: number; checkpointEvery: number; sampleEvery: number; resume?: boolean }) => {
+    .action(async (o: { model: TrainFamily; data: string; out: string; textEncoder: string; preset: string; steps?: number; epochs?: number; batch?: number; seed?: number; lr?: number; fakeScoreThresh?: number; gUpsample?: GUpsample; checkpointEvery: number; sampleEvery: number; resume?: boolean }) => {
       if ((o.steps === undefined) === (o.epochs === undefined)) throw new GawwnError('give exactly one of --steps N or --epochs E');
       if (o.seed !== undefined && !Number.isInteger(o.seed)) throw new GawwnError(`--seed must be an integer`);
       // Checked before the (slow) caption embedding, so a typo fails at once; same message as resolveConfig.
@@ -79,7 +81,7 @@ export function register(program: Command): void {
         dataRoot: o.data,
         preset: o.preset,
         // The text code's size is the encoder's (1024 for the paper's, smaller for test encoders).
-        overrides: { model: { txtSize: dim }, ...(Object.keys(train_).length ? { train: train_ } : {}) },
+        overrides: { model: { txtSize: dim, ...(o.gUpsample !== undefined ? { gUpsample: o.gUpsample } : {}) }, ...(Object.keys(train_).length ? { train: train_ } : {}) },
         outDir: o.out,
         steps: o.steps,
         epochs: o.epochs,

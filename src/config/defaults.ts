@@ -24,6 +24,7 @@ export const PAPER_DEFAULTS: Readonly<GawwnConfig> = Object.freeze({
     keypointGrid: KEYPOINT_GRID,
     numParts: CUB_PARTS,
     dropoutD: 0.2,
+    gUpsample: 'deconv',
   }),
   train: Object.freeze({
     batchSize: 16,

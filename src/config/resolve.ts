@@ -31,6 +31,7 @@ const RULES: { [S in keyof GawwnConfig]: { [K in keyof GawwnConfig[S]]: Rule } }
     keypointGrid: { kind: 'int', min: 16, max: 16 },
     numParts: int(1, 1000),
     dropoutD: num(0, 1, { maxOpen: true }),
+    gUpsample: { kind: 'enum', values: ['deconv', 'resize'] },
   },
   train: {
     batchSize: int(1, 100000),

@@ -11,6 +11,9 @@ export type ModelFamily = 'bbox' | 'keypoint' | 'keypoint-gen';
 /** Dataset flavour of the keypoint networks: CUB birds (N:main_cub_keypoints.lua) or MPII humans (N:main_mhp.lua). */
 export type ModelVariant = 'cub' | 'mhp';
 
+/** How the generators upsample by 2 (ModelConfig.gUpsample). */
+export type GUpsample = 'deconv' | 'resize';
+
 /** Names of the built-in presets. */
 export type PresetName = 'paper' | 'small' | 'cpu' | 'tiny';
 
@@ -54,6 +57,16 @@ export interface ModelConfig {
    * (N:scripts/train_mhp*.sh set DROP=0.2; the opt default 0.8 was not what ran).
    */
   dropoutD: number;
+  /**
+   * How the image generators upsample by 2: `'deconv'`, the original's 4×4 stride-2 SpatialFullConvolution;
+   * or `'resize'`, nearest-neighbour ×2 then a 3×3 convolution (Odena et al. 2016, "Deconvolution and
+   * checkerboard artifacts"). DEVIATION when `'resize'`: a k4 s2 ConvT turns a spatially constant 16×16
+   * feature map into an image with an 8-px period (three stride-2 stages, each with its own 2-px phase
+   * pattern), which is the stripe texture of our GAN runs' backgrounds (data/pretrained/README.md); resize-conv
+   * maps a constant map to a constant map. The 1×1 → 4×4 'valid' ConvT and the discriminators are unchanged.
+   * Default: `'deconv'` (the paper).
+   */
+  gUpsample: GUpsample;
 }
 
 /** Optimisation and sampling of training batches. */

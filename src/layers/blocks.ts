@@ -8,6 +8,7 @@
  * the biased one. It only matters for the 1-D BNs at small batch (16/15 at B = 16) and only at inference.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { GUpsample } from '../config/types.js';
 import { WeightInit } from './init.js';
 
 /** A functional-API tensor. */
@@ -16,7 +17,11 @@ export type Sym = tf.SymbolicTensor;
 export type Act = 'relu' | 'lrelu' | 'elu' | 'tanh' | 'sigmoid';
 
 export class Blocks {
-  constructor(private readonly init: WeightInit) {}
+  /** `upsample` is how stride-2 transposed convs are built (ModelConfig.gUpsample; generators only). */
+  constructor(
+    private readonly init: WeightInit,
+    private readonly upsample: GUpsample = 'deconv',
+  ) {}
 
   /** Conv k×k stride s; `pad` 'same' is Torch p = (k − s)/2, 'valid' is p = 0. */
   conv(name: string, filters: number, k: number, s: number, pad: 'same' | 'valid'): tf.layers.Layer {
@@ -51,10 +56,25 @@ export class Blocks {
     }
   }
 
-  /** conv → BN → act, the nets' most common triple (act omitted when `null`). */
+  /**
+   * Upsampling by 2 to `filters` channels: ConvT k4 s2 'same' named `${name}_convT` ('deconv'), or nearest ×2
+   * (`${name}_up`) then conv 3×3 'same' (`${name}_conv`) ('resize'; ModelConfig.gUpsample says why).
+   */
+  up2(x: Sym, name: string, filters: number): Sym {
+    if (this.upsample === 'deconv') return this.convT(`${name}_convT`, filters, 4, 2, 'same').apply(x) as Sym;
+    const up = tf.layers.upSampling2d({ name: `${name}_up`, size: [2, 2], interpolation: 'nearest' }).apply(x) as Sym;
+    return this.conv(`${name}_conv`, filters, 3, 1, 'same').apply(up) as Sym;
+  }
+
+  /**
+   * conv → BN → act, the nets' most common triple (act omitted when `null`). `transposed` with k4 s2 'same'
+   * is an `up2` (so 'resize' mode replaces it); other transposed shapes are always ConvT.
+   */
   convBnAct(x: Sym, name: string, filters: number, k: number, s: number, pad: 'same' | 'valid', act: Act | null, transposed = false): Sym {
-    const c = transposed ? this.convT(`${name}_convT`, filters, k, s, pad) : this.conv(`${name}_conv`, filters, k, s, pad);
-    let y = this.bn(`${name}_bn`).apply(c.apply(x)) as Sym;
+    let c: Sym;
+    if (transposed && k === 4 && s === 2 && pad === 'same') c = this.up2(x, name, filters);
+    else c = (transposed ? this.convT(`${name}_convT`, filters, k, s, pad) : this.conv(`${name}_conv`, filters, k, s, pad)).apply(x) as Sym;
+    let y = this.bn(`${name}_bn`).apply(c) as Sym;
     if (act !== null) y = this.act(`${name}_${act}`, act).apply(y) as Sym;
     return y;
   }

@@ -22,7 +22,7 @@ export const BBOX_G_LAST_CHANNELS = 32;
  */
 export function buildBboxGenerator(cfg: Readonly<ModelConfig>, seed = 0): tf.LayersModel {
   checkImageConfig(cfg);
-  const b = new Blocks(new WeightInit(seed));
+  const b = new Blocks(new WeightInit(seed), cfg.gUpsample);
   const { ngf, nz, txtSize } = cfg;
   const M = cfg.keypointGrid;
   const z = tf.input({ name: 'z', shape: [nz] });
@@ -63,7 +63,7 @@ export function buildBboxGenerator(cfg: Readonly<ModelConfig>, seed = 0): tf.Lay
   x = b.convBnAct(x, 'netG_1', ngf * 2, 3, 1, 'same', 'relu', true); // [B,16,16,2ngf]
   x = b.convBnAct(x, 'netG_2', ngf, 4, 2, 'same', 'relu', true); // [B,32,32,ngf]
   x = b.convBnAct(x, 'netG_3', BBOX_G_LAST_CHANNELS, 4, 2, 'same', 'relu', true); // [B,64,64,32]
-  const image = chain(x, b.convT('netG_4_convT', 3, 4, 2, 'same'), b.act('image', 'tanh')); // [B,128,128,3]
+  const image = b.act('image', 'tanh').apply(b.up2(x, 'netG_4', 3)) as Sym; // [B,128,128,3]
   return tf.model({ name: 'bbox_G', inputs: [z, t, box], outputs: image });
 }
 

@@ -21,7 +21,7 @@ import { checkImageConfig, discriminatorHead, imgGlobalD, prepTxtD } from './com
  */
 export function buildKeypointGenerator(cfg: Readonly<ModelConfig>, seed = 0): tf.LayersModel {
   checkImageConfig(cfg);
-  const b = new Blocks(new WeightInit(seed));
+  const b = new Blocks(new WeightInit(seed), cfg.gUpsample);
   const { ngf, nz, txtSize, numParts: K } = cfg;
   const M = cfg.keypointGrid;
   const act: Act = 'relu'; // N: activationG = relu in both variants.
@@ -63,7 +63,7 @@ export function buildKeypointGenerator(cfg: Readonly<ModelConfig>, seed = 0): tf
   x = b.residual(x, 'netG_res', ngf * 4, ngf, act); // [B,16,16,4ngf]
   x = b.convBnAct(x, 'netG_3', ngf * 2, 4, 2, 'same', act, true); // [B,32,32,2ngf]
   x = b.convBnAct(x, 'netG_4', ngf, 4, 2, 'same', act, true); // [B,64,64,ngf]
-  const image = chain(x, b.convT('netG_5_convT', 3, 4, 2, 'same'), b.act('image', 'tanh')); // [B,128,128,3]
+  const image = b.act('image', 'tanh').apply(b.up2(x, 'netG_5', 3)) as Sym; // [B,128,128,3]
   return tf.model({ name: 'keypoint_G', inputs: [z, t, kp], outputs: image });
 }
 

@@ -188,6 +188,26 @@ export function scheduledLearningRate(lr0: number, epoch: number, decayEvery: nu
   return lr0 * Math.pow(lrDecay, Math.floor(epoch / decayEvery));
 }
 
+/**
+ * On resume, the generator's upsampling (model.gUpsample) is the run's own unless given: it is architecture, so
+ * the checkpoint's weights fit no other. A different one given is refused before anything is loaded or written.
+ */
+function withRunUpsampling(outDir: string, overrides: Record<string, unknown>): Record<string, unknown> {
+  const file = path.join(outDir, 'config.json');
+  if (!fs.existsSync(file)) return overrides;
+  let stored: string;
+  try {
+    stored = (JSON.parse(fs.readFileSync(file, 'utf8')) as { config?: { model?: { gUpsample?: string } } }).config?.model?.gUpsample ?? 'deconv'; // runs from before the field: ConvT
+  } catch (e) {
+    throw new GawwnError(`not valid JSON (${(e as Error).message})`, { file });
+  }
+  const model = (overrides.model ?? {}) as Record<string, unknown>;
+  if (model.gUpsample !== undefined && model.gUpsample !== stored) {
+    throw new GawwnError(`${outDir} was trained with model.gUpsample = ${stored}; it cannot resume with ${String(model.gUpsample)}`, { file });
+  }
+  return { ...overrides, model: { ...model, gUpsample: stored } };
+}
+
 /** Trains one model; see the file header for what lands in the run folder. */
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   check((opts.steps === undefined) !== (opts.epochs === undefined), 'give exactly one of steps or epochs');
@@ -199,7 +219,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   if (records.length === 0) throw new GawwnError(`no training images with captions in ${opts.dataRoot}`);
   const mhp = ds.format === 'mpii';
 
-  const overrides = opts.overrides ?? {};
+  const overrides = opts.resume && opts.family !== 'gan-int-cls' ? withRunUpsampling(opts.outDir, opts.overrides ?? {}) : opts.overrides ?? {};
   const seed = typeof (overrides as { train?: { seed?: number } }).train?.seed === 'number' ? (overrides as { train: { seed: number } }).train.seed : 0;
   const rng = new Rng(seed);
   const dataRng = new Rng(seed + 1);

@@ -110,6 +110,25 @@ test('train --fake-score-thresh and --lr set train.fakeScoreThresh and train.lr 
   assert.equal(fs.existsSync(never), false);
 });
 
+test('train --g-upsample resize records model.gUpsample, trains, resumes and samples with the resize layers; a bad mode is refused', () => {
+  const out = path.join(f.root, 'resize');
+  const r = gawwn(trainArgs(f, out, 1, ['--g-upsample', 'resize']));
+  assert.equal(r.code, 0, r.err);
+  const cfg = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')) as { config: { model: { gUpsample: string } } };
+  assert.equal(cfg.config.model.gUpsample, 'resize');
+  assert.equal((JSON.parse(fs.readFileSync(path.join(run, 'config.json'), 'utf8')) as typeof cfg).config.model.gUpsample, 'deconv');
+  // --resume keeps the run's upsampling without the flag, and refuses the other one (its weights would not fit).
+  assertRefused(gawwn(trainArgs(f, out, 2, ['--g-upsample', 'deconv', '--resume'])), /^gawwn: .*config\.json: .*resize was trained with model\.gUpsample = resize; it cannot resume with deconv$/);
+  assert.equal(gawwn(trainArgs(f, out, 2, ['--resume'])).code, 0);
+  const png = path.join(f.root, 'resize.png');
+  const s = gawwn(['sample', '--run', out, '--caption', 'a red bird', '--out', png, '--keypoints', 'beak:0.3,0.4;tail:0.8,0.7', '--n', '2', '--seed', '1']);
+  assert.equal(s.code, 0, s.err);
+  assert.ok(fs.statSync(png).size > 1000);
+  const never = path.join(f.root, 'never-resized');
+  assertRefused(gawwn(trainArgs(f, never, 1, ['--g-upsample', 'bilinear'])), /^gawwn: option '--g-upsample <mode>' argument 'bilinear' is invalid\. Allowed choices are deconv, resize\.$/);
+  assert.equal(fs.existsSync(never), false);
+});
+
 test('bad input to train --resume: a run of another model or preset, a tampered checkpoint — the run is untouched', () => {
   const before_ = snapshot(run);
   assertRefused(gawwn(trainArgs(f, run, 5, ['--resume']).map((a) => (a === 'keypoint' ? 'bbox' : a))), /^gawwn: checkpoint .*step-000003 is of model keypoint preset tiny, expected bbox preset tiny$/);

@@ -62,6 +62,30 @@ for (const preset of ['tiny', 'small', 'paper'] as PresetName[]) {
   });
 }
 
+test("gUpsample 'resize' replaces each k4 s2 ConvT of the image generators by a 3×3 conv: 7·Cin·Cout fewer weights each", () => {
+  // The replaced stages, (Cin, Cout) in units of ngf (3 = the RGB output, not a multiple of ngf).
+  const bboxStages = (n: number): [number, number][] => [[8 * n, 4 * n], [4 * n, 2 * n], [8 * n, 4 * n], [4 * n, 2 * n], [2 * n, n], [n, 32], [32, 3]];
+  const keypointStages = (n: number): [number, number][] => [[4 * n, 2 * n], [2 * n, n], [4 * n, 2 * n], [2 * n, n], [n, 3]];
+  for (const preset of ['tiny', 'paper'] as PresetName[]) {
+    for (const [family, stages] of [['bbox', bboxStages], ['keypoint', keypointStages]] as const) {
+      const deconv = resolveConfig(preset, { model: { family } }).model;
+      const resize = resolveConfig(preset, { model: { family, gUpsample: 'resize' } }).model;
+      const { buildG } = familyBuilders(family);
+      const a = buildG(deconv, 0);
+      const b = buildG(resize, 0);
+      const fewer = stages(deconv.ngf).reduce((s, [i, o]) => s + 7 * i * o, 0);
+      assert.equal(b.countParams(), a.countParams() - fewer, `${preset} ${family}`);
+      assert.equal(b.layers.filter((l) => l.name.endsWith('_up')).length, stages(1).length, `${preset} ${family} upsampling layers`);
+      assert.deepEqual(b.outputs[0].shape, [null, 128, 128, 3]);
+      a.dispose();
+      b.dispose();
+    }
+  }
+  assert.throws(() => resolveConfig('tiny', { model: { gUpsample: 'bilinear' as 'resize' } }), (e: Error) => e instanceof GawwnError && /model\.gUpsample/.test(e.message));
+  // Configs stored before the field existed (every shipped model) resolve to the paper's ConvT.
+  assert.equal(resolveConfig('cpu', { model: { family: 'bbox', ngf: 16 } }).model.gUpsample, 'deconv');
+});
+
 test('tiny nets run forward with the documented output shapes and ranges', () => {
   const B = 2;
   for (const c of CASES) {
