@@ -40,5 +40,6 @@ export const PAPER_DEFAULTS: Readonly<GawwnConfig> = Object.freeze({
     seed: 0,
     gkDropProb: 0.9,
     fakeScoreThresh: 0,
+    instanceNoise: 0,
   }),
 } satisfies GawwnConfig);

@@ -47,6 +47,7 @@ const RULES: { [S in keyof GawwnConfig]: { [K in keyof GawwnConfig[S]]: Rule } }
     seed: int(0, 2 ** 32 - 1),
     gkDropProb: num(0, 1),
     fakeScoreThresh: num(0, 1, { maxOpen: true }),
+    instanceNoise: num(0, 1),
   },
 };
 

@@ -107,6 +107,13 @@ export interface TrainConfig {
    * scripts use 0.2 (N:main_mhp.lua `fake_score_thresh`).
    */
   fakeScoreThresh: number;
+  /**
+   * Standard deviation of Gaussian "instance noise" added to every image D sees, real and generated, in the D
+   * step and in the G step (image families; images are in [−1, 1]). DEVIATION when > 0: the original has none.
+   * It blurs the difference between the real and the fake distribution so D cannot win on fine texture alone
+   * (Sønderby et al. 2016; Arjovsky & Bottou 2017). Default: 0 (off, the paper).
+   */
+  instanceNoise: number;
 }
 
 /** The whole configuration. */

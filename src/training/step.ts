@@ -20,6 +20,8 @@
  * statistics snapshotted and restored.
  * Keypoint-gen (reference §4): real keypoints with v < 0.01 are zeroed; k_g keeps each keypoint with
  * probability 1 − gkDropProb (= 0.1) drawn from the Rng; no wrong-text term.
+ * Instance noise (train.instanceNoise, off by default): N(0, σ²) is added to the joint image batch of each D pass,
+ * drawn from the Rng after z and the wrong-text permutation (D step first, then G step).
  * MHP gate (reference §3.4): D's Adam step runs only while the EMA (0.99) of D's mean fake score exceeds
  * `train.fakeScoreThresh`; the EMA is updated by the D pass and again by the G pass, as in Lua.
  * DEVIATION: TF.js Adam adds ε to the bias-corrected √v̂, Torch's optim.adam adds it to √v; in Torch's terms
@@ -102,8 +104,11 @@ export function createGanTrainer(cfg: Readonly<GawwnConfig>, rng: Rng): GanTrain
   const imageFamily = family !== 'keypoint-gen';
 
   /** D on the concatenation of the samples `xs` (with texts `ts`, and the step's condition repeated); its outputs split back. */
+  const sigma = imageFamily ? cfg.train.instanceNoise : 0;
   const jointD = (xs: tf.Tensor[], ts: tf.Tensor[], p: Prepared): tf.Tensor[] => {
-    const x = tf.concat(xs, 0);
+    let x = tf.concat(xs, 0);
+    // Instance noise (train.instanceNoise), a fresh draw from the Rng for each D pass.
+    if (sigma > 0) x = tf.add(x, tf.tensor(rng.normalArray(x.size, sigma), x.shape));
     const t = tf.concat(ts, 0);
     const inputs = p.condD === null ? [x, t] : [x, tf.concat(xs.map(() => p.condD as tf.Tensor), 0), t];
     return tf.split(D.apply(inputs, { training: true }) as tf.Tensor, xs.length, 0);

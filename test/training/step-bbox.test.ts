@@ -88,3 +88,42 @@ test('bbox: the G step scores G(z) in the D step\'s batch composition [real | wr
   batch.dispose();
   tr.dispose();
 });
+
+test('bbox: instance noise adds N(0, σ²) from the Rng to each D pass; D and G losses are those of D on the noisy batches', async () => {
+  const sigma = 0.3;
+  const cfg = resolveConfig('tiny', { model: { family: 'bbox' }, train: { batchSize: 4, instanceNoise: sigma } });
+  const rng = new Rng(3);
+  const tr = createGanTrainer(cfg, rng);
+  const batch = batchFor(cfg) as { images: tf.Tensor4D; txt: tf.Tensor2D; box: tf.Tensor2D; dispose(): void };
+  const B = 4;
+  const size = 3 * B * 128 * 128 * 3;
+  const replay = new Rng(rng.state()); // z, the wrong-text permutation, the D step's noise, the G step's noise
+  const r = await tr.step(batch, { updateD: false, updateG: false });
+  const z = tf.tensor2d(replay.normalArray(B * cfg.model.nz), [B, cfg.model.nz]);
+  const perm = replay.permutation(B);
+  const noiseD = replay.normalArray(size, sigma);
+  const noiseG = replay.normalArray(size, sigma);
+  const scores = (noise: Float32Array | null): Float32Array =>
+    tf.tidy(() => {
+      const fake = tr.G.apply([z, batch.txt, batch.box], { training: true }) as tf.Tensor;
+      const tWrong = tf.gather(batch.txt, tf.tensor1d(perm, 'int32'));
+      let x = tf.concat([batch.images, batch.images, fake], 0);
+      if (noise !== null) x = tf.add(x, tf.tensor(noise, x.shape));
+      const out = tr.D.apply([x, tf.concat([batch.box, batch.box, batch.box], 0), tf.concat([batch.txt, tWrong, batch.txt], 0)], { training: true }) as tf.Tensor;
+      return out.dataSync() as Float32Array;
+    });
+  const mean = (a: Float32Array, from: number): number => a.slice(from, from + B).reduce((s, v) => s + v, 0) / B;
+  const dStep = scores(noiseD);
+  assert.ok(Math.abs(r.dReal - mean(dStep, 0)) < 1e-5, `D(real + noise) ${r.dReal} vs ${mean(dStep, 0)}`);
+  assert.ok(Math.abs(r.dFake - mean(dStep, 2 * B)) < 1e-5, `D(fake + noise) ${r.dFake} vs ${mean(dStep, 2 * B)}`);
+  const gStep = scores(noiseG);
+  const lossG = -gStep.slice(2 * B).reduce((s, v) => s + Math.log(v), 0) / B; // BCE(D(G(z) + noise), 1)
+  assert.ok(Math.abs(r.lossG - lossG) < 1e-4, `lossG ${r.lossG} vs ${lossG}`);
+  const clean = scores(null);
+  assert.ok(Math.abs(mean(clean, 0) - r.dReal) > 1e-4, 'the noise changes what D sees');
+  const sd = Math.sqrt(noiseD.reduce((s, v) => s + v * v, 0) / size);
+  assert.ok(Math.abs(sd - sigma) < 0.01, `noise sd ${sd}`);
+  z.dispose();
+  batch.dispose();
+  tr.dispose();
+});
