@@ -55,11 +55,12 @@ export function register(program: Command): void {
     .option('--lr <x>', 'Adam learning rate (train.lr; the paper: 2e-4), e.g. lower when resuming a GAN that has started to degrade', (v) => Number(v))
     .option('--fake-score-thresh <x>', "D's Adam step runs only while the EMA of D's mean fake score exceeds x (train.fakeScoreThresh; 0 = off, N:main_mhp.lua uses 0.2)", (v) => Number(v))
     .option('--instance-noise <sigma>', 'std of Gaussian noise added to every image D sees, real and fake (train.instanceNoise; 0 = off, the paper)', (v) => Number(v))
+    .option('--d-lr-scale <x>', "D's learning rate as a multiple of G's (train.dLrScale; 1 = the paper, below 1 slows a D that wins)", (v) => Number(v))
     .addOption(new Option('--g-upsample <mode>', "generator upsampling (model.gUpsample): the paper's 4×4 stride-2 ConvT, or nearest ×2 + 3×3 conv (image families)").choices(['deconv', 'resize']))
     .option('--checkpoint-every <n>', 'checkpoint every N steps', positiveInt('--checkpoint-every'), 200)
     .option('--sample-every <n>', 'sample grid every N steps', positiveInt('--sample-every'), 500)
     .option('--resume', 'continue from the last complete checkpoint of --out')
-    .action(async (o: { model: TrainFamily; data: string; out: string; textEncoder: string; preset: string; steps?: number; epochs?: number; batch?: number; seed?: number; lr?: number; fakeScoreThresh?: number; instanceNoise?: number; gUpsample?: GUpsample; checkpointEvery: number; sampleEvery: number; resume?: boolean }) => {
+    .action(async (o: { model: TrainFamily; data: string; out: string; textEncoder: string; preset: string; steps?: number; epochs?: number; batch?: number; seed?: number; lr?: number; fakeScoreThresh?: number; instanceNoise?: number; dLrScale?: number; gUpsample?: GUpsample; checkpointEvery: number; sampleEvery: number; resume?: boolean }) => {
       if ((o.steps === undefined) === (o.epochs === undefined)) throw new GawwnError('give exactly one of --steps N or --epochs E');
       if (o.seed !== undefined && !Number.isInteger(o.seed)) throw new GawwnError(`--seed must be an integer`);
       // Checked before the (slow) caption embedding, so a typo fails at once; same message as resolveConfig.
@@ -75,6 +76,7 @@ export function register(program: Command): void {
       if (o.lr !== undefined) train_.lr = o.lr;
       if (o.fakeScoreThresh !== undefined) train_.fakeScoreThresh = o.fakeScoreThresh;
       if (o.instanceNoise !== undefined) train_.instanceNoise = o.instanceNoise;
+      if (o.dLrScale !== undefined) train_.dLrScale = o.dLrScale;
       const bar = process.stderr.isTTY ? new SingleBar({ format: 'train {bar} {value}/{total} | {speed} it/s | ETA {eta_formatted} | lossD {lossD} lossG {lossG}', hideCursor: true }, Presets.shades_classic) : null;
       let t0 = Date.now();
       let s0 = -1;

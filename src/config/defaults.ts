@@ -41,5 +41,6 @@ export const PAPER_DEFAULTS: Readonly<GawwnConfig> = Object.freeze({
     gkDropProb: 0.9,
     fakeScoreThresh: 0,
     instanceNoise: 0,
+    dLrScale: 1,
   }),
 } satisfies GawwnConfig);

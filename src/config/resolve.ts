@@ -48,6 +48,7 @@ const RULES: { [S in keyof GawwnConfig]: { [K in keyof GawwnConfig[S]]: Rule } }
     gkDropProb: num(0, 1),
     fakeScoreThresh: num(0, 1, { maxOpen: true }),
     instanceNoise: num(0, 1),
+    dLrScale: num(0, 100, { minOpen: true }),
   },
 };
 

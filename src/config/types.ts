@@ -114,6 +114,12 @@ export interface TrainConfig {
    * (Sønderby et al. 2016; Arjovsky & Bottou 2017). Default: 0 (off, the paper).
    */
   instanceNoise: number;
+  /**
+   * D's learning rate as a multiple of G's (`lr`; the schedule halves both). DEVIATION when ≠ 1: the original
+   * uses one rate for both nets. Below 1 slows D, the two-time-scale idea (Heusel et al. 2017) turned to a D that
+   * wins: in our gated cpu-preset runs lossG climbs from 1.0 to 2.5 while samples degrade. Default: 1 (the paper).
+   */
+  dLrScale: number;
 }
 
 /** The whole configuration. */

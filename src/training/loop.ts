@@ -34,6 +34,7 @@ import {
   extractOptimizerWeights,
   loadLatest,
   saveCheckpoint,
+  type LoadedCheckpoint,
 } from './checkpoint.js';
 import { createGanIntClsTrainer } from './gan-int-cls-step.js';
 import { checkLossesFinite } from './guard.js';
@@ -189,21 +190,16 @@ export function scheduledLearningRate(lr0: number, epoch: number, decayEvery: nu
 }
 
 /**
- * On resume, the generator's upsampling (model.gUpsample) is the run's own unless given: it is architecture, so
- * the checkpoint's weights fit no other. A different one given is refused before anything is loaded or written.
+ * On resume, the generator's upsampling (model.gUpsample) is the checkpoint's own unless given: it is architecture,
+ * so the checkpoint's weights fit no other. A different one given is refused before any network is built or
+ * anything written.
  */
-function withRunUpsampling(outDir: string, overrides: Record<string, unknown>): Record<string, unknown> {
-  const file = path.join(outDir, 'config.json');
-  if (!fs.existsSync(file)) return overrides;
-  let stored: string;
-  try {
-    stored = (JSON.parse(fs.readFileSync(file, 'utf8')) as { config?: { model?: { gUpsample?: string } } }).config?.model?.gUpsample ?? 'deconv'; // runs from before the field: ConvT
-  } catch (e) {
-    throw new GawwnError(`not valid JSON (${(e as Error).message})`, { file });
-  }
+function withRunUpsampling(ck: LoadedCheckpoint, overrides: Record<string, unknown>): Record<string, unknown> {
+  // Checkpoints from before the field was added hold ConvT weights.
+  const stored = (ck.config as { model?: { gUpsample?: string } }).model?.gUpsample ?? 'deconv';
   const model = (overrides.model ?? {}) as Record<string, unknown>;
   if (model.gUpsample !== undefined && model.gUpsample !== stored) {
-    throw new GawwnError(`${outDir} was trained with model.gUpsample = ${stored}; it cannot resume with ${String(model.gUpsample)}`, { file });
+    throw new GawwnError(`this run was trained with model.gUpsample = ${stored}; it cannot resume with ${String(model.gUpsample)}`, { file: path.join(ck.dir, 'manifest.json') });
   }
   return { ...overrides, model: { ...model, gUpsample: stored } };
 }
@@ -219,7 +215,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   if (records.length === 0) throw new GawwnError(`no training images with captions in ${opts.dataRoot}`);
   const mhp = ds.format === 'mpii';
 
-  const overrides = opts.resume && opts.family !== 'gan-int-cls' ? withRunUpsampling(opts.outDir, opts.overrides ?? {}) : opts.overrides ?? {};
+  const expect = { modelFamily: opts.family, preset: opts.preset };
+  // The checkpoint is read before the networks are built: it decides their architecture (withRunUpsampling).
+  let ck: LoadedCheckpoint | null = null;
+  if (opts.resume) {
+    ck = await loadLatest(opts.outDir, expect, { warn });
+    if (ck === null) warn(`no checkpoint in ${opts.outDir}; starting from step 0`);
+  } else if (fs.existsSync(path.join(opts.outDir, 'checkpoints'))) {
+    throw new GawwnError(`${opts.outDir} already holds a run; pass --resume to continue it or choose another --out`);
+  }
+  const overrides = ck !== null && opts.family !== 'gan-int-cls' ? withRunUpsampling(ck, opts.overrides ?? {}) : opts.overrides ?? {};
   const seed = typeof (overrides as { train?: { seed?: number } }).train?.seed === 'number' ? (overrides as { train: { seed: number } }).train.seed : 0;
   const rng = new Rng(seed);
   const dataRng = new Rng(seed + 1);
@@ -227,36 +232,30 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const stepsPerEpoch = Math.max(1, Math.floor(records.length / s.batchSize));
   const totalSteps = opts.steps ?? Math.round((opts.epochs as number) * stepsPerEpoch);
   check(Number.isInteger(totalSteps) && totalSteps > 0, `steps must be a positive integer, got ${totalSteps}`);
-  const expect = { modelFamily: opts.family, preset: opts.preset };
 
   fs.mkdirSync(opts.outDir, { recursive: true });
   const logPath = path.join(opts.outDir, 'log.jsonl');
   let step = 0;
   let lastCheckpoint: string | null = null;
-  if (opts.resume) {
-    const ck = await loadLatest(opts.outDir, expect, { warn });
-    if (ck === null) {
-      warn(`no checkpoint in ${opts.outDir}; starting from step 0`);
-    } else {
-      assignModelWeights(s.G, ck.groups.G, `${ck.dir} G`);
-      assignModelWeights(s.D, ck.groups.D, `${ck.dir} D`);
-      // The optimisers' slots exist only after a first update; they are restored into the fresh optimisers.
-      await assignOptimizerWeights(s.optimizerG, ck.groups.optG);
-      await assignOptimizerWeights(s.optimizerD, ck.groups.optD);
-      rng.setState(ck.rng);
-      const extra = (ck.extra ?? {}) as { dataRng?: Rng['state'] extends () => infer R ? R : never; session?: Record<string, number> };
-      if (extra.dataRng) dataRng.setState(extra.dataRng);
-      if (extra.session) s.restoreExtra(extra.session);
-      step = ck.step;
-      lastCheckpoint = ck.dir;
-    }
-  } else if (fs.existsSync(path.join(opts.outDir, 'checkpoints'))) {
-    throw new GawwnError(`${opts.outDir} already holds a run; pass --resume to continue it or choose another --out`);
+  if (ck !== null) {
+    assignModelWeights(s.G, ck.groups.G, `${ck.dir} G`);
+    assignModelWeights(s.D, ck.groups.D, `${ck.dir} D`);
+    // The optimisers' slots exist only after a first update; they are restored into the fresh optimisers.
+    await assignOptimizerWeights(s.optimizerG, ck.groups.optG);
+    await assignOptimizerWeights(s.optimizerD, ck.groups.optD);
+    rng.setState(ck.rng);
+    const extra = (ck.extra ?? {}) as { dataRng?: Rng['state'] extends () => infer R ? R : never; session?: Record<string, number> };
+    if (extra.dataRng) dataRng.setState(extra.dataRng);
+    if (extra.session) s.restoreExtra(extra.session);
+    step = ck.step;
+    lastCheckpoint = ck.dir;
   }
   // Log lines past the step we start from belong to a run killed before its next checkpoint; this includes a
   // run killed before its first one (step 0), whose lines would otherwise be duplicated.
   truncateLog(logPath, step);
-  if (!fs.existsSync(path.join(opts.outDir, 'config.json'))) {
+  // Written whenever the run starts from step 0, so it describes what is trained even when a run killed before its
+  // first checkpoint is resumed with other flags.
+  if (step === 0 || !fs.existsSync(path.join(opts.outDir, 'config.json'))) {
     const meta = { family: opts.family, preset: opts.preset, data: path.resolve(opts.dataRoot), format: ds.format, partNames: ds.partNames, textEncoder: opts.textEncoder, config: s.config };
     await writeFileAtomic(path.join(opts.outDir, 'config.json'), JSON.stringify(meta, null, 2) + '\n');
   }

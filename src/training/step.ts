@@ -98,7 +98,8 @@ export function createGanTrainer(cfg: Readonly<GawwnConfig>, rng: Rng): GanTrain
   const D = builders.buildD(cfg.model, rng.int(0, 2 ** 31 - 1));
   const { lr, beta1, beta2, eps } = cfg.train;
   const optimizerG = tf.train.adam(lr, beta1, beta2, eps);
-  const optimizerD = tf.train.adam(lr, beta1, beta2, eps);
+  const dScale = cfg.train.dLrScale;
+  const optimizerD = tf.train.adam(lr * dScale, beta1, beta2, eps);
   const gVars = G.trainableWeights.map((w) => w.read() as tf.Variable);
   const dVars = D.trainableWeights.map((w) => w.read() as tf.Variable);
   const imageFamily = family !== 'keypoint-gen';
@@ -209,21 +210,21 @@ export function createGanTrainer(cfg: Readonly<GawwnConfig>, rng: Rng): GanTrain
       }
     },
 
-    ...ganPairControls(G, D, optimizerG, optimizerD),
+    ...ganPairControls(G, D, optimizerG, optimizerD, dScale),
   };
   return trainer;
 }
 
 /**
- * The learning-rate setter (both optimisers; the schedule halves it every `decayEvery` epochs) and the
- * disposer shared by every G/D trainer (GAWWN families and GAN-INT-CLS).
+ * The learning-rate setter (both optimisers; the schedule halves it every `decayEvery` epochs; D's rate is
+ * `dScale` times G's, train.dLrScale) and the disposer shared by every G/D trainer (GAWWN families and GAN-INT-CLS).
  */
-export function ganPairControls(G: tf.LayersModel, D: tf.LayersModel, optimizerG: tf.Optimizer, optimizerD: tf.Optimizer): { setLearningRate(lr: number): void; dispose(): void } {
+export function ganPairControls(G: tf.LayersModel, D: tf.LayersModel, optimizerG: tf.Optimizer, optimizerD: tf.Optimizer, dScale = 1): { setLearningRate(lr: number): void; dispose(): void } {
   return {
     setLearningRate(newLr: number): void {
       check(Number.isFinite(newLr) && newLr > 0, `learning rate must be a positive number, got ${newLr}`);
       (optimizerG as unknown as { learningRate: number }).learningRate = newLr;
-      (optimizerD as unknown as { learningRate: number }).learningRate = newLr;
+      (optimizerD as unknown as { learningRate: number }).learningRate = newLr * dScale;
     },
     dispose(): void {
       optimizerG.dispose();

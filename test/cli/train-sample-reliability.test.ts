@@ -88,13 +88,14 @@ test('bad input to train: unknown preset, unknown flag, missing text encoder —
   assert.equal(fs.existsSync(out), false);
 });
 
-test('train --fake-score-thresh and --lr set train.fakeScoreThresh and train.lr (logged lr too); out of range is refused naming the field', () => {
+test('train --fake-score-thresh, --lr and --d-lr-scale set train.fakeScoreThresh, train.lr and train.dLrScale (logged lr too); out of range is refused naming the field', () => {
   const out = path.join(f.root, 'gated');
-  const r = gawwn(trainArgs(f, out, 1, ['--fake-score-thresh', '0.2', '--lr', '5e-5']));
+  const r = gawwn(trainArgs(f, out, 1, ['--fake-score-thresh', '0.2', '--lr', '5e-5', '--d-lr-scale', '0.5']));
   assert.equal(r.code, 0, r.err);
-  const cfg = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')) as { config: { train: { fakeScoreThresh: number; lr: number } } };
+  const cfg = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')) as { config: { train: { fakeScoreThresh: number; lr: number; dLrScale: number } } };
   assert.equal(cfg.config.train.fakeScoreThresh, 0.2);
   assert.equal(cfg.config.train.lr, 5e-5);
+  assert.equal(cfg.config.train.dLrScale, 0.5);
   const first = JSON.parse(fs.readFileSync(path.join(out, 'log.jsonl'), 'utf8').split('\n')[0]) as { lr: number; dUpdated: number };
   assert.equal(first.lr, 5e-5);
   assert.equal(first.dUpdated, 1); // the fake-score EMA starts at 0.5 > 0.2: D steps
@@ -106,10 +107,12 @@ test('train --fake-score-thresh and --lr set train.fakeScoreThresh and train.lr 
   assert.equal(dflt.config.train.fakeScoreThresh, 0);
   assert.equal(dflt.config.train.lr, 2e-4);
   assert.equal((dflt.config.train as { instanceNoise?: number }).instanceNoise, 0);
+  assert.equal(dflt.config.train.dLrScale, 1);
   const never = path.join(f.root, 'never-gated');
   for (const bad of ['1', '-0.1', 'abc']) assertRefused(gawwn(trainArgs(f, never, 1, ['--fake-score-thresh', bad])), /train\.fakeScoreThresh/);
   for (const bad of ['0', '2', 'abc']) assertRefused(gawwn(trainArgs(f, never, 1, ['--lr', bad])), /train\.lr/);
   for (const bad of ['-0.1', '2', 'abc']) assertRefused(gawwn(trainArgs(f, never, 1, ['--instance-noise', bad])), /train\.instanceNoise/);
+  for (const bad of ['0', '-1', '101', 'abc']) assertRefused(gawwn(trainArgs(f, never, 1, ['--d-lr-scale', bad])), /train\.dLrScale/);
   assert.equal(fs.existsSync(never), false);
 });
 
@@ -122,8 +125,16 @@ test('train --g-upsample resize --instance-noise 0.1 record model.gUpsample and 
   assert.equal((cfg.config as unknown as { train: { instanceNoise: number } }).train.instanceNoise, 0.1);
   assert.equal((JSON.parse(fs.readFileSync(path.join(run, 'config.json'), 'utf8')) as typeof cfg).config.model.gUpsample, 'deconv');
   // --resume keeps the run's upsampling without the flag, and refuses the other one (its weights would not fit).
-  assertRefused(gawwn(trainArgs(f, out, 2, ['--g-upsample', 'deconv', '--resume'])), /^gawwn: .*config\.json: .*resize was trained with model\.gUpsample = resize; it cannot resume with deconv$/);
+  assertRefused(gawwn(trainArgs(f, out, 2, ['--g-upsample', 'deconv', '--resume'])), /^gawwn: .*resize\/checkpoints\/step-000001\/manifest\.json: this run was trained with model\.gUpsample = resize; it cannot resume with deconv$/);
   assert.equal(gawwn(trainArgs(f, out, 2, ['--resume'])).code, 0);
+  // A run killed before its first checkpoint restarts from step 0 with the flags given; config.json says so.
+  const early = path.join(f.root, 'killed-early');
+  fs.mkdirSync(early);
+  fs.copyFileSync(path.join(out, 'config.json'), path.join(early, 'config.json'));
+  const e = gawwn(trainArgs(f, early, 1, ['--resume']));
+  assert.equal(e.code, 0, e.err);
+  assert.match(e.err, /no checkpoint in .*killed-early; starting from step 0/);
+  assert.equal((JSON.parse(fs.readFileSync(path.join(early, 'config.json'), 'utf8')) as typeof cfg).config.model.gUpsample, 'deconv');
   const png = path.join(f.root, 'resize.png');
   const s = gawwn(['sample', '--run', out, '--caption', 'a red bird', '--out', png, '--keypoints', 'beak:0.3,0.4;tail:0.8,0.7', '--n', '2', '--seed', '1']);
   assert.equal(s.code, 0, s.err);

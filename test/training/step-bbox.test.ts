@@ -127,3 +127,37 @@ test('bbox: instance noise adds N(0, σ²) from the Rng to each D pass; D and G 
   batch.dispose();
   tr.dispose();
 });
+
+test("bbox: train.dLrScale sets D's Adam rate to lr·scale (first Adam step moves each weight by at most that rate), and the schedule keeps the ratio", async () => {
+  // Adam's first update is lr·m̂/(√v̂ + ε) = lr·g/(|g| + ε): every weight with a non-zero gradient moves by ≈ lr, so
+  // the largest move of a net is its learning rate.
+  const lr = 2e-4;
+  const scale = 0.25;
+  const cfg = resolveConfig('tiny', { model: { family: 'bbox' }, train: { batchSize: 4, lr, dLrScale: scale } });
+  const tr = createGanTrainer(cfg, new Rng(5));
+  const batch = batchFor(cfg);
+  const g0 = snapshot(tr.G);
+  const d0 = snapshot(tr.D);
+  const r = await tr.step(batch);
+  assert.equal(r.dUpdated, true);
+  const maxMove = (before: Float32Array[], m: tf.LayersModel): number => {
+    const after = snapshot(m);
+    let mx = 0;
+    m.weights.forEach((w, i) => {
+      if (!w.trainable) return;
+      for (let j = 0; j < after[i].length; j++) mx = Math.max(mx, Math.abs(after[i][j] - before[i][j]));
+    });
+    return mx;
+  };
+  const dMove = maxMove(d0, tr.D);
+  const gMove = maxMove(g0, tr.G);
+  assert.ok(Math.abs(dMove - lr * scale) < 0.02 * lr * scale, `D's largest first-step move ${dMove}, expected ${lr * scale}`);
+  assert.ok(Math.abs(gMove - lr) < 0.02 * lr, `G's largest first-step move ${gMove}, expected ${lr}`);
+  tr.setLearningRate(1e-4); // the schedule's halving
+  assert.equal((tr.optimizerG as unknown as { learningRate: number }).learningRate, 1e-4);
+  assert.equal((tr.optimizerD as unknown as { learningRate: number }).learningRate, 1e-4 * scale);
+  assert.throws(() => resolveConfig('tiny', { train: { dLrScale: 0 } }), /train\.dLrScale/);
+  assert.equal(resolveConfig('paper').train.dLrScale, 1);
+  batch.dispose();
+  tr.dispose();
+});
