@@ -278,12 +278,16 @@ export async function evaluateGenerator(gen: LoadedGenerator, embed: Embedder, e
   };
 }
 
-/** Mean pairwise feature distance among the real condition images of each class (classes with ≥ 2 images). */
-function realClassDiversity(set: EvalSet, conds: readonly Condition[], out: EvaluatorOutput, F: number, rng: Rng): Estimate | null {
-  const cls = new Map(set.records.map((r) => [r.imageId, 'classId' in r ? r.classId : 0]));
-  const groups = new Map<number, number[]>();
+/**
+ * Mean pairwise feature distance among the real condition images of each class (birds) or activity (people),
+ * over the groups with ≥ 2 images; null with fewer than 2 such groups, where a bootstrap interval would not be an
+ * estimate.
+ */
+export function realClassDiversity(set: EvalSet, conds: readonly Condition[], out: EvaluatorOutput, F: number, rng: Rng): Estimate | null {
+  const group = new Map<number, string>(set.records.map((r) => [r.imageId, 'classId' in r ? `class ${r.classId}` : `activity ${(r as { activity?: string }).activity ?? ''}`]));
+  const groups = new Map<string, number[]>();
   conds.forEach((c, i) => {
-    const k = cls.get(c.imageId) ?? 0;
+    const k = group.get(c.imageId) ?? '';
     groups.set(k, [...(groups.get(k) ?? []), i]);
   });
   const vals: number[] = [];
@@ -293,5 +297,6 @@ function realClassDiversity(set: EvalSet, conds: readonly Condition[], out: Eval
     idx.forEach((j, i) => x.set(out.features.subarray(j * F, (j + 1) * F), i * F));
     vals.push(meanPairwiseDistance(x, idx.length, F) as number);
   }
+  if (vals.length < 2) return null;
   return meanWithCi(vals, rng);
 }

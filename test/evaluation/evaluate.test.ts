@@ -7,7 +7,10 @@ import * as tf from '@tensorflow/tfjs';
 import { resolveConfig } from '../../src/config/resolve.js';
 import { synthBirds } from '../../src/data/synth-birds.js';
 import { CUB_PART_NAMES } from '../../src/data/types.js';
-import { evaluateGenerator, type EvalResult } from '../../src/evaluation/evaluate.js';
+import { evaluateGenerator, realClassDiversity, type Condition, type EvalResult } from '../../src/evaluation/evaluate.js';
+import type { EvalSet } from '../../src/evaluation/eval-data.js';
+import type { EvaluatorOutput } from '../../src/evaluation/evaluator.js';
+import { Rng } from '../../src/util/rng.js';
 import { resultsTable } from '../../src/evaluation/results-table.js';
 import { loadEvaluator, trainEvaluator } from '../../src/evaluation/train-evaluator.js';
 import { familyBuilders } from '../../src/models/registry.js';
@@ -148,4 +151,24 @@ test('gawwn eval train-evaluator --resume: options left at their defaults keep t
   assert.match(writes.join(''), /started with --seed 3, not 4/);
   assert.match(writes.join(''), /already holds an evaluator run; pass --resume/);
   assert.equal(metrics().steps, 3, 'the refused commands changed nothing');
+});
+
+test('realClassDiversity: mean over classes (birds) or activities (people) of the mean pairwise feature distance; null with fewer than 2 groups', () => {
+  // Six real images with 1-d features: class 1 = {0, 3} (distance 3), class 2 = {1, 2, 5} (distances 1, 4, 3: mean 8/3),
+  // class 3 = {7} (one image: left out). Expected (3 + 8/3) / 2.
+  const feats = Float32Array.from([0, 3, 1, 2, 5, 7]);
+  const classes = [1, 1, 2, 2, 2, 3];
+  const conds = classes.map((_, i) => ({ imageId: i + 1 }) as Condition);
+  const out = { features: feats, n: 6 } as unknown as EvaluatorOutput;
+  const birds = { records: classes.map((c, i) => ({ imageId: i + 1, classId: c })) } as unknown as EvalSet;
+  const d = realClassDiversity(birds, conds, out, 1, new Rng(1));
+  assert.ok(d !== null);
+  assert.ok(Math.abs(d.value - (3 + 8 / 3) / 2) < 1e-6, `${d.value}`);
+  assert.equal(d.n, 2);
+  // People are grouped by activity; the same grouping gives the same value.
+  const people = { records: classes.map((c, i) => ({ imageId: i + 1, activity: `act ${c}` })) } as unknown as EvalSet;
+  assert.ok(Math.abs(realClassDiversity(people, conds, out, 1, new Rng(1))!.value - d.value) < 1e-6);
+  // One group with ≥ 2 images: no estimate, not a one-value "interval".
+  const one = { records: classes.map((c, i) => ({ imageId: i + 1, activity: c === 3 ? 'b' : 'a' })) } as unknown as EvalSet;
+  assert.equal(realClassDiversity(one, conds, out, 1, new Rng(1)), null);
 });
