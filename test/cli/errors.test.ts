@@ -96,3 +96,22 @@ test('a bad GAWWN_NATIVE_THREADS is refused before any work, naming the variable
     assert.equal(r.stdout, '');
   }
 });
+
+test("sharp's native binary missing (npm dropped the optional libvips package): one gawwn line naming the fix, exit 1", () => {
+  // A preload makes require('sharp') throw sharp's own error, as on a machine where npm skipped @img/sharp-libvips-*.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gawwn-nosharp-'));
+  const preload = path.join(dir, 'no-sharp.js');
+  fs.writeFileSync(preload, `const M = require('module'); const load = M._load;
+M._load = function (req, ...rest) {
+  if (req === 'sharp') throw new Error('Could not load the "sharp" module using the linux-x64 runtime\\nERR_DLOPEN_FAILED: libvips-cpp.so.8.18.7: cannot open shared object file\\nPossible solutions: ...');
+  return load.call(this, req, ...rest);
+};\n`);
+  try {
+    const r = spawnSync(process.execPath, ['-r', preload, bin, 'checkpoint', '--run', 'x'], { cwd: projectRoot, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 1);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr, 'gawwn: the image codec sharp cannot load its native binary (Could not load the "sharp" module using the linux-x64 runtime); reinstall it: npm ci --include=optional\n');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
