@@ -190,18 +190,26 @@ export function scheduledLearningRate(lr0: number, epoch: number, decayEvery: nu
 }
 
 /**
- * On resume, the generator's upsampling (model.gUpsample) is the checkpoint's own unless given: it is architecture,
- * so the checkpoint's weights fit no other. A different one given is refused before any network is built or
- * anything written.
+ * The overrides a resumed run is built from: the checkpoint's resolved config, with the options given on top (e.g.
+ * a lower `lr` for a GAN that has started to degrade), so a run resumed without its flags keeps its own settings
+ * (gate threshold, instance noise, D's rate, …) rather than the preset's. The generator's upsampling
+ * (model.gUpsample) is architecture: the checkpoint's weights fit no other, so a different one given is refused
+ * before any network is built or anything written.
  */
-function withRunUpsampling(ck: LoadedCheckpoint, overrides: Record<string, unknown>): Record<string, unknown> {
-  // Checkpoints from before the field was added hold ConvT weights.
-  const stored = (ck.config as { model?: { gUpsample?: string } }).model?.gUpsample ?? 'deconv';
-  const model = (overrides.model ?? {}) as Record<string, unknown>;
-  if (model.gUpsample !== undefined && model.gUpsample !== stored) {
-    throw new GawwnError(`this run was trained with model.gUpsample = ${stored}; it cannot resume with ${String(model.gUpsample)}`, { file: path.join(ck.dir, 'manifest.json') });
+function resumeOverrides(ck: LoadedCheckpoint, family: TrainFamily, overrides: Record<string, unknown>): Record<string, unknown> {
+  const stored = ck.config as Record<string, Record<string, unknown> | undefined>;
+  const merged: Record<string, unknown> = { ...overrides };
+  for (const [k, v] of Object.entries(stored)) {
+    if (v !== null && typeof v === 'object') merged[k] = { ...v, ...((overrides[k] ?? {}) as Record<string, unknown>) };
   }
-  return { ...overrides, model: { ...model, gUpsample: stored } };
+  if (family === 'gan-int-cls') return merged;
+  // Checkpoints from before the field was added hold ConvT weights.
+  const up = (stored.model?.gUpsample as string | undefined) ?? 'deconv';
+  const given = (overrides.model as Record<string, unknown> | undefined)?.gUpsample;
+  if (given !== undefined && given !== up) {
+    throw new GawwnError(`this run was trained with model.gUpsample = ${up}; it cannot resume with ${String(given)}`, { file: path.join(ck.dir, 'manifest.json') });
+  }
+  return { ...merged, model: { ...(merged.model as Record<string, unknown>), gUpsample: up } };
 }
 
 /** Trains one model; see the file header for what lands in the run folder. */
@@ -216,7 +224,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const mhp = ds.format === 'mpii';
 
   const expect = { modelFamily: opts.family, preset: opts.preset };
-  // The checkpoint is read before the networks are built: it decides their architecture (withRunUpsampling).
+  // The checkpoint is read before the networks are built: its config is the resumed run's (resumeOverrides).
   let ck: LoadedCheckpoint | null = null;
   if (opts.resume) {
     ck = await loadLatest(opts.outDir, expect, { warn });
@@ -224,7 +232,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   } else if (fs.existsSync(path.join(opts.outDir, 'checkpoints'))) {
     throw new GawwnError(`${opts.outDir} already holds a run; pass --resume to continue it or choose another --out`);
   }
-  const overrides = ck !== null && opts.family !== 'gan-int-cls' ? withRunUpsampling(ck, opts.overrides ?? {}) : opts.overrides ?? {};
+  const overrides = ck !== null ? resumeOverrides(ck, opts.family, opts.overrides ?? {}) : opts.overrides ?? {};
   const seed = typeof (overrides as { train?: { seed?: number } }).train?.seed === 'number' ? (overrides as { train: { seed: number } }).train.seed : 0;
   const rng = new Rng(seed);
   const dataRng = new Rng(seed + 1);

@@ -99,6 +99,14 @@ test('train --fake-score-thresh, --lr and --d-lr-scale set train.fakeScoreThresh
   const first = JSON.parse(fs.readFileSync(path.join(out, 'log.jsonl'), 'utf8').split('\n')[0]) as { lr: number; dUpdated: number };
   assert.equal(first.lr, 5e-5);
   assert.equal(first.dUpdated, 1); // the fake-score EMA starts at 0.5 > 0.2: D steps
+  // --resume without the flags keeps the run's own settings; a flag given on resume overrides its value.
+  assert.equal(gawwn(trainArgs(f, out, 2, ['--resume'])).code, 0);
+  const r3 = gawwn(trainArgs(f, out, 3, ['--resume', '--lr', '1e-4']));
+  assert.equal(r3.code, 0, r3.err);
+  const lines = fs.readFileSync(path.join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; lr: number });
+  assert.deepEqual(lines.map((l) => [l.step, l.lr]), [[1, 5e-5], [2, 5e-5], [3, 1e-4]]);
+  const ck3 = JSON.parse(fs.readFileSync(path.join(out, 'checkpoints', 'step-000003', 'manifest.json'), 'utf8')) as { config: { train: { fakeScoreThresh: number; lr: number; dLrScale: number } } };
+  assert.deepEqual([ck3.config.train.fakeScoreThresh, ck3.config.train.dLrScale, ck3.config.train.lr], [0.2, 0.5, 1e-4]);
   const closed = path.join(f.root, 'gate-closed');
   assert.equal(gawwn(trainArgs(f, closed, 1, ['--fake-score-thresh', '0.9'])).code, 0);
   assert.equal((JSON.parse(fs.readFileSync(path.join(closed, 'log.jsonl'), 'utf8').split('\n')[0]) as { dUpdated: number }).dUpdated, 0); // 0.5 < 0.9: D frozen
