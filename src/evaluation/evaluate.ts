@@ -44,7 +44,15 @@ export interface MetricSet {
   attributeAccuracy: Estimate | null;
   evaluatorFrechetDistance: Estimate | null;
   diversity: Estimate | null;
+  /**
+   * Attribute accuracy per attribute (e.g. `crown`), over the conditions whose caption names it: which parts
+   * follow the text. Absent in results written before session 9.
+   */
+  attributeAccuracyByPart?: Record<string, Estimate | null>;
 }
+
+/** The metrics that are one estimate each (the table's columns). */
+export type EstimateMetric = Exclude<keyof MetricSet, 'attributeAccuracyByPart'>;
 
 export interface EvalResult {
   format: typeof EVAL_FORMAT;
@@ -74,8 +82,9 @@ export const DEFINITIONS: Readonly<Record<string, string>> = Object.freeze({
   pck: 'PCK@0.1: fraction of requested visible keypoints detected within 0.1 x image side; n/a for models not told keypoints',
   pckBox: 'PCK@0.1 with distances normalised by max(w,h) of the requested box',
   attributeAccuracy: 'fraction of part colours named by the caption that the evaluator detects',
+  attributeAccuracyByPart: 'attribute accuracy of each part, over the conditions whose caption names that part',
   evaluatorFrechetDistance: "Frechet distance between Gaussians fitted to evaluator features of generated vs real held-out images (not FID: evaluator features, not Inception's)",
-  diversity: 'mean pairwise L2 distance of evaluator features of samples differing only in z, for a fixed condition (real row: images of the same class)',
+  diversity: 'mean pairwise L2 distance of evaluator features of samples differing only in z, for a fixed condition (real row: real images of the same class, birds, or activity, people)',
   ci: '95% percentile bootstrap over images (conditions for diversity); for the evaluator Frechet distance the interval is shifted down by the bootstrap estimate of its bias (resampling inflates it)',
 });
 
@@ -158,13 +167,14 @@ export function controlMetrics(
   ev: { attributes: string[]; colours: string[]; numParts: number },
   opts: { pck: boolean },
   rng: Rng,
-): Pick<MetricSet, 'boxIou' | 'pck' | 'pckBox' | 'attributeAccuracy'> {
+): Pick<MetricSet, 'boxIou' | 'pck' | 'pckBox' | 'attributeAccuracy' | 'attributeAccuracyByPart'> {
   const K = ev.numParts;
   const A = ev.attributes.length;
   const ious: number[] = [];
   const pcks: (number | null)[] = [];
   const pckBoxes: (number | null)[] = [];
   const accs: (number | null)[] = [];
+  const byPart: number[][] = ev.attributes.map(() => []);
   conds.forEach((c, i) => {
     ious.push(boxIou(out.boxes.subarray(i * 4, i * 4 + 4), c.box));
     const det = out.keypoints.subarray(i * K * 3, (i + 1) * K * 3);
@@ -172,13 +182,19 @@ export function controlMetrics(
       pcks.push(pck(det, c.keypoints, 0.1, 'image'));
       pckBoxes.push(pck(det, c.keypoints, 0.1, 'box', c.box));
     }
-    accs.push(attributeAccuracy(out.attributes.subarray(i * A, (i + 1) * A), captionColours(c.caption, ev.attributes, ev.colours)));
+    const read = out.attributes.subarray(i * A, (i + 1) * A);
+    const told = captionColours(c.caption, ev.attributes, ev.colours);
+    accs.push(attributeAccuracy(read, told));
+    told.forEach((t, a) => {
+      if (t >= 0) byPart[a].push(read[a] === t ? 1 : 0);
+    });
   });
   return {
     boxIou: meanWithCi(ious, rng),
     pck: opts.pck ? meanWithCi(pcks, rng) : null,
     pckBox: opts.pck ? meanWithCi(pckBoxes, rng) : null,
     attributeAccuracy: meanWithCi(accs, rng),
+    attributeAccuracyByPart: Object.fromEntries(ev.attributes.map((name, a) => [name, meanWithCi(byPart[a], rng)])),
   };
 }
 

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { escapeXml, type MetricRow } from '../display/render.js';
 import { pretrainedDir } from '../sampling/load.js';
 import { GawwnError } from '../util/errors.js';
-import { EVAL_FORMAT, type EvalResult, type MetricSet } from './evaluate.js';
+import { EVAL_FORMAT, type EvalResult, type EstimateMetric } from './evaluate.js';
 import { ceilingColumns, formatEstimate, RESULT_COLUMNS } from './results-table.js';
 
 /**
@@ -37,7 +37,7 @@ export function loadEvalResults(dir = shippedEvalDir()): EvalResult[] {
   });
 }
 
-const BAR_METRICS: readonly [keyof MetricSet, string][] = [['boxIou', 'box IoU'], ['pck', 'PCK@0.1'], ['attributeAccuracy', 'attribute acc.']];
+const BAR_METRICS: readonly [EstimateMetric, string][] = [['boxIou', 'box IoU'], ['pck', 'PCK@0.1'], ['attributeAccuracy', 'attribute acc.']];
 
 /**
  * Bars for `metricBars`: one group per metric, one bar per model (label = the model's name), with the

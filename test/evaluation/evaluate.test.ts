@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { resolveConfig } from '../../src/config/resolve.js';
 import { synthBirds } from '../../src/data/synth-birds.js';
 import { CUB_PART_NAMES } from '../../src/data/types.js';
-import { evaluateGenerator, realClassDiversity, type Condition, type EvalResult } from '../../src/evaluation/evaluate.js';
+import { controlMetrics, evaluateGenerator, realClassDiversity, type Condition, type EvalResult } from '../../src/evaluation/evaluate.js';
 import type { EvalSet } from '../../src/evaluation/eval-data.js';
 import type { EvaluatorOutput } from '../../src/evaluation/evaluator.js';
 import { Rng } from '../../src/util/rng.js';
@@ -72,6 +72,7 @@ test('evaluateGenerator: JSON with generated/real metrics and CIs; PCK only for 
     if (family === 'keypoint') estimateKeys(j.generated.pck);
     else assert.equal(j.generated.pck, null);
     assert.equal(j.generated.diversity?.n, 2);
+    assert.deepEqual(Object.keys(j.generated.attributeAccuracyByPart ?? {}), ev.config.attributes);
     assert.ok(j.generated.boxIou!.value >= 0 && j.generated.boxIou!.value <= 1);
     assert.ok(j.ceiling !== null);
     assert.match(j.definitions.evaluatorFrechetDistance, /not FID/);
@@ -171,4 +172,19 @@ test('realClassDiversity: mean over classes (birds) or activities (people) of th
   // One group with ≥ 2 images: no estimate, not a one-value "interval".
   const one = { records: classes.map((c, i) => ({ imageId: i + 1, activity: c === 3 ? 'b' : 'a' })) } as unknown as EvalSet;
   assert.equal(realClassDiversity(one, conds, out, 1, new Rng(1)), null);
+});
+
+test('controlMetrics: attribute accuracy overall (mean over conditions) and per attribute (over the conditions whose caption names it)', () => {
+  const ev = { attributes: ['crown', 'back'], colours: ['red', 'blue'], numParts: 1 };
+  const conds = [
+    { imageId: 1, caption: 'a bird with a red crown and a blue back', box: Float32Array.from([0, 0, 1, 1]), keypoints: new Float32Array(3) },
+    { imageId: 2, caption: 'this bird has a blue crown', box: Float32Array.from([0, 0, 1, 1]), keypoints: new Float32Array(3) },
+  ] as Condition[];
+  // Read: condition 1 crown red (right), back red (wrong); condition 2 crown blue (right), back red (not named).
+  const out = { n: 2, boxes: Float32Array.from([0, 0, 1, 1, 0, 0, 0.5, 0.5]), keypoints: new Float32Array(6), attributes: Int32Array.from([0, 0, 1, 0]) } as unknown as EvaluatorOutput;
+  const m = controlMetrics(out, conds, ev, { pck: false }, new Rng(1));
+  assert.ok(Math.abs(m.attributeAccuracy!.value - (0.5 + 1) / 2) < 1e-9);
+  assert.deepEqual([m.attributeAccuracyByPart!.crown!.value, m.attributeAccuracyByPart!.crown!.n], [1, 2]);
+  assert.deepEqual([m.attributeAccuracyByPart!.back!.value, m.attributeAccuracyByPart!.back!.n], [0, 1]);
+  assert.ok(Math.abs(m.boxIou!.value - (1 + 0.25) / 2) < 1e-9);
 });
