@@ -71,6 +71,14 @@ export interface MpiiRecord {
 
 export type DatasetRecord = CubRecord | MpiiRecord;
 
+/**
+ * The group a record belongs to, as CUB's classes group birds: the class for birds, the MPII activity for people
+ * (GAN-INT-CLS's wrong images come from another group; the real row's diversity is taken within one).
+ */
+export function recordGroup(r: DatasetRecord): string {
+  return 'classId' in r ? `class ${r.classId}` : `activity ${r.activity}`;
+}
+
 /** The 15 CUB parts in order (gawwn-reference §6; the demos' BEAK_IX=2, TAIL_IX=14 confirm it). */
 export const CUB_PART_NAMES: readonly string[] = Object.freeze([
   'back', 'beak', 'belly', 'breast', 'crown', 'forehead', 'left eye', 'left leg', 'left wing', 'nape',

@@ -14,6 +14,7 @@
  * the evaluator's ceiling are reported alongside.
  */
 import * as tf from '@tensorflow/tfjs';
+import { recordGroup } from '../data/types.js';
 import { keypointsToGrid } from '../layers/keypoint-grid.js';
 import type { LoadedGenerator } from '../sampling/load.js';
 import type { Embedder } from '../sampling/sample.js';
@@ -300,7 +301,7 @@ export async function evaluateGenerator(gen: LoadedGenerator, embed: Embedder, e
  * estimate.
  */
 export function realClassDiversity(set: EvalSet, conds: readonly Condition[], out: EvaluatorOutput, F: number, rng: Rng): Estimate | null {
-  const group = new Map<number, string>(set.records.map((r) => [r.imageId, 'classId' in r ? `class ${r.classId}` : `activity ${(r as { activity?: string }).activity ?? ''}`]));
+  const group = new Map<number, string>(set.records.map((r) => [r.imageId, recordGroup(r)]));
   const groups = new Map<string, number[]>();
   conds.forEach((c, i) => {
     const k = group.get(c.imageId) ?? '';

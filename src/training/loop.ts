@@ -20,7 +20,7 @@ import type { DeepPartial, GawwnConfig, ModelFamily } from '../config/types.js';
 import type { GanIntClsConfig } from '../config/gan-int-cls.js';
 import { batches, meanEmbedding, type Batch as DataBatch } from '../data/batches.js';
 import { loadDataset } from '../data/inspect.js';
-import type { DatasetRecord, WarnFn } from '../data/types.js';
+import { recordGroup, type DatasetRecord, type WarnFn } from '../data/types.js';
 import { imageGrid, imagesFromTensor } from '../display/render.js';
 import { keypointsToGrid } from '../layers/keypoint-grid.js';
 import { writeFileAtomic, writeFileAtomicSync } from '../util/atomic.js';
@@ -177,7 +177,7 @@ function sessionCore(
 
 /** For each sample, the index of a batch-mate of another class (itself only if the whole batch is one class). */
 export function wrongClassIndices(records: readonly DatasetRecord[], rng: Rng): number[] {
-  const cls = records.map((r) => ('classId' in r ? r.classId : (r as { activity?: string }).activity ?? ''));
+  const cls = records.map(recordGroup);
   return cls.map((c, i) => {
     const others = cls.map((d, j) => (d !== c ? j : -1)).filter((j) => j >= 0);
     return others.length > 0 ? rng.pick(others) : i;
