@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { GawwnError } from '../util/errors.js';
+import { wasmMemoryError } from '../util/backend.js';
 import { register as registerCheckpoint } from './checkpoint.js';
 import { register as registerKernel } from './kernel.js';
 import { register as registerData } from './data.js';
@@ -70,7 +71,7 @@ export async function main(argv: string[]): Promise<number> {
       printError(e.message.replace(/^error: /, ''), debug ? e.stack : undefined);
       return 2;
     }
-    const msg = e instanceof Error ? e.message : String(e);
+    const msg = wasmMemoryError(e) ?? (e instanceof Error ? e.message : String(e));
     printError(msg, debug && e instanceof Error ? e.stack : undefined);
     return e instanceof GawwnError ? 2 : 1;
   }

@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { adam } from '../training/adam.js';
 import { resolveModelSpec } from '../sampling/load.js';
 import { assignModelWeights, assignOptimizerWeights, checkpointsDir, exportWeights, extractModelWeights, extractOptimizerWeights, importWeights, loadLatest, saveCheckpoint } from '../training/checkpoint.js';
 import { truncateLog } from '../training/loop.js';
@@ -473,7 +474,7 @@ export async function trainEvaluator(opts: TrainEvaluatorOptions): Promise<Train
     augment: o.augment ?? false,
     segWeight,
   };
-  const opt = tf.train.adam(lr0);
+  const opt = adam(lr0);
   const rng = new Rng(seed);
   const logFile = path.join(o.outDir, 'log.jsonl');
   let order: number[];

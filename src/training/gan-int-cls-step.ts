@@ -13,6 +13,7 @@
  * `rng.normalArray(B·nz)`, then the G step draws `rng.normalArray(1.5·B·nz)`; nothing else uses `rng`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { adam } from './adam.js';
 import { ganPairControls } from './step.js';
 import type { GanIntClsConfig } from '../config/gan-int-cls.js';
 import { validateGanIntClsConfig } from '../config/gan-int-cls.js';
@@ -132,8 +133,8 @@ export function createGanIntClsTrainer(cfg: Readonly<GanIntClsConfig>, rng: Rng)
   const D = buildGanIntClsDiscriminator(cfg.model, rng.int(0, 2 ** 31 - 1));
   const { lr, beta1, beta2, eps, clsWeight, interpWeight } = cfg.train;
   const { nz } = cfg.model;
-  const optimizerG = tf.train.adam(lr, beta1, beta2, eps);
-  const optimizerD = tf.train.adam(lr, beta1, beta2, eps);
+  const optimizerG = adam(lr, beta1, beta2, eps);
+  const optimizerD = adam(lr, beta1, beta2, eps);
   const gVars = G.trainableWeights.map((w) => w.read() as tf.Variable);
   const dVars = D.trainableWeights.map((w) => w.read() as tf.Variable);
 

@@ -29,6 +29,7 @@
  * The G step draws a fresh dropout mask in D (MHP) where Lua reused the fake pass's output.
  */
 import * as tf from '@tensorflow/tfjs';
+import { adam } from './adam.js';
 import type { GawwnConfig, ModelFamily } from '../config/types.js';
 import { keypointsToGrid } from '../layers/keypoint-grid.js';
 import { familyBuilders } from '../models/registry.js';
@@ -97,9 +98,9 @@ export function createGanTrainer(cfg: Readonly<GawwnConfig>, rng: Rng): GanTrain
   const G = builders.buildG(cfg.model, rng.int(0, 2 ** 31 - 1));
   const D = builders.buildD(cfg.model, rng.int(0, 2 ** 31 - 1));
   const { lr, beta1, beta2, eps } = cfg.train;
-  const optimizerG = tf.train.adam(lr, beta1, beta2, eps);
+  const optimizerG = adam(lr, beta1, beta2, eps);
   const dScale = cfg.train.dLrScale;
-  const optimizerD = tf.train.adam(lr * dScale, beta1, beta2, eps);
+  const optimizerD = adam(lr * dScale, beta1, beta2, eps);
   const gVars = G.trainableWeights.map((w) => w.read() as tf.Variable);
   const dVars = D.trainableWeights.map((w) => w.read() as tf.Variable);
   const imageFamily = family !== 'keypoint-gen';

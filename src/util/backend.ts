@@ -130,3 +130,31 @@ function firstLine(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
   return msg.split('\n')[0];
 }
+
+/**
+ * When `e` is the wasm backend running out of memory, one line saying so and what to do; otherwise null.
+ * WebAssembly (wasm32) caps the backend's heap at 4 GiB, and when an allocation would pass it the failure
+ * surfaces far from its cause: emscripten's "Aborted()", a wasm "memory access out of bounds", or an output
+ * placed past the heap's end that the native kernels refuse ("… lies outside the heap"). Measured (session 10,
+ * wasm+openblas, `tf.profile` of one training step at the paper preset): the box model peaks at 2.5 GB of tensors
+ * at batch 4 and 3.4 GB at batch 8, the keypoint model at 1.3 GB at batch 2 and 2.8 GB at batch 8 (about 0.2 GB
+ * more per image; the heap also keeps freed blocks), so the paper's batch 16 does not fit on wasm.
+ */
+export function wasmMemoryError(e: unknown): string | null {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (!/lies outside the heap|memory access out of bounds|^Aborted\(|Cannot enlarge memory|Out of memory/i.test(msg)) return null;
+  let backend: string;
+  try {
+    backend = tf.getBackend();
+  } catch {
+    return null;
+  }
+  if (backend !== 'wasm') return null;
+  const heap = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.length;
+  const used = heap === undefined ? '' : ` (heap now ${(heap / 2 ** 30).toFixed(2)} GiB)`;
+  return (
+    `the wasm backend ran out of memory${used}: WebAssembly caps it at 4 GiB. ` +
+    'Lower --batch (the paper preset trains at --batch 8 on wasm), use a smaller --preset, ' +
+    `or a machine where @tensorflow/tfjs-node installs. [${msg}]`
+  );
+}
