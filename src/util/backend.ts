@@ -109,6 +109,7 @@ async function tryBackend(name: BackendName, wasmThreads: number, nativeThreads:
       await tf.ready();
       registerWasmTrainingKernels(); // first: these stay the fallbacks of the native kernels
       registerNativeKernels();
+      guardWasmMalloc();
       return true;
     }
     case 'wasm': {
@@ -119,11 +120,36 @@ async function tryBackend(name: BackendName, wasmThreads: number, nativeThreads:
       if (!ok) return 'did not initialise';
       await tf.ready();
       registerWasmTrainingKernels();
+      guardWasmMalloc();
       return true;
     }
     case 'cpu':
       return (await tf.setBackend('cpu')) ? true : 'did not initialise';
   }
+}
+
+/**
+ * Makes a failed wasm heap allocation throw at once. tfjs-wasm 4.22 (`BackendWasm.move`) takes whatever `_malloc`
+ * returns as the tensor's offset, and when the 4 GiB heap is full that is 0: the new tensor is then written over
+ * the start of the heap (other tensors, the module's own data) and the process fails later, elsewhere, or computes
+ * on corrupted memory (seen in session 10: filling the heap with 1 GiB tensors gave the 4th one offset 0). Near
+ * 4 GiB it can also return a block that ends past the heap, which is refused the same way.
+ * Emscripten's `Module._malloc` is a stub that replaces itself with `asm.malloc` on first use, so the wrapper calls
+ * `asm.malloc` directly.
+ */
+function guardWasmMalloc(): void {
+  const wasm = (tf.backend() as unknown as { wasm?: { _malloc: (n: number) => number; asm?: { malloc?: (n: number) => number }; HEAPU8: Uint8Array } }).wasm;
+  if (!wasm) return;
+  const malloc = wasm.asm?.malloc ?? wasm._malloc;
+  wasm._malloc = (n: number): number => {
+    const p = malloc(n);
+    // 0, or a block that runs past the heap's end (near 4 GiB the allocator's 32-bit arithmetic wraps: a 64 MB
+    // output at 3.97 GiB, seen with the paper preset's box model at batch 16).
+    if (n > 0 && (p === 0 || (p >>> 0) + n > wasm.HEAPU8.length)) {
+      throw new Error(`cannot allocate ${n} bytes on the wasm heap (${(wasm.HEAPU8.length / 2 ** 30).toFixed(2)} GiB in use)`);
+    }
+    return p;
+  };
 }
 
 function firstLine(e: unknown): string {
@@ -142,7 +168,7 @@ function firstLine(e: unknown): string {
  */
 export function wasmMemoryError(e: unknown): string | null {
   const msg = e instanceof Error ? e.message : String(e);
-  if (!/lies outside the heap|memory access out of bounds|^Aborted\(|Cannot enlarge memory|Out of memory/i.test(msg)) return null;
+  if (!/on the wasm heap|lies outside the heap|memory access out of bounds|^Aborted\(|Cannot enlarge memory|Out of memory/i.test(msg)) return null;
   let backend: string;
   try {
     backend = tf.getBackend();

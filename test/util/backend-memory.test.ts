@@ -8,24 +8,28 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, wasmMemoryError } from '../../src/util/backend.js';
 
-test('the wasm heap filled past 4 GiB: the failure is reported as wasm running out of memory, with the fix', async () => {
+test('the wasm heap filled past 4 GiB: the allocation fails at once, earlier tensors stay intact, and the CLI line names the fix', async () => {
   await initBackend({ force: 'wasm', report: null });
   const held: tf.Tensor[] = [];
   let caught: unknown = null;
   try {
-    // 1 GiB tensors until the heap refuses one (tfjs-wasm 4.22: the 4th "allocates" but cannot be read).
-    for (let i = 0; i < 6 && caught === null; i++) {
-      const t = tf.fill([2 ** 28], 1);
-      held.push(t);
-      await t.data();
-    }
+    // 1 GiB tensors until the heap refuses one. Unguarded, tfjs-wasm 4.22 gave the 4th offset 0 and wrote it
+    // over the first, failing later with "memory access out of bounds".
+    for (let i = 0; i < 6; i++) held.push(tf.fill([2 ** 28], i + 1));
   } catch (e) {
     caught = e;
   }
   assert.notEqual(caught, null, 'six 1 GiB tensors fit in the wasm heap: the 4 GiB cap this test relies on is gone');
+  assert.match(String(caught), /cannot allocate 1073741824 bytes on the wasm heap \([0-9.]+ GiB in use\)/);
+  // The tensors allocated before are intact (nothing was written over them).
+  for (let i = 0; i < held.length; i++) {
+    const head = tf.tidy(() => held[i].slice(0, 4096));
+    assert.ok((await head.data()).every((v) => v === i + 1), `tensor ${i} was overwritten`);
+    head.dispose();
+  }
   const msg = wasmMemoryError(caught);
   assert.ok(msg !== null, `not recognised as a wasm memory failure: ${String(caught)}`);
-  assert.match(msg, /^the wasm backend ran out of memory \(heap now [0-9.]+ GiB\): WebAssembly caps it at 4 GiB\. Lower --batch/);
+  assert.match(msg ?? '', /^the wasm backend ran out of memory \(heap now [0-9.]+ GiB\): WebAssembly caps it at 4 GiB\. Lower --batch/);
   assert.ok(msg.endsWith(`[${(caught as Error).message}]`), 'the original error is kept at the end');
   // Other errors, and the same words on another backend, are left alone.
   assert.equal(wasmMemoryError(new Error('expected 3 channels, got 4')), null);
