@@ -11,7 +11,8 @@
  *     loop, not XNNPACK; 55% of a 64-px DCGAN step (issue 9), 64–67% of the 128-px workload;
  *   - `Tile`: per-element index arithmetic; tfjs-core's batch-norm gradient tiles once per BN layer (7–8%);
  *   - `BatchMatMul` / `_FusedMatMul` with transposeA/transposeB: 15–40× slower than untransposed, and every
- *     dense layer's backward pass uses them.
+ *     dense layer's backward pass uses them;
+ *   - `Identity`: a full copy, made for every tensor saved for a gradient (see `sharedIdentity`).
  * The others GAWWN's training needs (Conv2D/FusedConv2D, FusedBatchNorm, Relu/LeakyRelu/Elu/EluGrad/
  * Sigmoid/Tanh, Mean, Sum, Concat, Transpose, the elementwise ops of the gradients) are the backend's own
  * and are checked against cpu in the tests.
@@ -89,7 +90,23 @@ function kernelConfigs(): tf.KernelConfig[] {
     { kernelName: 'Tile', backendName: 'wasm', kernelFunc: tile as unknown as tf.KernelFunc },
     { kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc: untransposedMatMul('BatchMatMul') as unknown as tf.KernelFunc },
     { kernelName: '_FusedMatMul', backendName: 'wasm', kernelFunc: untransposedMatMul('_FusedMatMul') as unknown as tf.KernelFunc },
+    { kernelName: 'Identity', backendName: 'wasm', kernelFunc: sharedIdentity as unknown as tf.KernelFunc },
   ];
+}
+
+/**
+ * `Identity` (tf.clone) sharing its input's data, as the cpu backend's does and as wasm's own Reshape does
+ * (refCount + 1), instead of tfjs-wasm 4.22's full copy. tfjs clones every tensor a kernel saves for its gradient
+ * (engine `saveTensorsForBackwardMode`), so on wasm each saved activation and weight was stored twice: in a
+ * paper-preset training step, 38 copies of the D trunk's [3B,16,16,256] maps, 12 of its [3B,64,64,128] ones and
+ * the 4×4×512×1024 weights (session 10, `tf.profile`). Sharing is safe because no tfjs kernel writes into an
+ * input and `Variable.assign` re-points a variable to new data rather than overwriting its memory.
+ */
+function sharedIdentity({ inputs, backend }: KernelArgs<unknown>): TensorInfo {
+  const x = inputs.x;
+  if (x.dtype === 'string') return native('Identity')({ inputs, backend }) as TensorInfo;
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }
 
 function native(name: string): WasmKernelFunc {

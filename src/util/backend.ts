@@ -162,9 +162,9 @@ function firstLine(e: unknown): string {
  * WebAssembly (wasm32) caps the backend's heap at 4 GiB, and when an allocation would pass it the failure
  * surfaces far from its cause: emscripten's "Aborted()", a wasm "memory access out of bounds", or an output
  * placed past the heap's end that the native kernels refuse ("… lies outside the heap"). Measured (session 10,
- * wasm+openblas, `tf.profile` of one training step at the paper preset): the box model peaks at 2.5 GB of tensors
- * at batch 4 and 3.4 GB at batch 8, the keypoint model at 1.3 GB at batch 2 and 2.8 GB at batch 8 (about 0.2 GB
- * more per image; the heap also keeps freed blocks), so the paper's batch 16 does not fit on wasm.
+ * paper preset, batch 16, after `training/adam.ts` and the sharing Identity of `backend/wasm-kernels.ts`): the
+ * heap settles at 3.55 GiB (keypoint) and 3.84 GiB (box) on wasm+openblas; on plain wasm the box model passes
+ * 4 GiB at batch 16 and fits at 8.
  */
 export function wasmMemoryError(e: unknown): string | null {
   const msg = e instanceof Error ? e.message : String(e);
@@ -180,7 +180,7 @@ export function wasmMemoryError(e: unknown): string | null {
   const used = heap === undefined ? '' : ` (heap now ${(heap / 2 ** 30).toFixed(2)} GiB)`;
   return (
     `the wasm backend ran out of memory${used}: WebAssembly caps it at 4 GiB. ` +
-    'Lower --batch (the paper preset trains at --batch 8 on wasm), use a smaller --preset, ' +
+    'Lower --batch (--batch 8 fits the paper preset on any wasm backend), use a smaller --preset, ' +
     `or a machine where @tensorflow/tfjs-node installs. [${msg}]`
   );
 }

@@ -312,10 +312,44 @@ test('UnsortedSegmentSum: golden sums, drops out-of-range ids, 2-D ids', async (
   assert.deepEqual(run(tf.tensor3d([1, 2, 3, 4], [2, 2, 1]), tf.tensor2d([1, 1, 0, 5], [2, 2], 'int32'), 2), [3, 3]);
 });
 
+test('Identity (tf.clone, and every tensor saved for a gradient) shares its data on wasm; lifetimes, assign and gradients are unchanged', async () => {
+  await tf.setBackend('wasm');
+  const backend = tf.backend() as unknown as WasmBackendLike & { dataIdMap: { get(id: object): { memoryOffset: number } } };
+  const ids0 = backend.numDataIds();
+  const x = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]);
+  const y = tf.clone(x);
+  // No copy: the clone points at the same heap bytes (tfjs-wasm 4.22's own Identity copied them).
+  assert.equal(backend.dataIdMap.get(y.dataId).memoryOffset, backend.dataIdMap.get(x.dataId).memoryOffset);
+  assert.equal(backend.numDataIds(), ids0 + 1);
+  x.dispose();
+  assert.deepEqual(Array.from(await y.data()), [1, 2, 3, 4, 5, 6], 'the clone outlives its source');
+  y.dispose();
+  assert.equal(backend.numDataIds(), ids0, 'freed when the last reference goes');
+  // A variable re-pointed by assign leaves an earlier clone's values alone.
+  const v = tf.tidy(() => tf.variable(tf.tensor1d([7, 8, 9])));
+  const c = tf.clone(v);
+  tf.tidy(() => v.assign(tf.tensor1d([0, 0, 0])));
+  assert.deepEqual(Array.from(await c.data()), [7, 8, 9]);
+  assert.deepEqual(Array.from(await v.data()), [0, 0, 0]);
+  tf.dispose([v, c]);
+  // A chain whose saved tensors are clones: the gradients match cpu.
+  const xv = data([2, 6, 6, 3], 41);
+  const wv = data([3, 3, 3, 4], 42, 0.3);
+  const f = (): tf.Tensor[] => {
+    const xs = tf.tensor4d(xv, [2, 6, 6, 3]);
+    const ws = tf.tensor4d(wv, [3, 3, 3, 4]);
+    const [gx, gw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.tanh(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same')).mul(tf.sigmoid(a.mean(3, true))).sum())([xs, ws]);
+    return [gx, gw];
+  };
+  assertClose(await on('wasm', f), await on('cpu', f), 'gradients through saved clones');
+  await tf.setBackend('wasm');
+  assert.equal(backend.numDataIds(), ids0, 'no backend data left');
+});
+
 test('registration is idempotent and keeps one kernel per name', () => {
   registerWasmTrainingKernels();
   registerWasmTrainingKernels({ transposedConv: 'fast' });
-  for (const name of ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'UnsortedSegmentSum', 'Tile', 'BatchMatMul', '_FusedMatMul']) {
+  for (const name of ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'UnsortedSegmentSum', 'Tile', 'BatchMatMul', '_FusedMatMul', 'Identity']) {
     assert.ok(tf.getKernel(name, 'wasm'), name);
   }
   assert.throws(() => registerWasmTrainingKernels({ transposedConv: 'bogus' as 'fast' }), /transposedConv/);
