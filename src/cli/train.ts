@@ -96,15 +96,14 @@ export function register(program: Command): void {
         sampleEvery: o.sampleEvery,
         onStep: ({ step, totalSteps, losses }) => {
           if (s0 < 0) {
-            s0 = step - 1;
+            s0 = step;
             t0 = Date.now();
             bar?.start(totalSteps, step - 1, { speed: '-', lossD: '-', lossG: '-' });
           }
-          const speed = ((step - s0) / ((Date.now() - t0) / 1000)).toFixed(2);
+          const { speed, eta } = progressFigures(step, totalSteps, s0, (Date.now() - t0) / 1000);
           const f = (x: number | undefined): string => (x === undefined ? '-' : x.toFixed(3));
           if (bar) bar.update(step, { speed, lossD: f(losses.lossD), lossG: f(losses.lossG) });
           else if (step % 50 === 0 || step === totalSteps) {
-            const eta = ((totalSteps - step) / Number(speed)).toFixed(0);
             process.stderr.write(`gawwn: step ${step}/${totalSteps} ${speed} it/s ETA ${eta}s lossD ${f(losses.lossD)} lossG ${f(losses.lossG)}\n`);
           }
         },
@@ -112,4 +111,15 @@ export function register(program: Command): void {
       bar?.stop();
       process.stdout.write(JSON.stringify({ run: o.out, steps: r.steps, wall_s: Number(r.wallSeconds.toFixed(1)), final: r.finalDir, losses: r.lastLosses }) + '\n');
     });
+}
+
+/**
+ * it/s and ETA (seconds) of the progress line at `step`, the clock having started when step `s0` completed (the
+ * first step of this process: data loading and the first step's warm-up are not counted). At `s0` itself there
+ * is no rate yet: '-' (it printed "Infinity it/s" on the first step after a resume).
+ */
+export function progressFigures(step: number, totalSteps: number, s0: number, seconds: number): { speed: string; eta: string } {
+  if (step <= s0 || !(seconds > 0)) return { speed: '-', eta: '-' };
+  const rate = (step - s0) / seconds;
+  return { speed: rate.toFixed(2), eta: ((totalSteps - step) / rate).toFixed(0) };
 }
