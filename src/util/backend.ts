@@ -138,7 +138,7 @@ async function tryBackend(name: BackendName, wasmThreads: number, nativeThreads:
  * `asm.malloc` directly.
  */
 function guardWasmMalloc(): void {
-  const wasm = (tf.backend() as unknown as { wasm?: { _malloc: (n: number) => number; asm?: { malloc?: (n: number) => number }; HEAPU8: Uint8Array } }).wasm;
+  const wasm = wasmModule();
   if (!wasm) return;
   const malloc = wasm.asm?.malloc ?? wasm._malloc;
   wasm._malloc = (n: number): number => {
@@ -146,11 +146,22 @@ function guardWasmMalloc(): void {
     // 0, or a block that runs past the heap's end (near 4 GiB the allocator's 32-bit arithmetic wraps: a 64 MB
     // output at 3.97 GiB, seen with the paper preset's box model at batch 16).
     if (n > 0 && (p === 0 || (p >>> 0) + n > wasm.HEAPU8.length)) {
-      throw new Error(`cannot allocate ${n} bytes on the wasm heap (${(wasm.HEAPU8.length / 2 ** 30).toFixed(2)} GiB in use)`);
+      throw new Error(`cannot allocate ${n} bytes on the wasm heap (${heapGiB(wasm)} GiB in use)`);
     }
     return p;
   };
 }
+
+/** The emscripten module of the active wasm backend (the parts used here), or undefined on another backend. */
+interface WasmModule {
+  _malloc: (n: number) => number;
+  asm?: { malloc?: (n: number) => number };
+  HEAPU8: Uint8Array;
+}
+function wasmModule(): WasmModule | undefined {
+  return (tf.backend() as unknown as { wasm?: WasmModule }).wasm;
+}
+const heapGiB = (wasm: WasmModule): string => (wasm.HEAPU8.length / 2 ** 30).toFixed(2);
 
 function firstLine(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
@@ -176,8 +187,8 @@ export function wasmMemoryError(e: unknown): string | null {
     return null;
   }
   if (backend !== 'wasm') return null;
-  const heap = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.length;
-  const used = heap === undefined ? '' : ` (heap now ${(heap / 2 ** 30).toFixed(2)} GiB)`;
+  const wasm = wasmModule();
+  const used = wasm === undefined ? '' : ` (heap now ${heapGiB(wasm)} GiB)`;
   return (
     `the wasm backend ran out of memory${used}: WebAssembly caps it at 4 GiB. ` +
     'Lower --batch (--batch 8 fits the paper preset on any wasm backend), use a smaller --preset, ' +
