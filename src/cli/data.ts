@@ -55,6 +55,7 @@ export function register(program: Command): void {
   synthOpts(data.command('synth-birds').description('write synthetic birds as a CUB-200-2011 root with text_c10 captions'))
     .option('--classes <n>', 'number of colour classes (default min(200, images/30))', Number)
     .option('--class-seed <s>', 'seed of the class colours (default --seed): same classes as another root, new images', Number)
+    .option('--test-classes <k>', 'hold out the last k classes entirely (all their images in the test split): unseen colour combinations', Number)
     .action(async (o: { out: string; images: number; seed: number; minSize: number; maxSize: number; classes?: number; classSeed?: number }) => {
       report(await synthBirds({ ...o, onProgress: progress('synth-birds') }));
     });
@@ -90,6 +91,6 @@ export function register(program: Command): void {
     .action(async (o: { cub: string; mpii: string; out?: string }) => {
       if (o.out) fs.mkdirSync(o.out, { recursive: true });
       const r = await buildFixtures(o.cub, o.mpii, { outDir: o.out });
-      process.stdout.write(`fixtures: ${r.cub} CUB layouts, ${r.mpii} MPII poses\n`);
+      process.stdout.write(`fixtures: ${r.cub} CUB layouts, ${r.boxScale} CUB box sizes, ${r.mpii} MPII poses\n`);
     });
 }

@@ -1,18 +1,20 @@
 /**
- * `resolveConfig(preset, overrides)`: PAPER_DEFAULTS ← preset ← overrides, deep-merged, validated and frozen.
+ * `resolveConfig(preset, overrides)`: PAPER_DEFAULTS ← recipe ← preset ← overrides, deep-merged, validated and
+ * frozen (the recipe is the one the overrides or the preset name, presets.ts RECIPES).
  * Unknown keys, wrong types and out-of-range values are rejected with a GawwnError naming the field
  * (house style §3.5: the original's env-var overrides silently accepted misspellings). Inputs are never mutated.
  */
 import { GawwnError } from '../util/errors.js';
 import { deepFreeze, mergeConfig } from './merge.js';
 import { PAPER_DEFAULTS } from './defaults.js';
-import { PRESETS, PRESET_NAMES } from './presets.js';
+import { PRESETS, PRESET_NAMES, RECIPES, RECIPE_NAMES } from './presets.js';
 import type { DeepPartial, GawwnConfig, PresetName } from './types.js';
 
 type Rule =
   | { kind: 'int'; min: number; max: number }
   | { kind: 'number'; min: number; max: number; minOpen?: boolean; maxOpen?: boolean }
-  | { kind: 'enum'; values: readonly string[] };
+  | { kind: 'enum'; values: readonly string[] }
+  | { kind: 'bool' };
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER): Rule => ({ kind: 'int', min, max });
 const num = (min: number, max: number, open: { minOpen?: boolean; maxOpen?: boolean } = {}): Rule => ({ kind: 'number', min, max, ...open });
@@ -32,6 +34,9 @@ const RULES: { [S in keyof GawwnConfig]: { [K in keyof GawwnConfig[S]]: Rule } }
     numParts: int(1, 1000),
     dropoutD: num(0, 1, { maxOpen: true }),
     gUpsample: { kind: 'enum', values: ['deconv', 'resize'] },
+    dNorm: { kind: 'enum', values: ['batch', 'spectral'] },
+    dOutput: { kind: 'enum', values: ['prob', 'logit'] },
+    dProjection: { kind: 'bool' },
   },
   train: {
     batchSize: int(1, 100000),
@@ -49,6 +54,15 @@ const RULES: { [S in keyof GawwnConfig]: { [K in keyof GawwnConfig[S]]: Rule } }
     fakeScoreThresh: num(0, 1, { maxOpen: true }),
     instanceNoise: num(0, 1),
     dLrScale: num(0, 100, { minOpen: true }),
+    recipe: { kind: 'enum', values: ['paper', 'stable'] },
+    loss: { kind: 'enum', values: ['bce', 'hinge'] },
+    wrongText: { kind: 'enum', values: ['shuffle', 'other-class'] },
+    emaBeta: num(0, 1, { maxOpen: true }),
+    modeSeeking: num(0, 1000),
+    augTranslate: num(0, 0.5),
+    augCutout: num(0, 1, { maxOpen: true }),
+    r1Gamma: num(0, 1e6),
+    r1Every: int(1, 1e6),
   },
 };
 
@@ -62,8 +76,19 @@ export function resolveConfig(preset: PresetName | string = 'paper', overrides: 
   if (!(PRESET_NAMES as readonly string[]).includes(preset)) {
     throw new GawwnError(`unknown preset '${preset}'; valid presets: ${PRESET_NAMES.join(', ')}`);
   }
-  const merged = mergeConfig(mergeConfig(PAPER_DEFAULTS, PRESETS[preset as PresetName], `preset '${preset}'`), overrides, 'overrides');
+  // The recipe named by the overrides, else by the preset, sets its defaults under both (presets.ts RECIPES).
+  const presetCfg = PRESETS[preset as PresetName];
+  const recipe = overrides.train?.recipe ?? presetCfg.train?.recipe ?? PAPER_DEFAULTS.train.recipe;
+  if (!(RECIPE_NAMES as readonly string[]).includes(recipe)) {
+    throw new GawwnError(`config field train.recipe must be one of ${RECIPE_NAMES.join(', ')}, got ${JSON.stringify(recipe)}`);
+  }
+  const base = mergeConfig(PAPER_DEFAULTS, RECIPES[recipe], `recipe '${recipe}'`);
+  const merged = mergeConfig(mergeConfig(base, presetCfg, `preset '${preset}'`), overrides, 'overrides');
+  merged.train.recipe = recipe;
   validate(merged);
+  if (merged.train.loss === 'hinge' && merged.model.dOutput !== 'logit') {
+    throw new GawwnError(`config field train.loss = hinge needs model.dOutput = logit (the hinge acts on D's score before the sigmoid), got ${merged.model.dOutput}`);
+  }
   return deepFreeze(merged);
 }
 
@@ -76,6 +101,10 @@ export function validate(cfg: GawwnConfig): void {
       const field = `${section}.${key}`;
       const rule = rules[key];
       const v = values[key];
+      if (rule.kind === 'bool') {
+        if (typeof v !== 'boolean') throw new GawwnError(`config field ${field} must be true or false, got ${JSON.stringify(v)}`);
+        continue;
+      }
       if (rule.kind === 'enum') {
         if (typeof v !== 'string' || !rule.values.includes(v)) {
           throw new GawwnError(`config field ${field} must be one of ${rule.values.join(', ')}, got ${JSON.stringify(v)}`);

@@ -14,6 +14,21 @@ export type ModelVariant = 'cub' | 'mhp';
 /** How the generators upsample by 2 (ModelConfig.gUpsample). */
 export type GUpsample = 'deconv' | 'resize';
 
+/** How D normalises its activations (ModelConfig.dNorm). */
+export type DNorm = 'batch' | 'spectral';
+
+/** What D outputs (ModelConfig.dOutput). */
+export type DOutput = 'prob' | 'logit';
+
+/** Training recipes (TrainConfig.recipe). */
+export type RecipeName = 'paper' | 'stable';
+
+/** GAN loss (TrainConfig.loss). */
+export type GanLoss = 'bce' | 'hinge';
+
+/** Where D's mismatched texts come from (TrainConfig.wrongText). */
+export type WrongText = 'shuffle' | 'other-class';
+
 /** Names of the built-in presets. */
 export type PresetName = 'paper' | 'small' | 'cpu' | 'tiny';
 
@@ -67,6 +82,28 @@ export interface ModelConfig {
    * Default: `'deconv'` (the paper).
    */
   gUpsample: GUpsample;
+  /**
+   * Normalisation in D (image families and Dk): `'batch'`, the original's batch norm; or `'spectral'`, no batch
+   * norm and every conv and dense kernel divided by its spectral norm (Miyato et al. 2018; layers/spectral-norm.ts).
+   * DEVIATION when `'spectral'`: batch norm makes D's score of a sample depend on its batch-mates, so D must be
+   * run on mixed batches (training/step.ts) and G can move the batch statistics instead of the images; spectral
+   * norm bounds D's Lipschitz constant without that coupling. Default: `'batch'` (the paper); the stable recipe
+   * uses `'spectral'`.
+   */
+  dNorm: DNorm;
+  /**
+   * D's output: `'prob'`, the original's sigmoid probability; or `'logit'`, the score before it (hinge and
+   * logit-BCE losses need it). DEVIATION when `'logit'`. Default: `'prob'`; the stable recipe uses `'logit'`.
+   */
+  dOutput: DOutput;
+  /**
+   * A projection term ⟨W·t, φ(x)⟩ added to D's output, φ(x) D's last hidden features and W a (spectrally
+   * normalised, under dNorm 'spectral') Linear txtSize→ndf (Miyato & Koyama 2018, "cGANs with projection
+   * discriminator"), beside the paper's text paths (§4.1–§4.2). DEVIATION when true: it gives D an inner product
+   * between the text and the whole image, which conditions far more strongly than concatenation.
+   * Default: false (the paper); the stable recipe uses true.
+   */
+  dProjection: boolean;
 }
 
 /** Optimisation and sampling of training batches. */
@@ -120,6 +157,61 @@ export interface TrainConfig {
    * wins: in our gated cpu-preset runs lossG climbs from 1.0 to 2.5 while samples degrade. Default: 1 (the paper).
    */
   dLrScale: number;
+  /**
+   * Which recipe the remaining train.* defaults come from (config/presets.ts RECIPES): `'paper'`, the 2016
+   * recipe as the original scripts ran it; or `'stable'`, the DEVIATIONs below that keep a GAN of this size
+   * improving for hours on a CPU (spectral-norm D, hinge loss, projection, generator EMA, mode seeking,
+   * location-consistent augmentation, other-class wrong texts, Adam β (0, 0.99), no gate). Fields set
+   * explicitly (preset or overrides) win over the recipe's. Default: `'paper'`; the cpu, small and tiny presets
+   * use `'stable'`.
+   */
+  recipe: RecipeName;
+  /**
+   * The GAN loss: `'bce'`, the paper's (binary cross-entropy of D's probability; on a logit D, the same function
+   * of the logit); or `'hinge'`: D minimises relu(1 − D(x, t)) + w·relu(1 + D(x, t̂)) + (1 − w)·relu(1 + D(G(z), t))
+   * and G minimises −D(G(z), t) (Lim & Ye 2017; Miyato et al. 2018). DEVIATION when `'hinge'` (needs
+   * model.dOutput 'logit'). Default: `'bce'`; the stable recipe uses `'hinge'`.
+   */
+  loss: GanLoss;
+  /**
+   * Mismatched texts of D's wrong-text term (matching-aware D, paper §3): `'shuffle'`, an in-batch permutation
+   * as the original (`torch.randperm`, which can map a sample to itself or to its own class: about 11% of our
+   * birds20 pairs were real matches); or `'other-class'`, a batch-mate of another class. DEVIATION when
+   * `'other-class'`. Default: `'shuffle'`; the stable recipe uses `'other-class'`.
+   */
+  wrongText: WrongText;
+  /**
+   * β of the exponential moving average of G's weights used for samples, evaluation and publishing (Karras et
+   * al. 2018; Yazıcı et al. 2019), with warm-up β_t = min(β, (1 + t)/(10 + t)); the averaged G's batch-norm
+   * statistics are recomputed before use. 0 = off. DEVIATION when > 0. Default: 0; the stable recipe uses 0.999.
+   */
+  emaBeta: number;
+  /**
+   * Weight λ of the mode-seeking term (Mao et al. 2019, MSGAN): each batch's fakes are B/2 conditions × 2 noise
+   * vectors and G adds λ·mean|z₁ − z₂| / (mean|G(z₁) − G(z₂)| + ε), so different z must give different images.
+   * 0 = off (fakes use all B conditions once). DEVIATION when > 0. Default: 0; the stable recipe uses 1.
+   */
+  modeSeeking: number;
+  /**
+   * Differentiable augmentation of every image D sees, real and generated, in both passes (Zhao et al. 2020,
+   * DiffAugment): a random translation by up to this fraction of the image side (zero-padded), with the SAME
+   * shift applied to the box or keypoints D is told, so the location condition stays true. 0 = off. No colour
+   * jitter: the captions name colours. DEVIATION when > 0. Default: 0; the stable recipe uses 0.125 (DiffAugment's).
+   */
+  augTranslate: number;
+  /**
+   * DiffAugment's cutout: a random square of this fraction of the image side is zeroed in every image D sees
+   * (images only; the condition is unchanged). 0 = off. DEVIATION when > 0. Default: 0; the stable recipe uses 0.25.
+   */
+  augCutout: number;
+  /**
+   * γ of the R1 penalty γ/2·‖∇ₓD(x, c, t)‖² on real images (Mescheder et al. 2018), applied lazily every
+   * `r1Every` steps with weight γ·r1Every (Karras et al. 2020). 0 = off. DEVIATION when > 0. Default: 0 (also in
+   * the stable recipe: optional).
+   */
+  r1Gamma: number;
+  /** Steps between lazy R1 penalties. Default: 16 (StyleGAN2). */
+  r1Every: number;
 }
 
 /** The whole configuration. */

@@ -20,6 +20,18 @@ export interface CubLayout {
   id: number;
 }
 
+/**
+ * How large CUB's birds are in their images: box area / image area of every CUB image whose file was on disk
+ * when the fixture was built (the sizes come from the image headers; the boxes from bounding_boxes.txt).
+ * `synth-birds` draws each bird's target box area from this list.
+ */
+export interface CubBoxScale {
+  /** Sorted box-area fractions, one per image. */
+  areaFractions: number[];
+  /** Source image ids, in the order of `areaFractions`. */
+  ids: number[];
+}
+
 /** An MPII pose: 16 joints [dx, dy] / (scale·200) from the joint-extent centre; all visible. */
 export interface MpiiPose {
   joints: [number, number][];
@@ -34,6 +46,7 @@ const r3 = (v: number): number => Math.round(v * 1000) / 1000;
 
 let cubCache: CubLayout[] | null = null;
 let mpiiCache: MpiiPose[] | null = null;
+let scaleCache: CubBoxScale | null = null;
 
 function readFixture<T>(name: string): T {
   const file = path.join(FIXTURE_DIR, name);
@@ -53,6 +66,11 @@ export function mpiiPoses(): readonly MpiiPose[] {
   return (mpiiCache ??= readFixture<{ poses: MpiiPose[] }>('mpii-poses.json').poses);
 }
 
+/** CUB's box-area distribution (read once; immutable data). */
+export function cubBoxScale(): Readonly<CubBoxScale> {
+  return (scaleCache ??= readFixture<CubBoxScale>('cub-box-scale.json'));
+}
+
 /** Which CUB parts a drawable layout needs: beak, tail, a head point and a body point (0-based ids). */
 function drawable(vis: boolean[]): boolean {
   const any = (ids: number[]): boolean => ids.some((i) => vis[i]);
@@ -60,7 +78,7 @@ function drawable(vis: boolean[]): boolean {
 }
 
 /** Builds both fixtures from real roots (deterministic per seed). */
-export async function buildFixtures(cubRoot: string, mpiiRoot: string, opts: { cub?: number; mpii?: number; seed?: number; outDir?: string } = {}): Promise<{ cub: number; mpii: number }> {
+export async function buildFixtures(cubRoot: string, mpiiRoot: string, opts: { cub?: number; mpii?: number; seed?: number; outDir?: string } = {}): Promise<{ cub: number; boxScale: number; mpii: number }> {
   const rng = new Rng(opts.seed ?? 0);
   const out = opts.outDir ?? FIXTURE_DIR;
   fs.mkdirSync(out, { recursive: true });
@@ -76,6 +94,10 @@ export async function buildFixtures(cubRoot: string, mpiiRoot: string, opts: { c
       parts: r.parts.map((p) => (p.visible ? [r3((p.x - r.bbox.x) / r.bbox.w), r3((p.y - r.bbox.y) / r.bbox.h)] : null)),
     }));
   writeFileAtomic(path.join(out, 'cub-layouts.json'), JSON.stringify({ source: 'CUB-200-2011 parts/part_locs.txt + bounding_boxes.txt', parts: cub.partNames, layouts }));
+  const sized = cub.records.filter((r) => r.width > 0 && r.height > 0).map((r) => ({ id: r.imageId, a: r3((r.bbox.w * r.bbox.h) / (r.width * r.height)) }));
+  if (sized.length < 20) throw new GawwnError(`only ${sized.length} CUB images are on disk; the box-scale fixture needs at least 20`, { file: cubRoot });
+  sized.sort((p, q) => p.a - q.a || p.id - q.id);
+  writeFileAtomic(path.join(out, 'cub-box-scale.json'), JSON.stringify({ source: 'CUB-200-2011 bounding_boxes.txt / image sizes of the images on disk', areaFractions: sized.map((s) => s.a), ids: sized.map((s) => s.id) }));
   const mp = await loadMpii(mpiiRoot, { warn: () => undefined });
   const full = mp.records.filter((r) => r.parts.slice(0, 16).every((p) => p.visible));
   const poses: MpiiPose[] = rng
@@ -92,5 +114,5 @@ export async function buildFixtures(cubRoot: string, mpiiRoot: string, opts: { c
       };
     });
   writeFileAtomic(path.join(out, 'mpii-poses.json'), JSON.stringify({ source: 'MPII Human Pose (mpii_dataset.csv)', poses }));
-  return { cub: layouts.length, mpii: poses.length };
+  return { cub: layouts.length, boxScale: sized.length, mpii: poses.length };
 }

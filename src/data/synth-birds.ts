@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Rng } from '../util/rng.js';
-import { cubLayouts, type CubLayout } from './fixtures.js';
+import { cubBoxScale, cubLayouts, type CubLayout } from './fixtures.js';
 import { Canvas, COLOUR_NAMES, type Rgb } from './raster.js';
 import { GawwnError } from '../util/errors.js';
 import { beginOutput, checkSynthOptions, finishOutput, fmt, jitter, paintBackground, pool, writeImageAndMask, type SynthOptions, type SynthReport } from './synth-common.js';
@@ -38,6 +38,12 @@ export interface SynthBirdsOptions extends SynthOptions {
    * (the shipped bird models: classSeed 11, classes 20, data/pretrained/README.md).
    */
   classSeed?: number;
+  /**
+   * The last `testClasses` classes are held out entirely: all their images are in the test split (a zero-shot class
+   * split like Reed et al.'s 150/50 on CUB), so a model trained on the training split never sees those colour
+   * combinations. Default 0.
+   */
+  testClasses?: number;
 }
 
 /** Draws `n` distinct class colour combinations. */
@@ -68,24 +74,68 @@ export function birdClassName(i: number, c: BirdColours): string {
   return `${String(i + 1).padStart(3, '0')}.${cap(c.crown)}_crowned_${cap(c.wings)}_winged_${cap(c.belly)}_bellied`;
 }
 
-const CAPTION_TEMPLATES: ((c: BirdColours) => string)[] = [
-  (c) => `this bird has a ${c.crown} crown, ${c.wings} wings and a ${c.belly} belly`,
-  (c) => `a bird with a ${c.breast} breast, a ${c.back} back and a ${c.tail} tail`,
-  (c) => `this small bird has ${c.wings} wings, a ${c.crown} crown and a ${c.beak} beak`,
-  (c) => `the bird has a ${c.belly} belly and a ${c.breast} breast with ${c.wings} wings`,
-  (c) => `a bird with a ${c.crown} crown and a ${c.tail} tail`,
-  (c) => `this bird is mostly ${c.back} back with ${c.wings} wings and a ${c.beak} beak`,
-  (c) => `this bird has ${c.legs} legs, a ${c.belly} belly and a ${c.crown} crown`,
-  (c) => `a small bird with a ${c.breast} breast and ${c.wings} wings`,
-  (c) => `this bird has a ${c.back} back, a ${c.tail} tail and a ${c.belly} belly`,
-  (c) => `the bird has a short ${c.beak} beak, a ${c.crown} crown and a ${c.breast} breast`,
-  (c) => `a bird with ${c.wings} wings, a ${c.tail} tail and ${c.legs} legs`,
-  (c) => `this bird has a ${c.crown} crown and a ${c.back} back`,
+/** Parts named in the plural ("blue wings are", "black legs are"). */
+const PLURAL_PARTS: ReadonlySet<BirdAttribute> = new Set(['wings', 'legs']);
+
+/** "red crowned", "blue winged": the part as a compound adjective (the CUB class names use these). */
+export const PART_ADJECTIVES: Readonly<Record<BirdAttribute, string>> = Object.freeze({
+  crown: 'crowned', back: 'backed', wings: 'winged', breast: 'breasted', belly: 'bellied', tail: 'tailed', beak: 'beaked', legs: 'legged',
+});
+
+const article = (word: string): string => (/^[aeiou]/.test(word) ? 'an' : 'a');
+
+/** "a red crown" / "blue wings" / "an orange beak". */
+function attributive(part: BirdAttribute, colour: string): string {
+  return PLURAL_PARTS.has(part) ? `${colour} ${part}` : `${article(colour)} ${colour} ${part}`;
+}
+
+/** "its crown is red" / "its wings are blue" (`owner` "its" or "the"). */
+function predicative(part: BirdAttribute, colour: string, owner: string): string {
+  return `${owner} ${part} ${PLURAL_PARTS.has(part) ? 'are' : 'is'} ${colour}`;
+}
+
+/** "x", "x and y", "x, y and z". */
+function listJoin(items: readonly string[]): string {
+  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
+/**
+ * Sentence frames over an ordered list of (part, colour) pairs. Word order, sentence shape and the form of each
+ * phrase vary, so that telling one bird class from another (DS-SJE, paper §3) requires knowing which colour goes
+ * with which part: with fixed templates an encoder can read colours off fixed positions and never bind them.
+ */
+const CAPTION_FRAMES: ((ps: readonly [BirdAttribute, string][], rng: Rng) => string)[] = [
+  (ps) => `this bird has ${listJoin(ps.map(([p, c]) => attributive(p, c)))}`,
+  (ps) => `a bird with ${listJoin(ps.map(([p, c]) => attributive(p, c)))}`,
+  (ps, rng) => `this ${rng.pick(['small', 'little', 'medium sized'])} bird has ${listJoin(ps.map(([p, c]) => attributive(p, c)))}`,
+  (ps) => `${listJoin(ps.map(([p, c]) => attributive(p, c)))} on this bird`,
+  (ps) => `the bird's ${listJoin(ps.map(([p, c], i) => (i === 0 ? predicative(p, c, '').trim() : predicative(p, c, 'its'))))}`,
+  (ps) => `this bird's ${listJoin(ps.map(([p, c], i) => (i === 0 ? predicative(p, c, '').trim() : predicative(p, c, 'its'))))}`,
+  (ps) => `${listJoin(ps.map(([p, c]) => predicative(p, c, 'the')))}`,
+  (ps) => `a bird whose ${listJoin(ps.map(([p, c], i) => (i === 0 ? predicative(p, c, '').trim() : predicative(p, c, 'whose'))))}`,
+  ([first, ...rest]) => `this bird has ${attributive(first[0], first[1])}${rest.length ? ` with ${listJoin(rest.map(([p, c]) => attributive(p, c)))}` : ''}`,
+  ([first, ...rest]) => `${article(first[1])} ${first[1]} ${PART_ADJECTIVES[first[0]]} bird${rest.length ? ` with ${listJoin(rest.map(([p, c]) => attributive(p, c)))}` : ''}`,
 ];
 
-/** Ten captions naming drawn colours, in the CUB style. */
+/** The caption of `pairs` in frame `f`. */
+export function birdCaption(pairs: readonly [BirdAttribute, string][], frame: number, rng: Rng): string {
+  return CAPTION_FRAMES[frame % CAPTION_FRAMES.length](pairs, rng);
+}
+
+/** Number of caption frames (for paraphrase sets). */
+export const BIRD_CAPTION_FRAMES = CAPTION_FRAMES.length;
+
+/**
+ * Ten captions naming drawn colours, in the CUB style: each names 2–4 of the bird's parts, chosen and ordered at
+ * random, in one of the frames above.
+ */
 export function birdCaptions(c: BirdColours, rng: Rng): string[] {
-  return rng.shuffle(CAPTION_TEMPLATES).slice(0, 10).map((t) => t(c));
+  return Array.from({ length: 10 }, () => {
+    const n = rng.int(2, 4);
+    const parts = rng.shuffle([...BIRD_ATTRIBUTES]).slice(0, n);
+    const pairs = parts.map((p) => [p, c[p]] as [BirdAttribute, string]);
+    return birdCaption(pairs, rng.int(0, CAPTION_FRAMES.length - 1), rng);
+  });
 }
 
 type Pt = [number, number];
@@ -101,19 +151,51 @@ export interface DrawnBird {
   bbox: BBox;
 }
 
-/** Draws one bird from a real CUB layout into a fresh canvas (shapes placed from the 15 keypoints). */
-export function drawBird(layout: CubLayout, colours: BirdColours, rng: Rng, sizeRange: [number, number]): DrawnBird {
-  const W = rng.int(sizeRange[0], sizeRange[1]);
-  const H = rng.int(sizeRange[0], sizeRange[1]);
+/**
+ * Draws one bird from a real CUB layout into a fresh canvas (shapes placed from the 15 keypoints), its tight
+ * box covering `areaFraction` of the image (as far as the image can hold it). The target area comes from CUB's
+ * own distribution (data/fixtures/cub-box-scale.json: mean 0.39, median 0.37, 10th–90th percentile 0.15–0.68
+ * over the CUB images on disk): a GAN learns shapes last, and a bird that fills a tenth of a 128-px frame is a
+ * few hundred pixels, while the paper's CUB birds (§5) fill a third of it. The drawn bird's tight box is not
+ * the layout box (tail, beak and legs stick out, ellipses fall short), so the bird is drawn once, its box
+ * measured, and drawn again with the layout box rescaled to hit the target; both passes use the same draws.
+ */
+export function drawBird(layout: CubLayout, colours: BirdColours, rng: Rng, sizeRange: [number, number], areaFraction: number): DrawnBird {
+  // The image's aspect q = H/W such that a box of the layout's aspect r and area a fits, q in [a/r, 1/(a·r)]
+  // (within what the size range allows), then the sides.
+  const a = Math.min(0.95, Math.max(0.005, areaFraction));
+  const r = layout.aspect;
+  const [smin, smax] = sizeRange;
+  const qLo = Math.max(a / r, smin / smax);
+  const qHi = Math.min(1 / (a * r), smax / smin);
+  const q = qLo <= qHi ? Math.exp(rng.uniform(Math.log(qLo), Math.log(qHi))) : qLo > 1 ? smax / smin : smin / smax;
+  const wLo = Math.max(smin, smin / q);
+  const wHi = Math.min(smax, smax / q);
+  const W = Math.round(rng.uniform(wLo, Math.max(wLo, wHi)));
+  const H = Math.min(smax, Math.max(smin, Math.round(q * W)));
+  // Pass 1: the layout box at the target area, centred; its drawn tight box tells how the bird fills it.
+  const draws = rng.fork();
+  let bh = Math.sqrt((a * W * H) / r);
+  let bw = r * bh;
+  const fit = Math.min(1, W / bw, H / bh);
+  bw *= fit;
+  bh *= fit;
+  const box1 = { bw, bh, bx: (W - bw) / 2, by: (H - bh) / 2 };
+  const d1 = paintBird(layout, colours, new Rng(draws.state()), W, H, box1).bbox;
+  // Pass 2: the layout box scaled by k so the drawn box has the target area (the layout box may extend past the
+  // image where the bird does not), then placed at random where the drawn box lies inside the image.
+  const k = Math.min(Math.sqrt((a * W * H) / (d1.w * d1.h)), W / d1.w, H / d1.h);
+  const offX = k * (d1.x - box1.bx);
+  const offY = k * (d1.y - box1.by);
+  const bx = rng.uniform(-offX, Math.max(-offX, W - k * d1.w - offX));
+  const by = rng.uniform(-offY, Math.max(-offY, H - k * d1.h - offY));
+  return paintBird(layout, colours, new Rng(draws.state()), W, H, { bw: k * bw, bh: k * bh, bx, by });
+}
+
+function paintBird(layout: CubLayout, colours: BirdColours, rng: Rng, W: number, H: number, box: { bw: number; bh: number; bx: number; by: number }): DrawnBird {
   const cv = new Canvas(W, H);
   paintBackground(cv, rng);
-  // Layout box: 25-90% of the largest box of this aspect that fits (the drawn bird's tight box ends up ~15-90%).
-  const a = layout.aspect;
-  const maxH = Math.min(H, W / a);
-  const bh = rng.uniform(0.25, 0.9) * maxH;
-  const bw = a * bh;
-  const bx = rng.uniform(0, W - bw);
-  const by = rng.uniform(0, H - bh);
+  const { bw, bh, bx, by } = box;
   const pts: (Pt | null)[] = layout.parts.map((p) => (p ? [bx + Math.min(1, Math.max(0, p[0])) * bw, by + Math.min(1, Math.max(0, p[1])) * bh] : null));
   const vis = (ids: number[]): Pt[] => ids.map((i) => pts[i]).filter((p): p is Pt => p !== null);
   const col = (k: keyof BirdColours): Rgb => jitter(colours[k], rng);
@@ -183,10 +265,16 @@ export function drawBird(layout: CubLayout, colours: BirdColours, rng: Rng, size
     const p = pts[k];
     return p ? { name, x: Math.round(p[0] * 10) / 10, y: Math.round(p[1] * 10) / 10, visible: true } : { name, x: 0, y: 0, visible: false };
   });
-  // Keep annotations inside the image (CUB coordinates are pixels, x <= width).
+  // Keep annotations inside the image (CUB coordinates are pixels, x <= width): a point a little past the border
+  // is moved onto it; one that the image cut off (the layout box may extend past the image where the bird does
+  // not) is invisible, as CUB marks parts it cannot see.
   for (const p of parts) {
-    p.x = Math.min(W - 0.5, p.x);
-    p.y = Math.min(H - 0.5, p.y);
+    if (!p.visible) continue;
+    if (p.x < -1 || p.y < -1 || p.x > W + 1 || p.y > H + 1) Object.assign(p, { x: 0, y: 0, visible: false });
+    else {
+      p.x = Math.min(W - 0.5, Math.max(0, p.x));
+      p.y = Math.min(H - 0.5, Math.max(0, p.y));
+    }
   }
   const bbox = cv.foregroundBox()!;
   return { canvas: cv, parts, bbox };
@@ -203,17 +291,21 @@ export async function synthBirds(o: SynthBirdsOptions): Promise<SynthReport> {
   const classRng = rng.fork(); // always drawn, so `classSeed` changes nothing else of the stream
   const classes = makeBirdClasses(nClasses, o.classSeed === undefined ? classRng : new Rng(o.classSeed).fork());
   const classNames = classes.map((c, i) => birdClassName(i, c));
+  const testClasses = o.testClasses ?? 0;
+  if (!Number.isInteger(testClasses) || testClasses < 0 || testClasses >= nClasses) throw new GawwnError(`--test-classes must be an integer in 0..${nClasses - 1} (fewer than the ${nClasses} classes), got ${o.testClasses}`);
   const layouts = cubLayouts();
   const trainFraction = o.trainFraction ?? 0.5;
   const sizeRange: [number, number] = [o.minSize ?? 200, o.maxSize ?? 500];
+  const areas = cubBoxScale().areaFractions;
   // Per-image plan, drawn sequentially (deterministic), rendered in parallel.
   const plan = Array.from({ length: N }, (_, i) => {
     const cls = Math.floor((i * nClasses) / N);
     const r = rng.fork();
     const layout = layouts[Math.floor(r.next() * layouts.length)];
-    const train = r.next() < trainFraction;
+    const area = areas[Math.floor(r.next() * areas.length)];
+    const train = r.next() < trainFraction && cls < nClasses - testClasses;
     const name = `${classNames[cls]}/${classNames[cls].slice(4)}_${String(i + 1).padStart(5, '0')}_${layout.id}.jpg`;
-    return { id: i + 1, cls, layout, train, name, rng: r };
+    return { id: i + 1, cls, layout, area, train, name, rng: r };
   });
   const tmp = beginOutput(o.out);
   try {
@@ -223,7 +315,7 @@ export async function synthBirds(o: SynthBirdsOptions): Promise<SynthReport> {
       o.concurrency ?? 4,
       async (i) => {
         const p = plan[i];
-        const drawn = drawBird(p.layout, classes[p.cls], p.rng, sizeRange);
+        const drawn = drawBird(p.layout, classes[p.cls], p.rng, sizeRange, p.area);
         const captions = birdCaptions(classes[p.cls], p.rng);
         results[i] = { parts: drawn.parts, bbox: drawn.bbox, captions };
         const stem = p.name.replace(/\.jpg$/, '');
@@ -246,6 +338,7 @@ export async function synthBirds(o: SynthBirdsOptions): Promise<SynthReport> {
       generator: 'gawwn data synth-birds',
       seed: o.seed,
       ...(o.classSeed !== undefined && o.classSeed !== o.seed ? { classSeed: o.classSeed } : {}),
+      ...(testClasses > 0 ? { testClasses: classNames.slice(nClasses - testClasses).map((_, k) => nClasses - testClasses + k + 1) } : {}),
       regions: BIRD_REGIONS,
       classes: classes.map((c, i) => ({ classId: i + 1, name: classNames[i], colours: c })),
       images: plan.map((p) => ({ imageId: p.id, classId: p.cls + 1, layoutFrom: p.layout.id, colours: classes[p.cls] })),

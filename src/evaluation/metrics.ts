@@ -3,6 +3,7 @@
  * arrays (no tensors), so they are exact and testable on hand-made cases.
  * Coordinates are normalised to the image: x right, y down in [0,1]; boxes are [x, y, w, h].
  */
+import { PART_ADJECTIVES, type BirdAttribute } from '../data/synth-birds.js';
 import { GawwnError } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
 
@@ -54,17 +55,32 @@ export function attributeAccuracy(detected: ArrayLike<number>, expected: ArrayLi
 }
 
 /**
- * The colour a caption gives each part: "a red crown, pink wings" → {crown: red, wings: pink}. A colour word
- * directly followed by a part word (the synthetic captions' only pattern). Returns one index into `colours`
- * per attribute, −1 when the caption does not name it.
+ * The colour a caption gives each part: "a red crown, pink wings" → {crown: red, wings: pink}. The synthetic
+ * captions' patterns: a colour word directly followed by a part word or its adjective ("red crowned"), or a
+ * part word followed by is/are and a colour ("its wings are pink"). Returns one index into `colours` per
+ * attribute, −1 when the caption does not name it.
  */
 export function captionColours(caption: string, attributes: readonly string[], colours: readonly string[]): Int32Array {
   const out = new Int32Array(attributes.length).fill(-1);
   const words = caption.toLowerCase().match(/[a-z]+/g) ?? [];
+  // A part word, or its compound-adjective form ("crowned", "winged"; synth-birds PART_ADJECTIVES).
+  const part = (w: string | undefined): number => {
+    if (w === undefined) return -1;
+    const a = attributes.indexOf(w);
+    if (a >= 0) return a;
+    return attributes.findIndex((x) => PART_ADJECTIVES[x as BirdAttribute] === w);
+  };
   for (let i = 0; i + 1 < words.length; i++) {
+    // "red crown", "red crowned"
     const c = colours.indexOf(words[i]);
-    const a = attributes.indexOf(words[i + 1]);
+    const a = part(words[i + 1]);
     if (c >= 0 && a >= 0) out[a] = c;
+    // "crown is red", "wings are blue"
+    const p = attributes.indexOf(words[i]);
+    if (p >= 0 && (words[i + 1] === 'is' || words[i + 1] === 'are')) {
+      const c2 = colours.indexOf(words[i + 2] ?? '');
+      if (c2 >= 0) out[p] = c2;
+    }
   }
   return out;
 }

@@ -8,8 +8,9 @@
  * the biased one. It only matters for the 1-D BNs at small batch (16/15 at B = 16) and only at inference.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { GUpsample } from '../config/types.js';
+import type { DNorm, GUpsample } from '../config/types.js';
 import { WeightInit } from './init.js';
+import { SpectralConv2D, SpectralDense } from './spectral-norm.js';
 
 /** A functional-API tensor. */
 export type Sym = tf.SymbolicTensor;
@@ -17,14 +18,22 @@ export type Sym = tf.SymbolicTensor;
 export type Act = 'relu' | 'lrelu' | 'elu' | 'tanh' | 'sigmoid';
 
 export class Blocks {
-  /** `upsample` is how stride-2 transposed convs are built (ModelConfig.gUpsample; generators only). */
+  /**
+   * `upsample` is how stride-2 transposed convs are built (ModelConfig.gUpsample; generators only). `norm`
+   * 'spectral' (ModelConfig.dNorm; discriminators only) makes every conv and dense spectrally normalised and
+   * drops the batch norms of `convBnAct` / `denseBnAct`.
+   */
   constructor(
     private readonly init: WeightInit,
     private readonly upsample: GUpsample = 'deconv',
+    readonly norm: DNorm = 'batch',
   ) {}
 
   /** Conv k×k stride s; `pad` 'same' is Torch p = (k − s)/2, 'valid' is p = 0. */
   conv(name: string, filters: number, k: number, s: number, pad: 'same' | 'valid'): tf.layers.Layer {
+    if (this.norm === 'spectral') {
+      return new SpectralConv2D({ name, filters, kernelSize: k, strides: s, padding: pad, kernelInitializer: this.init.convKernel(), biasInitializer: this.init.zeros() });
+    }
     return tf.layers.conv2d({ name, filters, kernelSize: k, strides: s, padding: pad, kernelInitializer: this.init.convKernel(), biasInitializer: this.init.zeros() });
   }
 
@@ -39,8 +48,11 @@ export class Blocks {
   }
 
   /** nn.Linear(inDim, units), weight and bias U(±1/√inDim). */
-  dense(name: string, inDim: number, units: number): tf.layers.Layer {
-    return tf.layers.dense({ name, units, kernelInitializer: this.init.linear(inDim), biasInitializer: this.init.linear(inDim) });
+  dense(name: string, inDim: number, units: number, useBias = true): tf.layers.Layer {
+    if (this.norm === 'spectral') {
+      return new SpectralDense({ name, units, useBias, kernelInitializer: this.init.linear(inDim), biasInitializer: this.init.linear(inDim) });
+    }
+    return tf.layers.dense({ name, units, useBias, kernelInitializer: this.init.linear(inDim), biasInitializer: this.init.linear(inDim) });
   }
 
   act(name: string, kind: Act): tf.layers.Layer {
@@ -67,21 +79,22 @@ export class Blocks {
   }
 
   /**
-   * conv → BN → act, the nets' most common triple (act omitted when `null`). `transposed` with k4 s2 'same'
+   * conv → BN → act, the nets' most common triple (act omitted when `null`; BN omitted under spectral norm). `transposed` with k4 s2 'same'
    * is an `up2` (so 'resize' mode replaces it); other transposed shapes are always ConvT.
    */
   convBnAct(x: Sym, name: string, filters: number, k: number, s: number, pad: 'same' | 'valid', act: Act | null, transposed = false): Sym {
     let c: Sym;
     if (transposed && k === 4 && s === 2 && pad === 'same') c = this.up2(x, name, filters);
     else c = (transposed ? this.convT(`${name}_convT`, filters, k, s, pad) : this.conv(`${name}_conv`, filters, k, s, pad)).apply(x) as Sym;
-    let y = this.bn(`${name}_bn`).apply(c) as Sym;
+    let y = this.norm === 'spectral' ? c : (this.bn(`${name}_bn`).apply(c) as Sym);
     if (act !== null) y = this.act(`${name}_${act}`, act).apply(y) as Sym;
     return y;
   }
 
-  /** Linear → BN1d → act. */
+  /** Linear → BN1d → act (no BN under spectral norm). */
   denseBnAct(x: Sym, name: string, inDim: number, units: number, act: Act): Sym {
-    const y = this.bn(`${name}_bn`).apply(this.dense(`${name}_linear`, inDim, units).apply(x)) as Sym;
+    const lin = this.dense(`${name}_linear`, inDim, units).apply(x) as Sym;
+    const y = this.norm === 'spectral' ? lin : (this.bn(`${name}_bn`).apply(lin) as Sym);
     return this.act(`${name}_${act}`, act).apply(y) as Sym;
   }
 

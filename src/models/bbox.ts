@@ -70,12 +70,12 @@ export function buildBboxGenerator(cfg: Readonly<ModelConfig>, seed = 0): tf.Lay
 /**
  * Box discriminator D(image, box, t).
  * Inputs: 1. `image` [B, 128, 128, 3]; 2. `box` [B, 4] normalised (x, y, w, h); 3. `t` [B, txtSize].
- * Output: `prob` [B, 1], the probability that (image, box, t) is a real, matching triple.
+ * Output: [B, 1], the probability that (image, box, t) is a real, matching triple (a score under dOutput 'logit').
  * `imgGlobalD` and `prep_txt_d` are computed once and feed both the region and the global path.
  */
 export function buildBboxDiscriminator(cfg: Readonly<ModelConfig>, seed = 1): tf.LayersModel {
   checkImageConfig(cfg);
-  const b = new Blocks(new WeightInit(seed));
+  const b = new Blocks(new WeightInit(seed), 'deconv', cfg.dNorm);
   const { ndf } = cfg;
   const M = cfg.keypointGrid;
   const img = tf.input({ name: 'image', shape: [cfg.imageSize, cfg.imageSize, 3] });
@@ -104,6 +104,6 @@ export function buildBboxDiscriminator(cfg: Readonly<ModelConfig>, seed = 1): tf
   g = b.convBnAct(g, 'globalD_2', ndf, 4, 1, 'valid', 'lrelu'); // [B,1,1,ndf]
   g = tf.layers.flatten({ name: 'globalD_view' }).apply(g) as Sym;
 
-  const prob = discriminatorHead(b, r, g, ndf, 'lrelu');
+  const prob = discriminatorHead(b, r, g, t, cfg, 'lrelu');
   return tf.model({ name: 'bbox_D', inputs: [img, box, t], outputs: prob });
 }

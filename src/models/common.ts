@@ -4,7 +4,7 @@
  * feeds both the region and the global path (the Lua code reuses one module instance on identical input).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Blocks, chain, type Act, type Sym } from '../layers/blocks.js';
+import { type Blocks, chain, type Act, type Sym } from '../layers/blocks.js';
 import { check } from '../util/errors.js';
 import type { ModelConfig } from '../config/types.js';
 
@@ -21,11 +21,26 @@ export function prepTxtD(b: Blocks, t: Sym, cfg: ModelConfig, act: Act): Sym {
   return chain(t, b.dense('prep_txt_d_linear', cfg.txtSize, cfg.ntD), b.act(`prep_txt_d_${act}`, act));
 }
 
-/** netD head: concat(region, global) [B,2ndf] → Linear→ndf, BN, act, Linear→1, sigmoid → [B,1]. */
-export function discriminatorHead(b: Blocks, region: Sym, global: Sym, ndf: number, act: Act): Sym {
+/**
+ * netD head: concat(region, global) [B,2ndf] → Linear→ndf, BN, act, Linear→1, sigmoid → [B,1].
+ * `cfg.dOutput` 'logit' drops the sigmoid; `cfg.dProjection` adds ⟨W·t, φ⟩ (φ the ndf features before the last
+ * Linear) to the score (ModelConfig.dProjection).
+ */
+export function discriminatorHead(b: Blocks, region: Sym, global: Sym, t: Sym, cfg: ModelConfig, act: Act): Sym {
   const h = tf.layers.concatenate({ name: 'netD_concat' }).apply([region, global]) as Sym;
-  const y = b.denseBnAct(h, 'netD_1', ndf * 2, ndf, act);
-  return chain(y, b.dense('netD_2_linear', ndf, 1), b.act('netD_prob', 'sigmoid'));
+  const y = b.denseBnAct(h, 'netD_1', cfg.ndf * 2, cfg.ndf, act);
+  return scoreHead(b, y, t, cfg.ndf, cfg);
+}
+
+/** The last Linear→1 of a D on features `phi` [B,width], the projection term and the output activation. */
+export function scoreHead(b: Blocks, phi: Sym, t: Sym, width: number, cfg: ModelConfig): Sym {
+  let logit = b.dense('netD_2_linear', width, 1).apply(phi) as Sym;
+  if (cfg.dProjection) {
+    const wt = b.dense('netD_projection', cfg.txtSize, width, false).apply(t) as Sym; // [B,width]
+    const proj = tf.layers.dot({ name: 'netD_projection_dot', axes: 1 }).apply([phi, wt]) as Sym; // [B,1]
+    logit = tf.layers.add({ name: 'netD_logit' }).apply([logit, proj]) as Sym;
+  }
+  return cfg.dOutput === 'prob' ? (b.act('netD_prob', 'sigmoid').apply(logit) as Sym) : logit;
 }
 
 /** Builders validate their config at entry (house style §3.3). */

@@ -9,6 +9,7 @@ import { Blocks, chain, type Sym } from '../layers/blocks.js';
 import { WeightInit } from '../layers/init.js';
 import { check } from '../util/errors.js';
 import type { ModelConfig } from '../config/types.js';
+import { scoreHead } from './common.js';
 
 /** s ⊙ k_g + (1 − s) ⊙ f with s = k_g[..., 2] (maskOn/maskOff of N:main_gen_keypoints.lua). */
 export function switchKeypoints(kg: tf.Tensor3D, f: tf.Tensor3D): tf.Tensor3D {
@@ -68,14 +69,14 @@ export function buildKeypointCompleter(cfg: Readonly<ModelConfig>, seed = 0): tf
 
 /**
  * Dk(k, t).
- * Inputs: 1. `k` [B, K, 3] keypoints; 2. `t` [B, txtSize].
+ * Output: [B, 1], a probability (a score under dOutput 'logit').
  * Output: `prob` [B, 1].
  * N builds the k-encoder's first Linear with ngf·4 outputs but its BN with ndf·4, so it only runs with
  * ndf = ngf; the builder checks that.
  */
 export function buildKeypointCritic(cfg: Readonly<ModelConfig>, seed = 1): tf.LayersModel {
   checkKeypointGenConfig(cfg);
-  const b = new Blocks(new WeightInit(seed));
+  const b = new Blocks(new WeightInit(seed), 'deconv', cfg.dNorm);
   const { ndf, txtSize, numParts: K } = cfg;
   const k = tf.input({ name: 'k', shape: [K, 3] });
   const t = tf.input({ name: 't', shape: [txtSize] });
@@ -86,7 +87,7 @@ export function buildKeypointCritic(cfg: Readonly<ModelConfig>, seed = 1): tf.La
   te = b.denseBnAct(te, 'netD_txt_2', ndf * 4, ndf * 2, 'lrelu');
   let h = tf.layers.concatenate({ name: 'netD_concat' }).apply([ke, te]) as Sym; // [B,4ndf]
   h = b.denseBnAct(h, 'netD_1', ndf * 4, ndf * 2, 'lrelu');
-  const prob = chain(h, b.dense('netD_2_linear', ndf * 2, 1), b.act('netD_prob', 'sigmoid'));
+  const prob = scoreHead(b, h, t, ndf * 2, cfg);
   return tf.model({ name: 'keypoint_Dk', inputs: [k, t], outputs: prob });
 }
 

@@ -70,13 +70,13 @@ export function buildKeypointGenerator(cfg: Readonly<ModelConfig>, seed = 0): tf
 /**
  * Keypoint discriminator D(image, kp, t).
  * Inputs: 1. `image` [B, 128, 128, 3]; 2. `kp` [B, 16, 16, K]; 3. `t` [B, txtSize].
- * Output: `prob` [B, 1].
+ * Output: [B, 1], a probability (a score under dOutput 'logit').
  * `imgGlobalD` and `prep_txt_d` are computed once and feed both paths. MHP: ELU replaces every LeakyReLU and
  * dropout `dropoutD` ends the global path.
  */
 export function buildKeypointDiscriminator(cfg: Readonly<ModelConfig>, seed = 1): tf.LayersModel {
   checkImageConfig(cfg);
-  const b = new Blocks(new WeightInit(seed));
+  const b = new Blocks(new WeightInit(seed), 'deconv', cfg.dNorm);
   const { ndf, numParts: K } = cfg;
   const M = cfg.keypointGrid;
   const mhp = cfg.variant === 'mhp';
@@ -108,6 +108,6 @@ export function buildKeypointDiscriminator(cfg: Readonly<ModelConfig>, seed = 1)
   g = tf.layers.flatten({ name: 'globalD_view' }).apply(g) as Sym;
   if (mhp) g = tf.layers.dropout({ name: 'globalD_dropout', rate: cfg.dropoutD }).apply(g) as Sym;
 
-  const prob = discriminatorHead(b, r, g, ndf, act);
+  const prob = discriminatorHead(b, r, g, t, cfg, act);
   return tf.model({ name: 'keypoint_D', inputs: [img, kp, t], outputs: prob });
 }

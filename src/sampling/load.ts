@@ -104,7 +104,8 @@ export async function loadGenerator(spec: string): Promise<LoadedGenerator> {
     const extra = fs.existsSync(cfgFile) ? (JSON.parse(fs.readFileSync(cfgFile, 'utf8')) as Partial<Meta>) : {};
     meta = { family: ck.modelFamily as TrainFamily, preset: ck.preset, config: ck.config as GawwnConfig, steps: ck.step, textEncoder: extra.textEncoder, partNames: extra.partNames };
     G = buildG(meta);
-    assignModelWeights(G, ck.groups.G, `${ck.dir} G`);
+    // A run with a weight-averaged G samples from the average (TrainConfig.emaBeta).
+    assignModelWeights(G, ck.groups.Gema ?? ck.groups.G, `${ck.dir} ${ck.groups.Gema ? "Gema" : "G"}`);
   }
   let textEncoder = meta.textEncoder ?? '';
   if (textEncoder !== '' && !textEncoder.startsWith('pretrained:') && !path.isAbsolute(textEncoder)) textEncoder = path.resolve(dir, textEncoder);

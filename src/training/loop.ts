@@ -94,6 +94,10 @@ export interface TrainSession {
   numCaptions: number;
   G: tf.LayersModel;
   D: tf.LayersModel;
+  /** The weight-averaged G (TrainConfig.emaBeta), or null: what samples, grids and final/ use when present. */
+  Gema: tf.LayersModel | null;
+  /** Recomputes Gema's batch-norm statistics (call before Gema draws or is saved); no-op without Gema. */
+  refreshAveraged(): void;
   optimizerG: tf.Optimizer;
   optimizerD: tf.Optimizer;
   step(b: DataBatch): Promise<Record<string, number>>;
@@ -131,6 +135,8 @@ export function createTrainSession(family: TrainFamily, preset: string, override
       },
       extraState: () => ({}),
       restoreExtra: () => undefined,
+      Gema: null,
+      refreshAveraged: () => undefined,
     };
   }
   const o: DeepPartial<GawwnConfig> = { ...(overrides as DeepPartial<GawwnConfig>) };
@@ -141,12 +147,19 @@ export function createTrainSession(family: TrainFamily, preset: string, override
   return {
     ...sessionCore(family, cfg, cfg.train, t),
     async step(b) {
-      const r = await t.step(b);
-      return { lossD: r.lossD, lossReal: r.lossReal, lossWrong: r.lossWrong, lossFake: r.lossFake, lossG: r.lossG, dReal: r.dReal, dFake: r.dFake, dUpdated: r.dUpdated ? 1 : 0 };
+      // Other-class wrong texts (TrainConfig.wrongText) need the records' classes, which only the loop has.
+      const wrongIndex = cfg.train.wrongText === 'other-class' ? wrongClassIndices(b.records, rng) : undefined;
+      const r = await t.step(b, { wrongIndex });
+      const out: Record<string, number> = { lossD: r.lossD, lossReal: r.lossReal, lossWrong: r.lossWrong, lossFake: r.lossFake, lossG: r.lossG, dReal: r.dReal, dFake: r.dFake, dUpdated: r.dUpdated ? 1 : 0 };
+      if (cfg.train.modeSeeking > 0) out.modeSeeking = r.modeSeeking;
+      return out;
     },
-    extraState: () => ({ fakeScore: t.fakeScore }),
+    Gema: t.Gema,
+    refreshAveraged: () => t.refreshAveraged(),
+    extraState: () => ({ fakeScore: t.fakeScore, ...(t.Gema !== null ? { emaUpdates: t.emaUpdates } : {}) }),
     restoreExtra: (x) => {
       if (typeof x.fakeScore === 'number') t.fakeScore = x.fakeScore;
+      if (typeof x.emaUpdates === 'number') t.emaUpdates = x.emaUpdates;
     },
   };
 }
@@ -157,7 +170,7 @@ function sessionCore(
   config: GawwnConfig | GanIntClsConfig,
   train: { batchSize: number; lr: number; decayEvery: number; lrDecay: number; numCaptions: number },
   t: { G: tf.LayersModel; D: tf.LayersModel; optimizerG: tf.Optimizer; optimizerD: tf.Optimizer; setLearningRate(lr: number): void; dispose(): void },
-): Omit<TrainSession, 'step' | 'extraState' | 'restoreExtra'> {
+): Omit<TrainSession, 'step' | 'extraState' | 'restoreExtra' | 'Gema' | 'refreshAveraged'> {
   return {
     family,
     config,
@@ -203,6 +216,11 @@ function resumeOverrides(ck: LoadedCheckpoint, family: TrainFamily, overrides: R
     if (v !== null && typeof v === 'object') merged[k] = { ...v, ...((overrides[k] ?? {}) as Record<string, unknown>) };
   }
   if (family === 'gan-int-cls') return merged;
+  // Checkpoints from before recipes existed were trained with the paper's (batch-norm D, sigmoid output).
+  if (stored.train?.recipe === undefined) {
+    const o = (overrides.train ?? {}) as Record<string, unknown>;
+    merged.train = { ...(merged.train as Record<string, unknown>), recipe: o.recipe ?? 'paper' };
+  }
   // Checkpoints from before the field was added hold ConvT weights.
   const up = (stored.model?.gUpsample as string | undefined) ?? 'deconv';
   const given = (overrides.model as Record<string, unknown> | undefined)?.gUpsample;
@@ -248,6 +266,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   if (ck !== null) {
     assignModelWeights(s.G, ck.groups.G, `${ck.dir} G`);
     assignModelWeights(s.D, ck.groups.D, `${ck.dir} D`);
+    if (s.Gema !== null) assignModelWeights(s.Gema, ck.groups.Gema ?? ck.groups.G, `${ck.dir} ${ck.groups.Gema ? 'Gema' : 'G'}`);
     // The optimisers' slots exist only after a first update; they are restored into the fresh optimisers.
     await assignOptimizerWeights(s.optimizerG, ck.groups.optG);
     await assignOptimizerWeights(s.optimizerD, ck.groups.optD);
@@ -284,6 +303,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   let fixed: FixedSample | null = null;
   let last: Record<string, number> = {};
   const save = async (): Promise<void> => {
+    s.refreshAveraged();
     lastCheckpoint = await saveCheckpoint(opts.outDir, {
       modelFamily: opts.family,
       preset: opts.preset,
@@ -293,6 +313,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       rng: rng.state(),
       groups: {
         G: await extractModelWeights(s.G),
+        ...(s.Gema !== null ? { Gema: await extractModelWeights(s.Gema) } : {}),
         D: await extractModelWeights(s.D),
         optG: await extractOptimizerWeights(s.optimizerG),
         optD: await extractOptimizerWeights(s.optimizerD),
@@ -329,8 +350,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     fixed?.dispose();
   }
   const finalDir = path.join(opts.outDir, 'final');
-  await exportWeights({ G: s.G }, finalDir, {
-    meta: { family: opts.family, preset: opts.preset, config: s.config, steps: step, textEncoder: opts.textEncoder, partNames: ds.partNames, format: ds.format, losses: last },
+  s.refreshAveraged();
+  await exportWeights({ G: s.Gema ?? s.G }, finalDir, {
+    meta: { averaged: s.Gema !== null, family: opts.family, preset: opts.preset, config: s.config, steps: step, textEncoder: opts.textEncoder, partNames: ds.partNames, format: ds.format, losses: last },
   });
   s.dispose();
   return { steps: step, lastLosses: last, finalDir, wallSeconds: (Date.now() - t0) / 1000 };
@@ -405,26 +427,28 @@ function keepFixed(b: DataBatch, s: TrainSession, rng: Rng): FixedSample {
 
 async function writeSampleGrid(s: TrainSession, f: FixedSample | null, file: string): Promise<void> {
   if (f === null) return;
+  s.refreshAveraged();
+  const G = s.Gema ?? s.G;
   let out: tf.Tensor;
   let boxes: { x: number; y: number; w: number; h: number }[] | undefined;
   let kps: { x: number; y: number; v: number }[][] | undefined;
   if (s.family === 'bbox') {
-    out = s.G.predict([f.z, f.txt, f.box]) as tf.Tensor;
+    out = G.predict([f.z, f.txt, f.box]) as tf.Tensor;
     boxes = ((await f.box.array()) as number[][]).map(([x, y, w, h]) => ({ x, y, w, h }));
   } else if (s.family === 'keypoint') {
     const { maps, mask } = keypointsToGrid(f.keypoints, 16);
-    out = s.G.predict([f.z, f.txt, maps]) as tf.Tensor;
+    out = G.predict([f.z, f.txt, maps]) as tf.Tensor;
     tf.dispose([maps, mask]);
     kps = ((await f.keypoints.array()) as number[][][]).map((k) => k.map(([x, y, v]) => ({ x, y, v })));
   } else if (s.family === 'keypoint-gen') {
     // Text only: empty conditioning (all switches off), as the §6C demo; draw the generated points on grey.
     const kg = tf.zerosLike(f.keypoints);
-    const k = s.G.predict([f.z, f.txt, kg]) as tf.Tensor3D;
+    const k = G.predict([f.z, f.txt, kg]) as tf.Tensor3D;
     kps = ((await k.array()) as number[][][]).map((p) => p.map(([x, y, v]) => ({ x, y, v: v > 0.5 ? 1 : 0 })));
     tf.dispose([kg, k]);
     out = tf.zeros([f.z.shape[0], 128, 128, 3]);
   } else {
-    out = s.G.predict([f.z, f.txt]) as tf.Tensor;
+    out = G.predict([f.z, f.txt]) as tf.Tensor;
   }
   const images = await imagesFromTensor(out as tf.Tensor4D);
   out.dispose();

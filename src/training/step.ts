@@ -35,7 +35,9 @@ import { keypointsToGrid } from '../layers/keypoint-grid.js';
 import { familyBuilders } from '../models/registry.js';
 import { GawwnError, check } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
-import { bce, generatorLoss, matchingAwareDLoss } from './losses.js';
+import { dTerm, gTerm, matchingAwareDLossOf, modeSeekingLoss, type LossKind } from './losses.js';
+import { augmentImages, drawAugment, shiftBoxes, shiftKeypoints } from './diff-augment.js';
+import { powerIterate } from '../layers/spectral-norm.js';
 import type { Batch, BboxBatch, KeypointBatch, KeypointGenBatch, StepResult } from './types.js';
 
 /** Real keypoints with visibility below this are zeroed entirely (N:main_gen_keypoints.lua `sample`). */
@@ -55,8 +57,18 @@ interface Prepared {
   condG: tf.Tensor;
   /** D's conditioning input (box or maps); null for Dk. */
   condD: tf.Tensor | null;
+  /** The keypoints the maps were rasterised from (keypoint family; the augmentation moves them). */
+  kp: tf.Tensor3D | null;
   /** Tensors created for this step (the batch's own tensors are not included). */
   owned: tf.Tensor[];
+}
+
+/** One group of D's joint pass: samples with their condition and texts. */
+interface DPart {
+  x: tf.Tensor;
+  condD: tf.Tensor | null;
+  kp: tf.Tensor3D | null;
+  t: tf.Tensor;
 }
 
 export interface StepOptions {
@@ -64,6 +76,11 @@ export interface StepOptions {
   updateD?: boolean;
   /** Apply G's Adam step (default true). */
   updateG?: boolean;
+  /**
+   * For each sample, the batch index whose text is its mismatched text (TrainConfig.wrongText 'other-class': the
+   * loop picks a batch-mate of another class). Default: an in-batch permutation, as the original.
+   */
+  wrongIndex?: readonly number[];
 }
 
 /** A trainer for one family: owns G, D and their Adam optimisers. */
@@ -72,76 +89,155 @@ export interface GanTrainer {
   readonly config: Readonly<GawwnConfig>;
   readonly G: tf.LayersModel;
   readonly D: tf.LayersModel;
+  /**
+   * The exponential moving average of G's weights (TrainConfig.emaBeta), or null when off. Its batch-norm
+   * statistics are only meaningful after `refreshAveraged()`.
+   */
+  readonly Gema: tf.LayersModel | null;
   readonly optimizerG: tf.AdamOptimizer;
   readonly optimizerD: tf.AdamOptimizer;
   /** The EMA of D's mean score on fakes (starts at 0.5, as in Lua); settable when resuming. */
   fakeScore: number;
+  /** G steps folded into Gema so far (sets the warm-up of β); settable when resuming. */
+  emaUpdates: number;
   /**
    * Runs one D step and one G step on `batch` (not disposed here). `opts.updateD` / `opts.updateG` = false
    * skip that net's Adam step and restore its BN moving statistics (losses are still computed), so the
    * skipped net is left bit-identical. (The MHP fake-score gate, unlike this, updates D's statistics as Lua does.)
    */
   step(batch: Batch, opts?: StepOptions): Promise<StepResult>;
+  /**
+   * Recomputes Gema's batch-norm statistics for its own weights: G's statistics, then `EMA_BN_PASSES` forwards in
+   * training mode on the conditions of the last `EMA_BN_BATCHES` batches with fresh noise. Call before Gema draws.
+   */
+  refreshAveraged(): void;
   /** Sets both optimisers' learning rate (the schedule halves it every `decayEvery` epochs). */
   setLearningRate(lr: number): void;
-  /** Disposes G, D and the optimisers' state. */
+  /** Disposes G, D, Gema and the optimisers' state. */
   dispose(): void;
+}
+
+/** Recent batches whose conditions re-estimate the averaged G's batch-norm statistics. */
+export const EMA_BN_BATCHES = 8;
+/** Training-mode forwards of the averaged G per refresh; BN momentum 0.9 leaves 0.9^24 ≈ 8% of G's statistics. */
+export const EMA_BN_PASSES = 24;
+
+/** β of the weight average after `t` updates: min(β, (1 + t)/(10 + t)), so early averages forget the random init. */
+export function emaDecay(beta: number, t: number): number {
+  return Math.min(beta, (1 + t) / (10 + t));
+}
+
+/**
+ * The fake-score tracker of the MHP gate after one step (reference §3.4): Lua updates the EMA in fDx with D's
+ * mean score on the fakes and again in fGx, where it reuses `netD.output` of that same pre-update pass, so both
+ * updates use the D pass's score.
+ */
+export function nextFakeScore(prev: number, dPassFakeScore: number): number {
+  const once = FAKE_SCORE_EMA * prev + (1 - FAKE_SCORE_EMA) * dPassFakeScore;
+  return FAKE_SCORE_EMA * once + (1 - FAKE_SCORE_EMA) * dPassFakeScore;
+}
+
+/**
+ * Which samples' conditions the fakes of a step use: with mode seeking (TrainConfig.modeSeeking) the first
+ * ⌊B/2⌋ conditions twice, each with two noise vectors (an odd B's last row keeps its own); otherwise null (all B once).
+ */
+export function fakeConditionIndices(B: number, modeSeeking: boolean): number[] | null {
+  if (!modeSeeking || B < 2) return null;
+  const h = Math.floor(B / 2);
+  return Array.from({ length: B }, (_, i) => (i < 2 * h ? i % h : i));
 }
 
 /**
  * Creates the trainer of `cfg.model.family`. G is initialised from a seed drawn from `rng` first, then D;
- * all later randomness of the steps (noise, shuffles, switch units) also comes from `rng`.
+ * all later randomness of the steps (noise, shuffles, switch units, augmentation) also comes from `rng`.
  */
 export function createGanTrainer(cfg: Readonly<GawwnConfig>, rng: Rng): GanTrainer {
   const family = cfg.model.family;
   const builders = familyBuilders(family);
-  const G = builders.buildG(cfg.model, rng.int(0, 2 ** 31 - 1));
+  const gSeed = rng.int(0, 2 ** 31 - 1);
+  const G = builders.buildG(cfg.model, gSeed);
   const D = builders.buildD(cfg.model, rng.int(0, 2 ** 31 - 1));
-  const { lr, beta1, beta2, eps } = cfg.train;
+  const tr = cfg.train;
+  const Gema = tr.emaBeta > 0 ? builders.buildG(cfg.model, gSeed) : null;
+  const { lr, beta1, beta2, eps } = tr;
   const optimizerG = adam(lr, beta1, beta2, eps);
-  const dScale = cfg.train.dLrScale;
+  const dScale = tr.dLrScale;
   const optimizerD = adam(lr * dScale, beta1, beta2, eps);
   const gVars = G.trainableWeights.map((w) => w.read() as tf.Variable);
   const dVars = D.trainableWeights.map((w) => w.read() as tf.Variable);
   const imageFamily = family !== 'keypoint-gen';
+  const kind: LossKind = { loss: tr.loss, dOutput: cfg.model.dOutput };
+  const spectral = cfg.model.dNorm === 'spectral';
+  const size = cfg.model.imageSize;
+  const augment = imageFamily && (tr.augTranslate > 0 || tr.augCutout > 0);
+  // Conditions of recent batches, held on the host so the averaged G's statistics can be re-estimated.
+  const recent: { txt: Float32Array; cond: Float32Array; B: number; condShape: number[] }[] = [];
 
-  /** D on the concatenation of the samples `xs` (with texts `ts`, and the step's condition repeated); its outputs split back. */
-  const sigma = imageFamily ? cfg.train.instanceNoise : 0;
-  const jointD = (xs: tf.Tensor[], ts: tf.Tensor[], p: Prepared): tf.Tensor[] => {
+  /** D on the concatenation of `parts` (each augmented first when the recipe says so); its outputs split back. */
+  const sigma = imageFamily ? tr.instanceNoise : 0;
+  const jointD = (parts: DPart[]): tf.Tensor[] => {
+    const xs: tf.Tensor[] = [];
+    const conds: tf.Tensor[] = [];
+    for (const q of parts) {
+      if (!augment) {
+        xs.push(q.x);
+        if (q.condD !== null) conds.push(q.condD);
+        continue;
+      }
+      const d = drawAugment(q.x.shape[0], size, tr.augTranslate, tr.augCutout, rng);
+      xs.push(augmentImages(q.x as tf.Tensor4D, d));
+      if (family === 'bbox') conds.push(shiftBoxes(q.condD as tf.Tensor2D, d, size));
+      else if (q.kp !== null) conds.push(keypointsToGrid(shiftKeypoints(q.kp, d, size), cfg.model.keypointGrid).maps);
+    }
     let x = tf.concat(xs, 0);
     // Instance noise (train.instanceNoise), a fresh draw from the Rng for each D pass.
     if (sigma > 0) x = tf.add(x, tf.tensor(rng.normalArray(x.size, sigma), x.shape));
-    const t = tf.concat(ts, 0);
-    const inputs = p.condD === null ? [x, t] : [x, tf.concat(xs.map(() => p.condD as tf.Tensor), 0), t];
-    return tf.split(D.apply(inputs, { training: true }) as tf.Tensor, xs.length, 0);
+    const t = tf.concat(parts.map((q) => q.t), 0);
+    const inputs = conds.length === 0 ? [x, t] : [x, tf.concat(conds, 0), t];
+    const out = D.apply(inputs, { training: true }) as tf.Tensor;
+    // One part needs no split (tfjs's SplitV gradient expects several outputs).
+    return parts.length === 1 ? [out] : tf.split(out, parts.map((q) => q.x.shape[0]), 0);
   };
-  const gInputs = (z: tf.Tensor, p: Prepared): tf.Tensor[] => [z, p.txt, p.condG];
 
   const trainer: GanTrainer = {
     family,
     config: cfg,
     G,
     D,
+    Gema,
     optimizerG,
     optimizerD,
     fakeScore: 0.5,
+    emaUpdates: 0,
 
     async step(batch: Batch, opts: StepOptions = {}): Promise<StepResult> {
       const p = prepare(family, batch, cfg, rng);
       const B = p.txt.shape[0];
       const { nz } = cfg.model;
-      const w = cfg.train.clsWeight;
+      const w = tr.clsWeight;
       const z = tf.tensor2d(rng.normalArray(B * nz), [B, nz]);
-      const perm = rng.permutation(B);
-      const tWrong = imageFamily && w > 0 ? tf.tidy(() => tf.gather(p.txt, tf.tensor1d(perm, 'int32'))) : null;
-      const dUpdated = (opts.updateD ?? true) && trainer.fakeScore > cfg.train.fakeScoreThresh;
-      // D's scores of [real | wrong | fake] (or [real | fake]); the D step and the G step both use it, so D is
-      // scored on the same batch composition in both (see the G step below).
-      const scoreWithFake = (f: tf.Tensor): tf.Tensor[] =>
-        tWrong === null ? jointD([p.real, f], [p.txt, p.txt], p) : jointD([p.real, p.real, f], [p.txt, tWrong, p.txt], p);
+      const wrongIdx = opts.wrongIndex ?? rng.permutation(B);
+      check(wrongIdx.length === B, `wrongIndex has ${wrongIdx.length} entries for a batch of ${B}`);
+      const tWrong = imageFamily && w > 0 ? tf.tidy(() => tf.gather(p.txt, tf.tensor1d(Array.from(wrongIdx), 'int32'))) : null;
+      const dUpdated = (opts.updateD ?? true) && trainer.fakeScore > tr.fakeScoreThresh;
+      // The fakes' conditions (mode seeking: B/2 conditions × 2 noise vectors).
+      const fIdx = fakeConditionIndices(B, tr.modeSeeking > 0);
+      const fi = fIdx === null ? null : tf.tensor1d(fIdx, 'int32');
+      const pick = <T extends tf.Tensor | null>(x: T): T => (x === null || fi === null ? x : (tf.gather(x, fi) as unknown as T));
+      const fc = { txt: pick(p.txt), condG: pick(p.condG), condD: pick(p.condD), kp: pick(p.kp) };
+      const fcOwned = fi === null ? [] : [fi, fc.txt, fc.condG, fc.condD, fc.kp].filter((x): x is tf.Tensor => x !== null);
+      const gIn = [z, fc.txt, fc.condG];
+      const realPart: DPart = { x: p.real, condD: p.condD, kp: p.kp, t: p.txt };
+      const fakePart = (x: tf.Tensor): DPart => ({ x, condD: fc.condD, kp: fc.kp, t: fc.txt });
+      // D's scores of [real | wrong | fake] (or [real | fake]); with batch norm in D the G step scores the same
+      // composition, so D's batch statistics are those it was trained on (file header). A spectrally normalised D
+      // scores each sample on its own, so its G step scores the fakes alone.
+      const dParts = (f: tf.Tensor): DPart[] => (tWrong === null ? [realPart, fakePart(f)] : [realPart, { ...realPart, t: tWrong }, fakePart(f)]);
+      const gParts = (f: tf.Tensor): DPart[] => (spectral ? [fakePart(f)] : dParts(f));
       try {
+        if (spectral) powerIterate(D); // one power iteration per step, outside the tape (layers/spectral-norm.ts)
         // --- D step. The fakes are made outside the tape; G's BN statistics are left untouched here.
-        const fake = withFrozenStats(G, () => tf.tidy(() => G.apply(gInputs(z, p), { training: true }) as tf.Tensor));
+        const fake = withFrozenStats(G, () => tf.tidy(() => G.apply(gIn, { training: true }) as tf.Tensor));
         const kept: tf.Tensor[] = [];
         const keep = <T extends tf.Tensor>(x: T): T => {
           kept.push(tf.keep(x));
@@ -152,23 +248,23 @@ export function createGanTrainer(cfg: Readonly<GawwnConfig>, rng: Rng): GanTrain
         const maybeFrozen = <T>(m: tf.LayersModel, frozen: boolean, fn: () => T): T => (frozen ? withFrozenStats(m, fn) : fn());
         const d = maybeFrozen(D, freezeD, () => tf.variableGrads(() => {
           // One D pass over [real | wrong | fake] (see the file header: joint batch statistics).
-          const parts = scoreWithFake(fake);
+          const parts = jointD(dParts(fake));
           const pReal = parts[0];
           const pWrong = tWrong === null ? null : parts[1];
           const pFake = parts[parts.length - 1];
           keep(tf.mean(pReal));
           keep(tf.mean(pFake));
           if (pWrong !== null) {
-            const parts = matchingAwareDLoss(pReal, pWrong, pFake, w);
+            const parts = matchingAwareDLossOf(pReal, pWrong, pFake, w, kind);
             keep(parts.real);
             keep(parts.wrong);
             keep(parts.fake);
             return parts.total;
           }
           // Keypoint-gen (no wrong term), or clsWeight = 0 where Lua skips the wrong pass: real + (1−w)·fake.
-          const real = keep(bce(pReal, 1));
+          const real = keep(dTerm(pReal, 1, kind));
           keep(tf.scalar(0));
-          const lossFake = keep(bce(pFake, 0));
+          const lossFake = keep(dTerm(pFake, 0, kind));
           return tf.add(real, tf.mul(lossFake, imageFamily ? 1 - w : 1)) as tf.Scalar;
         }, dVars));
         if (dUpdated) optimizerD.applyGradients(d.grads as unknown as GradMap);
@@ -179,41 +275,80 @@ export function createGanTrainer(cfg: Readonly<GawwnConfig>, rng: Rng): GanTrain
 
         // --- G step: re-forward D(G(z)) after the D update; D's BN statistics are left untouched here.
         let dFakeG: tf.Scalar | null = null;
+        let msTerm: tf.Scalar | null = null;
         const g = withFrozenStats(D, () => maybeFrozen(G, freezeG, () =>
           tf.variableGrads(() => {
-            const fakeG = G.apply(gInputs(z, p), { training: true }) as tf.Tensor;
-            // D sees the D step's exact batch, [real | wrong | fake] (or [real | fake]), so G is scored by the
-            // function D was trained as. With [real | fake] here and [real | wrong | fake] in the D step, D's
-            // batch statistics differed between the passes and G learned to move them: in the gated cpu-preset
-            // bbox run (seed 2) D's fake score in the D pass fell from 0.21 to 0.06 over steps 4000–5300 while the
-            // gate held D (fake-score EMA about 0.1 < 0.2) and the G-pass score exp(−lossG) rose (0.08 → 0.15),
-            // and the samples grew stripes. With this pass the same seed reached box IoU 0.46 instead of 0.35
-            // (data/pretrained/README.md).
-            const parts = scoreWithFake(fakeG);
+            const fakeG = G.apply(gIn, { training: true }) as tf.Tensor;
+            const parts = jointD(gParts(fakeG));
             const out = parts[parts.length - 1];
             dFakeG = tf.keep(tf.mean(out)) as tf.Scalar;
-            return generatorLoss(out);
+            const adv = gTerm(out, kind);
+            if (fIdx === null) return adv;
+            // Mode seeking (TrainConfig.modeSeeking): rows [0, h) and [h, 2h) share conditions, differ in z.
+            const h = Math.floor(B / 2);
+            const ms = modeSeekingLoss(fakeG.slice(0, h), fakeG.slice(h, h), z.slice(0, h), z.slice(h, h));
+            msTerm = tf.keep(ms);
+            return tf.add(adv, tf.mul(ms, tr.modeSeeking)) as tf.Scalar;
           }, gVars),
         ));
-        if (opts.updateG ?? true) optimizerG.applyGradients(g.grads as unknown as GradMap);
+        const gUpdated = opts.updateG ?? true;
+        if (gUpdated) optimizerG.applyGradients(g.grads as unknown as GradMap);
         tf.dispose(g.grads);
+        if (gUpdated && Gema !== null) {
+          updateAverage(Gema, G, emaDecay(tr.emaBeta, trainer.emaUpdates));
+          trainer.emaUpdates++;
+        }
+        if (Gema !== null) {
+          recent.push({ txt: (await p.txt.data()) as Float32Array, cond: (await p.condG.data()) as Float32Array, B, condShape: p.condG.shape });
+          if (recent.length > EMA_BN_BATCHES) recent.shift();
+        }
 
-        const all = [lossD, lossReal, lossWrong, lossFake, g.value, dReal, dFake, dFakeG as unknown as tf.Scalar];
+        const all = [lossD, lossReal, lossWrong, lossFake, g.value, dReal, dFake, dFakeG as unknown as tf.Scalar, (msTerm ?? tf.scalar(0)) as tf.Scalar];
         const values = tf.tidy(() => tf.stack(all));
         const v = await values.data();
         tf.dispose([values, ...all]);
-        trainer.fakeScore = FAKE_SCORE_EMA * trainer.fakeScore + (1 - FAKE_SCORE_EMA) * v[6];
-        trainer.fakeScore = FAKE_SCORE_EMA * trainer.fakeScore + (1 - FAKE_SCORE_EMA) * v[7];
-        return { lossD: v[0], lossReal: v[1], lossWrong: v[2], lossFake: v[3], lossG: v[4], dReal: v[5], dFake: v[6], dUpdated };
+        trainer.fakeScore = nextFakeScore(trainer.fakeScore, v[6]);
+        return { lossD: v[0], lossReal: v[1], lossWrong: v[2], lossFake: v[3], lossG: v[4], dReal: v[5], dFake: v[6], dUpdated, modeSeeking: v[8] };
       } finally {
-        tf.dispose([z, ...p.owned]);
+        tf.dispose([z, ...p.owned, ...fcOwned]);
         if (tWrong !== null) tWrong.dispose();
+      }
+    },
+
+    refreshAveraged(): void {
+      if (Gema === null || recent.length === 0) return;
+      // Start from G's statistics, then move them to the averaged weights' own on recent conditions.
+      Gema.nonTrainableWeights.forEach((w, i) => w.write(G.nonTrainableWeights[i].read()));
+      const r = new Rng(trainer.emaUpdates + 1);
+      for (let k = 0; k < EMA_BN_PASSES; k++) {
+        const c = recent[k % recent.length];
+        tf.tidy(() => {
+          const zz = tf.tensor2d(r.normalArray(c.B * cfg.model.nz), [c.B, cfg.model.nz]);
+          Gema.apply([zz, tf.tensor2d(c.txt, [c.B, cfg.model.txtSize]), tf.tensor(c.cond, c.condShape)], { training: true });
+        });
       }
     },
 
     ...ganPairControls(G, D, optimizerG, optimizerD, dScale),
   };
+  const pair = ganPairControls(G, D, optimizerG, optimizerD, dScale);
+  trainer.dispose = () => {
+    pair.dispose();
+    Gema?.dispose();
+    recent.length = 0;
+  };
+  if (Gema !== null) Gema.weights.forEach((w, i) => w.write(G.weights[i].read()));
   return trainer;
+}
+
+/** avg ← β·avg + (1 − β)·w for every trainable weight of G (batch-norm statistics are refreshed separately). */
+export function updateAverage(avg: tf.LayersModel, model: tf.LayersModel, beta: number): void {
+  const src = model.trainableWeights;
+  avg.trainableWeights.forEach((a, i) => {
+    tf.tidy(() => {
+      a.write(tf.add(tf.mul(a.read(), beta), tf.mul(src[i].read(), 1 - beta)));
+    });
+  });
 }
 
 /**
@@ -242,14 +377,14 @@ function prepare(family: ModelFamily, batch: Batch, cfg: Readonly<GawwnConfig>, 
     case 'bbox': {
       const b = batch as BboxBatch;
       checkBatch(b.images !== undefined && b.box !== undefined && b.txt !== undefined, 'bbox batch needs images, box and txt');
-      return { real: b.images, txt: b.txt, condG: b.box, condD: b.box, owned: [] };
+      return { real: b.images, txt: b.txt, condG: b.box, condD: b.box, kp: null, owned: [] };
     }
     case 'keypoint': {
       const b = batch as KeypointBatch;
       checkBatch(b.images !== undefined && b.keypoints !== undefined && b.txt !== undefined, 'keypoint batch needs images, keypoints and txt');
       const { maps, mask } = keypointsToGrid(b.keypoints, cfg.model.keypointGrid);
       mask.dispose();
-      return { real: b.images, txt: b.txt, condG: maps, condD: maps, owned: [maps] };
+      return { real: b.images, txt: b.txt, condG: maps, condD: maps, kp: b.keypoints, owned: [maps] };
     }
     case 'keypoint-gen': {
       const b = batch as KeypointGenBatch;
@@ -264,7 +399,7 @@ function prepare(family: ModelFamily, batch: Batch, cfg: Readonly<GawwnConfig>, 
       });
       // k_g is drawn from the cleaned keypoints (Lua copies before zeroing; for v ∈ {0,1} data this is the same).
       const kg = tf.tidy(() => tf.mul(real, tf.tensor3d(on, [B, K, 1])));
-      return { real, txt: b.txt, condG: kg, condD: null, owned: [real, kg] };
+      return { real, txt: b.txt, condG: kg, condD: null, kp: null, owned: [real, kg] };
     }
     default: {
       const never: never = family;

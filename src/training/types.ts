@@ -56,6 +56,8 @@ export interface StepResult {
   dReal: number;
   /** Mean D output on fakes in the D pass. */
   dFake: number;
+  /** The mode-seeking term mean|z₁ − z₂| / (mean|G(z₁) − G(z₂)| + ε) before its weight; 0 when off. */
+  modeSeeking: number;
   /** Whether D's Adam step ran (false only when the MHP fake-score gate closed it). */
   dUpdated: boolean;
 }

@@ -17,11 +17,13 @@ test('paper preset equals the original scripts; small and tiny change only their
   assert.equal(p.train.clsWeight, 0.5);
   assert.equal(1 - p.train.gkDropProb, 0.09999999999999998); // p_on = 0.1
   const s = resolveConfig('small');
-  assert.deepEqual({ ...s.model, ngf: 128, ndf: 128 }, p.model);
+  const paperD = { dNorm: 'batch', dOutput: 'prob', dProjection: false } as const;
+  assert.deepEqual({ ...s.model, ngf: 128, ndf: 128, ntD: 128, ...paperD }, p.model);
+  assert.equal(s.model.ntD, 32);
   assert.equal(s.model.ngf, 32);
   assert.equal(s.model.imageSize, 128);
   const c = resolveConfig('cpu');
-  assert.deepEqual({ ...c.model, ngf: 128, ndf: 128 }, p.model);
+  assert.deepEqual({ ...c.model, ngf: 128, ndf: 128, ntD: 128, ...paperD }, p.model);
   assert.deepEqual([c.model.ngf, c.model.ndf, c.train.batchSize], [16, 16, 16]);
   const t = resolveConfig('tiny', { model: { family: 'bbox' } });
   assert.equal(t.model.ngf, 4);
@@ -54,4 +56,26 @@ test('bad presets, keys, types and ranges are GawwnErrors naming the field', () 
   assert.throws(() => resolveConfig('paper', { train: { lr: 0 } }), (e: Error) => e instanceof GawwnError && /train\.lr/.test(e.message));
   assert.throws(() => resolveConfig('paper', { model: { family: 'gan' as never } }), (e: Error) => e instanceof GawwnError && /model\.family/.test(e.message));
   assert.throws(() => resolveConfig('paper', { model: { imageSize: 64 } }), (e: Error) => e instanceof GawwnError && /model\.imageSize/.test(e.message));
+});
+
+test('recipes: the CPU presets train with the stable recipe, the paper preset and tiny with the paper one; fields given win', () => {
+  assert.equal(resolveConfig('paper').train.recipe, 'paper');
+  assert.equal(resolveConfig('tiny').train.recipe, 'paper');
+  for (const preset of ['small', 'cpu']) {
+    const c = resolveConfig(preset);
+    assert.equal(c.train.recipe, 'stable');
+    assert.deepEqual([c.model.dNorm, c.model.dOutput, c.model.dProjection], ['spectral', 'logit', true]);
+    assert.deepEqual([c.train.loss, c.train.wrongText, c.train.emaBeta, c.train.modeSeeking, c.train.beta1, c.train.beta2], ['hinge', 'other-class', 0.999, 1, 0, 0.99]);
+    assert.deepEqual([c.train.augTranslate, c.train.augCutout, c.train.fakeScoreThresh], [0.125, 0.25, 0]);
+  }
+  const back = resolveConfig('cpu', { train: { recipe: 'paper' } });
+  assert.deepEqual({ ...back.model, ngf: 128, ndf: 128, ntD: 128 }, PAPER_DEFAULTS.model);
+  assert.deepEqual({ ...back.train }, { ...PAPER_DEFAULTS.train });
+  const stablePaper = resolveConfig('paper', { train: { recipe: 'stable', emaBeta: 0.99 } });
+  assert.equal(stablePaper.model.ngf, 128);
+  assert.equal(stablePaper.train.emaBeta, 0.99);
+  assert.equal(stablePaper.train.loss, 'hinge');
+  assert.throws(() => resolveConfig('paper', { train: { loss: 'hinge' } }), (e: Error) => e instanceof GawwnError && /model\.dOutput = logit/.test(e.message));
+  assert.throws(() => resolveConfig('paper', { train: { recipe: 'fast' as never } }), (e: Error) => e instanceof GawwnError && /train\.recipe/.test(e.message));
+  assert.throws(() => resolveConfig('paper', { model: { dProjection: 1 as never } }), (e: Error) => e instanceof GawwnError && /model\.dProjection/.test(e.message));
 });
