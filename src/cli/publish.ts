@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
-import { exportWeights } from '../training/checkpoint.js';
+import { exportWeights, loadLatest } from '../training/checkpoint.js';
 import { logUpToStep } from '../training/loop.js';
 import { loadGenerator, pretrainedDir } from '../sampling/load.js';
 import { MANIFEST_NAME, WEIGHTS_NAME } from '../text/run-io.js';
@@ -56,7 +56,9 @@ export async function publishRun(run: string, name: string, opts: { textEncoder?
       const src = path.join(run, 'final', 'manifest.json');
       const meta = fs.existsSync(src) ? ((JSON.parse(fs.readFileSync(src, 'utf8')) as { meta?: Record<string, unknown> }).meta ?? {}) : {};
       const out = path.join(scratch, 'weights');
-      await exportWeights({ G: gen.G }, out, {
+      // D is shipped beside the (averaged) G, so `train --init pretrained:NAME` continues both in a later sitting.
+      const ck = fs.existsSync(path.join(run, 'checkpoints')) ? await loadLatest(run) : null;
+      await exportWeights({ G: gen.G, ...(ck?.groups.D ? { D: ck.groups.D } : {}) }, out, {
         dtype: opts.dtype ?? 'float16',
         meta: {
           ...meta,

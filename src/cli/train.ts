@@ -60,7 +60,9 @@ export function register(program: Command): void {
     .option('--checkpoint-every <n>', 'checkpoint every N steps', positiveInt('--checkpoint-every'), 200)
     .option('--sample-every <n>', 'sample grid every N steps', positiveInt('--sample-every'), 500)
     .option('--resume', 'continue from the last complete checkpoint of --out')
-    .action(async (o: { model: TrainFamily; data: string; out: string; textEncoder: string; preset: string; steps?: number; epochs?: number; batch?: number; seed?: number; lr?: number; fakeScoreThresh?: number; instanceNoise?: number; dLrScale?: number; gUpsample?: GUpsample; checkpointEvery: number; sampleEvery: number; resume?: boolean }) => {
+    .addOption(new Option('--recipe <name>', "training recipe (train.recipe): the 2016 paper's, or the stable one (spectral-norm D, hinge, EMA, mode seeking, augmentation); default: the preset's").choices(['paper', 'stable']))
+    .option('--init <spec>', 'start a new run from trained weights: pretrained:NAME or a run folder (fresh optimisers)')
+    .action(async (o: { recipe?: 'paper' | 'stable'; init?: string; model: TrainFamily; data: string; out: string; textEncoder: string; preset: string; steps?: number; epochs?: number; batch?: number; seed?: number; lr?: number; fakeScoreThresh?: number; instanceNoise?: number; dLrScale?: number; gUpsample?: GUpsample; checkpointEvery: number; sampleEvery: number; resume?: boolean }) => {
       if ((o.steps === undefined) === (o.epochs === undefined)) throw new GawwnError('give exactly one of --steps N or --epochs E');
       if (o.seed !== undefined && !Number.isInteger(o.seed)) throw new GawwnError(`--seed must be an integer`);
       // Checked before the (slow) caption embedding, so a typo fails at once; same message as resolveConfig.
@@ -77,6 +79,7 @@ export function register(program: Command): void {
       if (o.fakeScoreThresh !== undefined) train_.fakeScoreThresh = o.fakeScoreThresh;
       if (o.instanceNoise !== undefined) train_.instanceNoise = o.instanceNoise;
       if (o.dLrScale !== undefined) train_.dLrScale = o.dLrScale;
+      if (o.recipe !== undefined) train_.recipe = o.recipe;
       const bar = process.stderr.isTTY ? new SingleBar({ format: 'train {bar} {value}/{total} | {speed} it/s | ETA {eta_formatted} | lossD {lossD} lossG {lossG}', hideCursor: true }, Presets.shades_classic) : null;
       let t0 = Date.now();
       let s0 = -1;
@@ -90,6 +93,7 @@ export function register(program: Command): void {
         steps: o.steps,
         epochs: o.epochs,
         resume: o.resume,
+        init: o.init,
         embed,
         textEncoder: o.textEncoder.startsWith('pretrained:') ? o.textEncoder : path.resolve(o.textEncoder),
         checkpointEvery: o.checkpointEvery,

@@ -32,10 +32,13 @@ import {
   exportWeights,
   extractModelWeights,
   extractOptimizerWeights,
+  importWeights,
   loadLatest,
   saveCheckpoint,
   type LoadedCheckpoint,
+  type NamedTensor,
 } from './checkpoint.js';
+import { resolveModelSpec } from '../sampling/load.js';
 import { createGanIntClsTrainer } from './gan-int-cls-step.js';
 import { checkLossesFinite } from './guard.js';
 import { createGanTrainer } from './step.js';
@@ -63,6 +66,11 @@ export interface TrainOptions {
   epochs?: number;
   /** Continue from the run's last complete checkpoint. */
   resume?: boolean;
+  /**
+   * Start a new run from trained weights: `pretrained:NAME` (a shipped model: its averaged G, and D when shipped)
+   * or a run folder (its latest checkpoint's G, averaged G and D). Optimisers start fresh. Ignored when resuming.
+   */
+  init?: string;
   /** Text embedding of a caption (from the text encoder's cache). */
   embed: CaptionEmbedding;
   /** What the embeddings come from (recorded in config.json and the exported weights). */
@@ -255,6 +263,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const rng = new Rng(seed);
   const dataRng = new Rng(seed + 1);
   const s = createTrainSession(opts.family, opts.preset, overrides, mhp, rng);
+  if (opts.init !== undefined && ck === null) {
+    try {
+      await initWeights(s, opts.init, warn);
+    } catch (e) {
+      s.dispose();
+      throw e;
+    }
+  }
   const stepsPerEpoch = Math.max(1, Math.floor(records.length / s.batchSize));
   const totalSteps = opts.steps ?? Math.round((opts.epochs as number) * stepsPerEpoch);
   check(Number.isInteger(totalSteps) && totalSteps > 0, `steps must be a positive integer, got ${totalSteps}`);
@@ -356,6 +372,30 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   });
   s.dispose();
   return { steps: step, lastLosses: last, finalDir, wallSeconds: (Date.now() - t0) / 1000 };
+}
+
+/**
+ * Loads the weights a new run starts from (TrainOptions.init): a shipped model's groups G (its averaged G) and D,
+ * or a run's latest checkpoint (G, Gema, D). Shapes must match the new run's networks exactly.
+ */
+async function initWeights(s: TrainSession, spec: string, warn: WarnFn): Promise<void> {
+  const dir = resolveModelSpec(spec);
+  let groups: Record<string, NamedTensor[] | undefined>;
+  if (fs.existsSync(path.join(dir, 'checkpoints'))) {
+    const ck = await loadLatest(dir, undefined, { warn });
+    if (ck === null) throw new GawwnError('the run to start from has no complete checkpoint', { file: dir });
+    groups = ck.groups;
+  } else if (fs.existsSync(path.join(dir, 'manifest.json'))) {
+    groups = (await importWeights(dir)).groups;
+  } else {
+    throw new GawwnError('the weights to start from are neither a run with checkpoints nor a shipped model', { file: dir });
+  }
+  const G = groups.G;
+  if (G === undefined) throw new GawwnError('the weights to start from have no generator (group G)', { file: dir });
+  assignModelWeights(s.G, G, `${spec} G`);
+  if (s.Gema !== null) assignModelWeights(s.Gema, groups.Gema ?? G, `${spec} ${groups.Gema ? 'Gema' : 'G'}`);
+  if (groups.D !== undefined) assignModelWeights(s.D, groups.D, `${spec} D`);
+  else warn(`${spec} has no discriminator weights; D starts from its initialisation`);
 }
 
 /**
