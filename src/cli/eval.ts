@@ -13,6 +13,9 @@ import { loadEvaluator, trainEvaluator } from '../evaluation/train-evaluator.js'
 import { loadGenerator } from '../sampling/load.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { embedderFor } from './sample.js';
+import { bindingReport } from '../evaluation/text-binding.js';
+import { embedCaptions } from '../text/cache.js';
+import { resolveTextEncoderSpec } from '../text/pretrained.js';
 
 const int = (name: string) => (v: string): number => {
   const n = Number(v);
@@ -66,6 +69,21 @@ export function register(program: Command): void {
       const md = resultsTable(results);
       if (o.out) await writeFileAtomic(o.out, md);
       else process.stdout.write(md);
+    });
+  program
+    .command('eval-text-binding')
+    .description("does a text encoder bind colours to parts? mean cosine of part-swapped vs paraphrased caption pairs")
+    .requiredOption('--encoder <spec>', 'text-encoder run folder or pretrained:NAME')
+    .option('--json', 'print one JSON object (default: a short summary)')
+    .action(async (o: { encoder: string; json?: boolean }) => {
+      const enc = resolveTextEncoderSpec(o.encoder);
+      await initBackend({ report: null });
+      const r = await bindingReport(async (captions) => {
+        const e = await embedCaptions(enc, captions, { useCache: false });
+        return captions.map((_, i) => e.embeddings.slice(i * e.dim, (i + 1) * e.dim));
+      });
+      if (o.json) process.stdout.write(JSON.stringify({ encoder: o.encoder, ...r }) + '\n');
+      else process.stdout.write(`${o.encoder}: swapped ${r.swapped.toFixed(3)}, paraphrase ${r.paraphrase.toFixed(3)}, margin ${r.margin.toFixed(3)}\n`);
     });
   // `gawwn eval train-evaluator|table …` are rewritten to these by main.ts (as `train text-encoder`): as real
   // subcommands of `eval`, their --data/--out/--seed would be taken by eval's own options.
