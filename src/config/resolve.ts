@@ -86,6 +86,10 @@ export function resolveConfig(preset: PresetName | string = 'paper', overrides: 
   const merged = mergeConfig(mergeConfig(base, presetCfg, `preset '${preset}'`), overrides, 'overrides');
   merged.train.recipe = recipe;
   validate(merged);
+  if (merged.train.r1Gamma > 0) {
+    // The field is reserved so configs can name it; the trainer does not apply it yet (docs/recipes.md).
+    throw new GawwnError(`config field train.r1Gamma = ${merged.train.r1Gamma}: the R1 penalty is not implemented yet; use 0`);
+  }
   if (merged.train.loss === 'hinge' && merged.model.dOutput !== 'logit') {
     throw new GawwnError(`config field train.loss = hinge needs model.dOutput = logit (the hinge acts on D's score before the sigmoid), got ${merged.model.dOutput}`);
   }

@@ -206,8 +206,8 @@ export interface TrainConfig {
   augCutout: number;
   /**
    * γ of the R1 penalty γ/2·‖∇ₓD(x, c, t)‖² on real images (Mescheder et al. 2018), applied lazily every
-   * `r1Every` steps with weight γ·r1Every (Karras et al. 2020). 0 = off. DEVIATION when > 0. Default: 0 (also in
-   * the stable recipe: optional).
+   * `r1Every` steps with weight γ·r1Every (Karras et al. 2020). 0 = off. Reserved: only 0 is accepted until the
+   * trainer applies it (the double backprop through D needs a zero gradient for tfjs's `Greater`). Default: 0.
    */
   r1Gamma: number;
   /** Steps between lazy R1 penalties. Default: 16 (StyleGAN2). */

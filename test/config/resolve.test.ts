@@ -77,5 +77,6 @@ test('recipes: the CPU presets train with the stable recipe, the paper preset an
   assert.equal(stablePaper.train.loss, 'hinge');
   assert.throws(() => resolveConfig('paper', { train: { loss: 'hinge' } }), (e: Error) => e instanceof GawwnError && /model\.dOutput = logit/.test(e.message));
   assert.throws(() => resolveConfig('paper', { train: { recipe: 'fast' as never } }), (e: Error) => e instanceof GawwnError && /train\.recipe/.test(e.message));
+  assert.throws(() => resolveConfig('cpu', { train: { r1Gamma: 1 } }), (e: Error) => e instanceof GawwnError && /R1 penalty is not implemented/.test(e.message));
   assert.throws(() => resolveConfig('paper', { model: { dProjection: 1 as never } }), (e: Error) => e instanceof GawwnError && /model\.dProjection/.test(e.message));
 });
