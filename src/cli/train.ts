@@ -70,8 +70,10 @@ export function register(program: Command): void {
       await initBackend();
       const encoder = resolveTextEncoderSpec(o.textEncoder);
       const ds = await loadDataset(o.data);
-      process.stderr.write(`gawwn: embedding the captions of ${ds.records.length} images with ${encoder}\n`);
-      const { dim, embed } = await captionEmbeddings(encoder, ds.records as DatasetRecord[]);
+      // Only the training split is ever batched (training/loop.ts), so only its captions are embedded.
+      const trainRecords = (ds.records as DatasetRecord[]).filter((r) => !('split' in r && r.split === 'test'));
+      process.stderr.write(`gawwn: embedding the captions of ${trainRecords.length} training images with ${encoder}\n`);
+      const { dim, embed } = await captionEmbeddings(encoder, trainRecords);
       const train_: Record<string, unknown> = {};
       if (o.batch !== undefined) train_.batchSize = o.batch;
       if (o.seed !== undefined) train_.seed = o.seed;
