@@ -50,10 +50,17 @@ export interface MetricSet {
    * follow the text. Absent in results written before session 9.
    */
   attributeAccuracyByPart?: Record<string, Estimate | null>;
+  /**
+   * Per-pixel standard deviation (pixels in [0, 1]) across samples that differ only in z, averaged over pixels,
+   * for a fixed condition (generated only; absent in older results). A generator that ignores z has ≈ 0.
+   */
+  zPixelStd?: Estimate | null;
+  /** The same across captions, with the location and z fixed: the scale `zPixelStd` is read against. */
+  captionPixelStd?: Estimate | null;
 }
 
 /** The metrics that are one estimate each (the table's columns). */
-export type EstimateMetric = Exclude<keyof MetricSet, 'attributeAccuracyByPart'>;
+export type EstimateMetric = Exclude<keyof MetricSet, 'attributeAccuracyByPart' | 'zPixelStd' | 'captionPixelStd'>;
 
 export interface EvalResult {
   format: typeof EVAL_FORMAT;
@@ -110,7 +117,7 @@ export function drawConditions(set: EvalSet, n: number, rng: Rng): Condition[] {
  * Generates one image per condition (z from `seed`), batched. Returns HWC float32 in [-1,1] and the side.
  * The keypoint model gets the visible requested keypoints only (v = 1), invisible ones off, as in training.
  */
-export async function generateForConditions(gen: LoadedGenerator, embed: Embedder, conds: readonly Condition[], seed: number, batch = 32): Promise<{ images: Float32Array; size: number }> {
+export async function generateForConditions(gen: LoadedGenerator, embed: Embedder, conds: readonly Condition[], seed: number, batch = 32, sameZ = false): Promise<{ images: Float32Array; size: number }> {
   if (gen.family === 'keypoint-gen') throw new GawwnError('a keypoint generator draws keypoints, not images: evaluate the keypoint model');
   const nz = gen.config.model.nz;
   const rng = new Rng(seed);
@@ -121,7 +128,9 @@ export async function generateForConditions(gen: LoadedGenerator, embed: Embedde
   for (let s = 0; s < conds.length; s += batch) {
     const part = conds.slice(s, s + batch);
     const B = part.length;
-    const zData = rng.normalArray(B * nz);
+    // sameZ: one noise vector for every row (only the conditions differ).
+    const z1 = sameZ ? new Rng(seed).normalArray(nz) : null;
+    const zData = z1 === null ? rng.normalArray(B * nz) : Float32Array.from({ length: B * nz }, (_, i) => z1[i % nz]);
     const txtData = new Float32Array(B * T);
     part.forEach((_, i) => txtData.set(txtRows[s + i], i * T));
     const out = tf.tidy(() => {
@@ -262,13 +271,21 @@ export async function evaluateGenerator(gen: LoadedGenerator, embed: Embedder, e
   const dc = Math.min(o.diversityConditions ?? 10, conds.length);
   const m = o.diversitySamples ?? 8;
   const divs: number[] = [];
+  const zStd: number[] = [];
+  const capStd: number[] = [];
   for (let c = 0; c < dc; c++) {
     const rep = Array(m).fill(conds[c]) as Condition[];
     const g = await generateForConditions(gen, embed, rep, seed + 100 + c);
     const r = await runEvaluator(ev.model, ev.config, g.images, g.size);
     divs.push(meanPairwiseDistance(r.features, m, F) as number);
+    zStd.push(meanPixelStd(g.images, m));
+    // The same location and z, the captions of m different conditions.
+    const caps = Array.from({ length: m }, (_, j) => ({ ...conds[c], caption: conds[(c + j) % conds.length].caption }));
+    capStd.push(meanPixelStd((await generateForConditions(gen, embed, caps, seed + 200 + c, 32, true)).images, m));
   }
   generated.diversity = meanWithCi(divs, rng);
+  generated.zPixelStd = meanWithCi(zStd, rng);
+  generated.captionPixelStd = meanWithCi(capStd, rng);
   // Real row: control metrics of real images vs their own conditions; Fréchet distance between two halves;
   // diversity among real images of the same class.
   const half = Math.floor(outReal.n / 2);
@@ -293,6 +310,27 @@ export async function evaluateGenerator(gen: LoadedGenerator, embed: Embedder, e
     ceiling: ev.ceiling,
     seconds: (Date.now() - t0) / 1000,
   };
+}
+
+/**
+ * Per-pixel standard deviation across `m` images (G's [−1, 1] output, reported in [0, 1] units), averaged over
+ * pixels and channels.
+ */
+export function meanPixelStd(images: Float32Array, m: number): number {
+  const P = images.length / m;
+  let acc = 0;
+  for (let p = 0; p < P; p++) {
+    let s = 0;
+    let ss = 0;
+    for (let i = 0; i < m; i++) {
+      const v = images[i * P + p] / 2;
+      s += v;
+      ss += v * v;
+    }
+    const mean = s / m;
+    acc += Math.sqrt(Math.max(0, ss / m - mean * mean));
+  }
+  return acc / P;
 }
 
 /**

@@ -91,6 +91,16 @@ export function resultsTable(results: readonly EvalResult[]): string {
           `attributes ≥ ${MODEL_TARGETS.attributeAccuracy}; ceiling IoU ≥ ${CEILING_TARGETS.boxIou}, PCK ≥ ${CEILING_TARGETS.pck}, attributes ≥ ${CEILING_TARGETS.attributeAccuracy}.`
         : 'Issue 7 sets targets for the bird models only: these people results are not marked.'),
   );
+  // Does z matter? Pixel std across z for a fixed condition, read against the std across captions.
+  const zRows = results.filter((r) => r.generated.zPixelStd && r.generated.captionPixelStd);
+  if (zRows.length) {
+    out.push('', 'Pixel std (pixels in [0, 1]) across 8 z for a fixed condition / across 8 captions for a fixed location and z:');
+    for (const r of zRows) {
+      const z = r.generated.zPixelStd!.value;
+      const c = r.generated.captionPixelStd!.value;
+      out.push(`- ${r.model}: ${z.toFixed(3)} / ${c.toFixed(3)} (ratio ${(z / c).toFixed(2)})`);
+    }
+  }
   if (notes.length) out.push('', 'Targets not met:', ...notes.map((n) => `- ${n}`));
   return out.join('\n') + '\n';
 }

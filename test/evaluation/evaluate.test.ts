@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { resolveConfig } from '../../src/config/resolve.js';
 import { synthBirds } from '../../src/data/synth-birds.js';
 import { CUB_PART_NAMES } from '../../src/data/types.js';
-import { controlMetrics, evaluateGenerator, realClassDiversity, type Condition, type EvalResult } from '../../src/evaluation/evaluate.js';
+import { controlMetrics, evaluateGenerator, meanPixelStd, realClassDiversity, type Condition, type EvalResult } from '../../src/evaluation/evaluate.js';
 import type { EvalSet } from '../../src/evaluation/eval-data.js';
 import type { EvaluatorOutput } from '../../src/evaluation/evaluator.js';
 import { Rng } from '../../src/util/rng.js';
@@ -72,6 +72,11 @@ test('evaluateGenerator: JSON with generated/real metrics and CIs; PCK only for 
     if (family === 'keypoint') estimateKeys(j.generated.pck);
     else assert.equal(j.generated.pck, null);
     assert.equal(j.generated.diversity?.n, 2);
+    // z-sensitivity: pixel std across z and across captions, both in [0, 0.5] (pixels in [0, 1]).
+    for (const k of ['zPixelStd', 'captionPixelStd'] as const) {
+      estimateKeys(j.generated[k]);
+      assert.ok(j.generated[k]!.value > 0 && j.generated[k]!.value <= 0.5, `${k} ${j.generated[k]!.value}`);
+    }
     assert.deepEqual(Object.keys(j.generated.attributeAccuracyByPart ?? {}), ev.config.attributes);
     assert.ok(j.generated.boxIou!.value >= 0 && j.generated.boxIou!.value <= 1);
     assert.ok(j.ceiling !== null);
@@ -87,6 +92,7 @@ test('evaluateGenerator: JSON with generated/real metrics and CIs; PCK only for 
   assert.match(md, /\| tiny-bbox \| bbox \| [^|]+\| n\/a \|/);
   assert.match(md, /real held-out images/);
   assert.match(md, /evaluator ceiling/);
+  assert.match(md, /- tiny-bbox: 0\.\d{3} \/ 0\.\d{3} \(ratio \d+\.\d\d\)/);
   assert.match(md, /Targets not met:/);
   assert.match(md, /\| tiny-bbox \| bbox \| \d\.\d{3} \[[^\]]+\] ✗ \|/);
   // Issue 7's targets are the bird models': the same results on people are shown unmarked.
@@ -187,4 +193,10 @@ test('controlMetrics: attribute accuracy overall (mean over conditions) and per 
   assert.deepEqual([m.attributeAccuracyByPart!.crown!.value, m.attributeAccuracyByPart!.crown!.n], [1, 2]);
   assert.deepEqual([m.attributeAccuracyByPart!.back!.value, m.attributeAccuracyByPart!.back!.n], [0, 1]);
   assert.ok(Math.abs(m.boxIou!.value - (1 + 0.25) / 2) < 1e-9);
+});
+
+test('meanPixelStd: golden values (G\'s [−1, 1] output, std reported in [0, 1] units)', () => {
+  // Two images of 2 pixels: [−1, 1] and [1, 1] → per-pixel std in [0, 1] units: 0.5 and 0 → mean 0.25.
+  assert.equal(meanPixelStd(new Float32Array([-1, 1, 1, 1]), 2), 0.25);
+  assert.equal(meanPixelStd(new Float32Array([0.3, 0.3, 0.3]), 3), 0);
 });
