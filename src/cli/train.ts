@@ -60,7 +60,8 @@ export function register(program: Command): void {
     .option('--checkpoint-every <n>', 'checkpoint every N steps', positiveInt('--checkpoint-every'), 200)
     .option('--sample-every <n>', 'sample grid every N steps', positiveInt('--sample-every'), 500)
     .option('--resume', 'continue from the last complete checkpoint of --out')
-    .action(async (o: { model: TrainFamily; data: string; out: string; textEncoder: string; preset: string; steps?: number; epochs?: number; batch?: number; seed?: number; lr?: number; fakeScoreThresh?: number; instanceNoise?: number; dLrScale?: number; gUpsample?: GUpsample; checkpointEvery: number; sampleEvery: number; resume?: boolean }) => {
+    .option('--switch-inputs', 'with --resume: continue with a --text-encoder or --data other than the run was trained with')
+    .action(async (o: { model: TrainFamily; data: string; out: string; textEncoder: string; preset: string; steps?: number; epochs?: number; batch?: number; seed?: number; lr?: number; fakeScoreThresh?: number; instanceNoise?: number; dLrScale?: number; gUpsample?: GUpsample; checkpointEvery: number; sampleEvery: number; resume?: boolean; switchInputs?: boolean }) => {
       if ((o.steps === undefined) === (o.epochs === undefined)) throw new GawwnError('give exactly one of --steps N or --epochs E');
       if (o.seed !== undefined && !Number.isInteger(o.seed)) throw new GawwnError(`--seed must be an integer`);
       // Checked before the (slow) caption embedding, so a typo fails at once; same message as resolveConfig.
@@ -90,6 +91,7 @@ export function register(program: Command): void {
         steps: o.steps,
         epochs: o.epochs,
         resume: o.resume,
+        switchInputs: o.switchInputs,
         embed,
         textEncoder: o.textEncoder.startsWith('pretrained:') ? o.textEncoder : path.resolve(o.textEncoder),
         checkpointEvery: o.checkpointEvery,
