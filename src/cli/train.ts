@@ -15,6 +15,7 @@ import { TRAIN_FAMILIES, train, type TrainFamily } from '../training/loop.js';
 import { resolveTextEncoderSpec } from '../text/pretrained.js';
 import { embedCaptions } from '../text/cache.js';
 import { GawwnError } from '../util/errors.js';
+import { seedArg } from './arg-parsers.js';
 import { initBackend } from '../util/backend.js';
 
 /** A commander parser of a positive integer option (also used by `gawwn soak`). */
@@ -51,7 +52,7 @@ export function register(program: Command): void {
     .option('--steps <n>', 'total steps', positiveInt('--steps'))
     .option('--epochs <n>', 'total epochs (one epoch = floor(N / batch) steps)', positiveInt('--epochs'))
     .option('--batch <n>', 'batch size (overrides the preset)', positiveInt('--batch'))
-    .option('--seed <n>', 'seed of every random choice', (v) => Number(v))
+    .option('--seed <n>', 'seed of every random choice, 0..4294967295', seedArg())
     .option('--lr <x>', 'Adam learning rate (train.lr; the paper: 2e-4), e.g. lower when resuming a GAN that has started to degrade', (v) => Number(v))
     .option('--fake-score-thresh <x>', "D's Adam step runs only while the EMA of D's mean fake score exceeds x (train.fakeScoreThresh; 0 = off, N:main_mhp.lua uses 0.2)", (v) => Number(v))
     .option('--instance-noise <sigma>', 'std of Gaussian noise added to every image D sees, real and fake (train.instanceNoise; 0 = off, the paper)', (v) => Number(v))

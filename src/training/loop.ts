@@ -27,6 +27,7 @@ import { writeFileAtomic, writeFileAtomicSync } from '../util/atomic.js';
 import { GawwnError, check } from '../util/errors.js';
 import { Rng, type RngState } from '../util/rng.js';
 import { lockFolder } from '../util/run-lock.js';
+import { describeFsError, isFsError } from '../util/safe-open.js';
 import {
   assignModelWeights,
   assignOptimizerWeights,
@@ -351,7 +352,7 @@ async function trainLocked(opts: TrainOptions): Promise<TrainResult> {
   let fixed: FixedSample | null = null;
   let last: Record<string, number> = {};
   const save = async (): Promise<void> => {
-    lastCheckpoint = await saveCheckpoint(opts.outDir, {
+    lastCheckpoint = await checkpointOrExplain(lastCheckpoint, step, opts.outDir, async () => saveCheckpoint(opts.outDir, {
       modelFamily: opts.family,
       preset: opts.preset,
       config: s.config,
@@ -365,7 +366,7 @@ async function trainLocked(opts: TrainOptions): Promise<TrainResult> {
         optD: await extractOptimizerWeights(s.optimizerD),
       },
       extra: { dataRng: dataRngAfter, session: s.extraState(), losses: last },
-    }, { warn });
+    }, { warn }));
   };
 
   const poisonAt = faultInjectionStep();
@@ -404,6 +405,20 @@ async function trainLocked(opts: TrainOptions): Promise<TrainResult> {
   });
   s.dispose();
   return { steps: step, lastLosses: last, finalDir, wallSeconds: (Date.now() - t0) / 1000 };
+}
+
+/**
+ * Runs one checkpoint write; a file-system failure (a full disk, a read-only remount) becomes one line saying that
+ * the checkpoint before it is intact (checkpoints are written to a temporary folder and renamed, checkpoint.ts).
+ */
+async function checkpointOrExplain(previous: string | null, step: number, outDir: string, write: () => Promise<string>): Promise<string> {
+  try {
+    return await write();
+  } catch (e) {
+    if (!isFsError(e)) throw e;
+    const kept = previous === null ? 'no earlier checkpoint exists; the run must start again' : `the previous checkpoint ${previous} is intact: free space and continue with --resume`;
+    throw new GawwnError(`cannot write the checkpoint of step ${step}: ${describeFsError(e)}; ${kept}`, { file: path.join(outDir, 'checkpoints') });
+  }
 }
 
 /**

@@ -6,6 +6,8 @@
  * Errno codes become one phrase naming the user's path (a temporary sibling is an implementation detail).
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { writeFileAtomic, writeFileAtomicSync } from './atomic.js';
 import { GawwnError } from './errors.js';
 
 /** What an errno means to the user, without the path Node puts in its message (often a temporary file). */
@@ -139,4 +141,44 @@ export function decodeUtf8(buf: Uint8Array, file: string, what: string): string 
     );
   }
   return Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('utf8');
+}
+
+/**
+ * Writes an output the user named (`--out`) atomically, refusing a folder in its place and turning a file-system
+ * failure (read-only disk, /proc, a full disk) into one line naming `file` itself, never the temporary sibling
+ * the atomic write goes through.
+ */
+export async function writeOutputFile(file: string, data: Uint8Array | string, flag = '--out'): Promise<void> {
+  let st: fs.Stats | null = null;
+  try {
+    st = fs.statSync(file);
+  } catch {
+    /* absent: the usual case */
+  }
+  if (st !== null && st.isDirectory()) throw new GawwnError(`is a folder; ${flag} names the file to write`, { file });
+  try {
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    await writeFileAtomic(file, data);
+  } catch (e) {
+    if (!isFsError(e)) throw e;
+    throw new GawwnError(`cannot write ${flag}: ${describeFsError(e)}`, { file });
+  }
+}
+
+/** Synchronous writeOutputFile. */
+export function writeOutputFileSync(file: string, data: Uint8Array | string, flag = '--out'): void {
+  let st: fs.Stats | null = null;
+  try {
+    st = fs.statSync(file);
+  } catch {
+    /* absent */
+  }
+  if (st !== null && st.isDirectory()) throw new GawwnError(`is a folder; ${flag} names the file to write`, { file });
+  try {
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    writeFileAtomicSync(file, data);
+  } catch (e) {
+    if (!isFsError(e)) throw e;
+    throw new GawwnError(`cannot write ${flag}: ${describeFsError(e)}`, { file });
+  }
 }
