@@ -143,6 +143,12 @@ export function decodeUtf8(buf: Uint8Array, file: string, what: string): string 
   return Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('utf8');
 }
 
+/** ENOENT on creating a file in a folder that exists: a virtual file system such as /proc or /sys. */
+function outputProblem(file: string, e: NodeJS.ErrnoException): string {
+  if (e.code === 'ENOENT' && fs.existsSync(path.dirname(path.resolve(file)))) return `its folder does not accept new files (ENOENT; a virtual file system such as /proc?)`;
+  return describeFsError(e);
+}
+
 /**
  * Writes an output the user named (`--out`) atomically, refusing a folder in its place and turning a file-system
  * failure (read-only disk, /proc, a full disk) into one line naming `file` itself, never the temporary sibling
@@ -161,7 +167,7 @@ export async function writeOutputFile(file: string, data: Uint8Array | string, f
     await writeFileAtomic(file, data);
   } catch (e) {
     if (!isFsError(e)) throw e;
-    throw new GawwnError(`cannot write ${flag}: ${describeFsError(e)}`, { file });
+    throw new GawwnError(`cannot write ${flag}: ${outputProblem(file, e)}`, { file });
   }
 }
 
@@ -179,6 +185,6 @@ export function writeOutputFileSync(file: string, data: Uint8Array | string, fla
     writeFileAtomicSync(file, data);
   } catch (e) {
     if (!isFsError(e)) throw e;
-    throw new GawwnError(`cannot write ${flag}: ${describeFsError(e)}`, { file });
+    throw new GawwnError(`cannot write ${flag}: ${outputProblem(file, e)}`, { file });
   }
 }
