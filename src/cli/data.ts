@@ -9,8 +9,9 @@ import { buildFixtures } from '../data/fixtures.js';
 import { inspectRoot, loadDataset } from '../data/inspect.js';
 import { synthBirds } from '../data/synth-birds.js';
 import { synthPeople } from '../data/synth-people.js';
-import { writeFileAtomic } from '../data/text-files.js';
 import { Rng } from '../util/rng.js';
+import { writeOutputFileSync } from '../util/safe-open.js';
+import { intArg, seedArg } from './arg-parsers.js';
 
 function progress(label: string): (done: number, total: number) => void {
   let last = -1;
@@ -70,15 +71,15 @@ export function register(program: Command): void {
     .command('grid <dir>')
     .description('draw a PNG grid of images with boxes and keypoints')
     .requiredOption('--out <png>', 'output PNG')
-    .option('--n <n>', 'number of images (random, seeded)', Number, 12)
-    .option('--cols <n>', 'columns', Number, 6)
-    .option('--tile <px>', 'cell size', Number, 160)
-    .option('--seed <s>', 'seed for the choice', Number, 0)
+    .option('--n <n>', 'number of images (random, seeded)', intArg('--n', 1, 100_000), 12)
+    .option('--cols <n>', 'columns', intArg('--cols', 1, 1000), 6)
+    .option('--tile <px>', 'cell size in pixels, 16..2048', intArg('--tile', 16, 2048), 160)
+    .option('--seed <s>', 'seed for the choice', seedArg(), 0)
     .action(async (dir: string, o: { out: string; n: number; cols: number; tile: number; seed: number }) => {
       const d = await loadDataset(dir);
       const present = (d.records as { width: number }[]).map((r, i) => (r.width > 0 ? i : -1)).filter((i) => i >= 0);
       const pick = new Rng(o.seed).shuffle(present).slice(0, o.n).sort((a, b) => a - b);
-      writeFileAtomic(o.out, await annotationGrid(pick.map((i) => d.records[i]), { cols: o.cols, tile: o.tile }));
+      writeOutputFileSync(o.out, await annotationGrid(pick.map((i) => d.records[i]), { cols: o.cols, tile: o.tile }));
       process.stdout.write(`wrote ${o.out} (${pick.length} images)\n`);
     });
 

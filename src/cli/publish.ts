@@ -18,6 +18,7 @@ import { MANIFEST_NAME, WEIGHTS_NAME } from '../text/run-io.js';
 import { writeDirAtomic } from '../util/atomic.js';
 import { initBackend } from '../util/backend.js';
 import { GawwnError } from '../util/errors.js';
+import { lockFile } from '../util/run-lock.js';
 
 /** What a publish wrote. */
 export interface PublishResult {
@@ -33,6 +34,18 @@ export async function publishRun(run: string, name: string, opts: { textEncoder?
   if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) throw new GawwnError(`model name must be lower-case letters, digits and '-', got '${name}'`);
   if (!fs.existsSync(run) || !fs.statSync(run).isDirectory()) throw new GawwnError('no such run folder', { file: run });
   const dest = path.join(opts.into ?? pretrainedDir(), name);
+  // The folder is replaced as a whole (writeDirAtomic), so its lock lives beside it; two publishes of one name
+  // would otherwise race to rename their folders into place.
+  fs.mkdirSync(path.dirname(dest), { recursive: true });
+  const lock = lockFile(path.join(path.dirname(dest), `.${name}.lock`), `gawwn publish --name ${name}`, dest);
+  try {
+    return await publishLocked(run, name, dest, opts);
+  } finally {
+    lock.release();
+  }
+}
+
+async function publishLocked(run: string, name: string, dest: string, opts: { textEncoder?: string; dtype?: 'float16' | 'float32' }): Promise<PublishResult> {
   const files: Record<string, Uint8Array> = {};
   const copy = (f: string): void => {
     if (fs.existsSync(path.join(run, f))) files[f] = fs.readFileSync(path.join(run, f));

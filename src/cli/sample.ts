@@ -6,7 +6,6 @@
  * Coordinates are normalised to [0,1] (x right, y down, box = top-left + size). Missing keypoints are completed
  * by the keypoint generator (visibility > 0.5 drawn); the images are written side by side.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { imageGrid } from '../display/render.js';
@@ -16,7 +15,8 @@ import { embedCaptions } from '../text/cache.js';
 import { givenParts, makeCondition, readCondition, type Condition } from '../draw/condition.js';
 import { resolveIn } from '../experiments/common.js';
 import { resolveTextEncoderSpec } from '../text/pretrained.js';
-import { writeFileAtomic } from '../util/atomic.js';
+import { writeOutputFile } from '../util/safe-open.js';
+import { checkCaptionArg, intArg, seedArg } from './arg-parsers.js';
 import { GawwnError } from '../util/errors.js';
 import { initBackend } from '../util/backend.js';
 
@@ -55,8 +55,8 @@ export function register(program: Command): void {
     .option('--box <x,y,w,h>', 'box (normalised; box model)')
     .option('--keypoints <spec>', "given parts, e.g. 'beak:0.2,0.3;tail:0.8,0.7' (keypoint model)")
     .option('--keypoint-gen <run>', 'keypoint generator completing missing parts (default: the shipped one that goes with --run)')
-    .option('--n <n>', 'number of images (default 1)', (v) => Number(v))
-    .option('--seed <s>', 'noise seed (default 0)', (v) => Number(v))
+    .option('--n <n>', 'number of images (default 1)', intArg('--n', 1, 64))
+    .option('--seed <s>', 'noise seed, 0..4294967295 (default 0)', seedArg())
     .option('--json', 'also print the condition (box, keypoints used) as JSON')
     .option('--condition <file.json>', 'replay a condition JSON (from --json or the gawwn draw page)')
     .action(async (opts: { run?: string; caption?: string; out: string; box?: string; keypoints?: string; keypointGen?: string; n?: number; seed?: number; json?: boolean; condition?: string }) => {
@@ -72,7 +72,9 @@ export function register(program: Command): void {
         keypointGen: opts.keypointGen ?? cond?.keypointGen,
       };
       if (!Number.isInteger(o.n) || o.n < 1 || o.n > 64) throw new GawwnError(`--n must be an integer in 1..64, got ${o.n}`);
-      if (!Number.isInteger(o.seed)) throw new GawwnError(`--seed must be an integer`);
+      if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 2 ** 32 - 1) throw new GawwnError(`--seed must be an integer in 0..4294967295, got ${o.seed}`);
+      // The rules training applies to its captions: an empty or over-long one is refused, not drawn from.
+      checkCaptionArg(o.caption);
       if (path.extname(o.out).toLowerCase() !== '.png') throw new GawwnError(`--out must be a .png file, got '${o.out}'`);
       const box = o.box !== undefined ? parseBox(o.box) : cond?.box;
       await initBackend({ report: null });
@@ -86,8 +88,7 @@ export function register(program: Command): void {
         const keypoints = o.keypoints !== undefined ? parseKeypoints(o.keypoints, gen.partNames) : cond?.keypoints ? givenParts(cond, gen.partNames) : undefined;
         const r = await sampleImages(gen, embedderFor(gen), { captions: [o.caption], n: o.n, seed: o.seed, box, keypoints }, completer);
         const png = await imageGrid(r.images, { cols: o.n, gap: 0 });
-        fs.mkdirSync(path.dirname(path.resolve(o.out)), { recursive: true });
-        await writeFileAtomic(o.out, png);
+        await writeOutputFile(o.out, png);
         if (o.json) {
           const out = makeCondition({
             run: o.run, family: gen.family, caption: o.caption, n: o.n, seed: o.seed, size: r.images[0].width, box: r.box,

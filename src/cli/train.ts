@@ -15,6 +15,7 @@ import { TRAIN_FAMILIES, train, type TrainFamily } from '../training/loop.js';
 import { resolveTextEncoderSpec } from '../text/pretrained.js';
 import { embedCaptions } from '../text/cache.js';
 import { GawwnError } from '../util/errors.js';
+import { seedArg } from './arg-parsers.js';
 import { initBackend } from '../util/backend.js';
 
 /** A commander parser of a positive integer option (also used by `gawwn soak`). */
@@ -51,7 +52,7 @@ export function register(program: Command): void {
     .option('--steps <n>', 'total steps', positiveInt('--steps'))
     .option('--epochs <n>', 'total epochs (one epoch = floor(N / batch) steps)', positiveInt('--epochs'))
     .option('--batch <n>', 'batch size (overrides the preset)', positiveInt('--batch'))
-    .option('--seed <n>', 'seed of every random choice', (v) => Number(v))
+    .option('--seed <n>', 'seed of every random choice, 0..4294967295', seedArg())
     .option('--lr <x>', 'Adam learning rate (train.lr; the paper: 2e-4), e.g. lower when resuming a GAN that has started to degrade', (v) => Number(v))
     .option('--fake-score-thresh <x>', "D's Adam step runs only while the EMA of D's mean fake score exceeds x (train.fakeScoreThresh; 0 = off, N:main_mhp.lua uses 0.2)", (v) => Number(v))
     .option('--instance-noise <sigma>', 'std of Gaussian noise added to every image D sees, real and fake (train.instanceNoise; 0 = off, the paper)', (v) => Number(v))
@@ -62,7 +63,8 @@ export function register(program: Command): void {
     .option('--resume', 'continue from the last complete checkpoint of --out')
     .addOption(new Option('--recipe <name>', "training recipe (train.recipe): the 2016 paper's, or the stable one (spectral-norm D, hinge, EMA, mode seeking, augmentation); default: the preset's").choices(['paper', 'stable']))
     .option('--init <spec>', 'start a new run from trained weights: pretrained:NAME or a run folder (fresh optimisers)')
-    .action(async (o: { recipe?: 'paper' | 'stable'; init?: string; model: TrainFamily; data: string; out: string; textEncoder: string; preset: string; steps?: number; epochs?: number; batch?: number; seed?: number; lr?: number; fakeScoreThresh?: number; instanceNoise?: number; dLrScale?: number; gUpsample?: GUpsample; checkpointEvery: number; sampleEvery: number; resume?: boolean }) => {
+    .option('--switch-inputs', 'with --resume: continue with a --text-encoder or --data other than the run was trained with')
+    .action(async (o: { recipe?: 'paper' | 'stable'; init?: string; switchInputs?: boolean; model: TrainFamily; data: string; out: string; textEncoder: string; preset: string; steps?: number; epochs?: number; batch?: number; seed?: number; lr?: number; fakeScoreThresh?: number; instanceNoise?: number; dLrScale?: number; gUpsample?: GUpsample; checkpointEvery: number; sampleEvery: number; resume?: boolean }) => {
       if ((o.steps === undefined) === (o.epochs === undefined)) throw new GawwnError('give exactly one of --steps N or --epochs E');
       if (o.seed !== undefined && !Number.isInteger(o.seed)) throw new GawwnError(`--seed must be an integer`);
       // Checked before the (slow) caption embedding, so a typo fails at once; same message as resolveConfig.
@@ -96,6 +98,7 @@ export function register(program: Command): void {
         epochs: o.epochs,
         resume: o.resume,
         init: o.init,
+        switchInputs: o.switchInputs,
         embed,
         textEncoder: o.textEncoder.startsWith('pretrained:') ? o.textEncoder : path.resolve(o.textEncoder),
         checkpointEvery: o.checkpointEvery,

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { GawwnError } from '../util/errors.js';
-import type { Rng } from '../util/rng.js';
+import type { Rng, RngState } from '../util/rng.js';
 import { DecodeCache, preprocess, type Example, type PreprocessOptions } from './augment.js';
 import type { DatasetRecord } from './types.js';
 
@@ -54,6 +54,12 @@ export interface Batch {
   box: tf.Tensor2D; // [B, 4] (x, y, w, h) in [0, 1]
   keypoints: tf.Tensor3D; // [B, K, 3] (x, y, v)
   records: DatasetRecord[];
+  /**
+   * State of the batch RNG right after this batch's draws. The prefetcher has already drawn the batches after
+   * it, so the RNG object itself is ahead of the consumer; a checkpoint stores this state, and a run resumed
+   * from it draws exactly the batches the uninterrupted run would have.
+   */
+  rngAfter?: RngState;
   dispose(): void;
 }
 
@@ -68,6 +74,7 @@ interface Prepared {
   records: DatasetRecord[];
   examples: Example[];
   txt: Float32Array;
+  rngAfter: RngState;
 }
 
 function prepare(records: readonly DatasetRecord[], o: BatchOptions, cache: DecodeCache): Promise<Prepared> {
@@ -85,7 +92,8 @@ function prepare(records: readonly DatasetRecord[], o: BatchOptions, cache: Deco
     txt.set(e, b * T);
     pending.push(preprocess(r, o.rng, { ...o, cache }));
   }
-  return Promise.all(pending).then((examples) => ({ records: picked, examples, txt }));
+  const rngAfter = o.rng.state();
+  return Promise.all(pending).then((examples) => ({ records: picked, examples, txt, rngAfter }));
 }
 
 function toBatch(p: Prepared, txtSize: number): Batch {
@@ -106,7 +114,7 @@ function toBatch(p: Prepared, txtSize: number): Batch {
     box: tf.tensor2d(box, [B, 4], 'float32'),
     keypoints: tf.tensor3d(kp, [B, K, 3], 'float32'),
   };
-  return { ...t, records: p.records, dispose: () => tf.dispose([t.images, t.txt, t.box, t.keypoints]) };
+  return { ...t, records: p.records, rngAfter: p.rngAfter, dispose: () => tf.dispose([t.images, t.txt, t.box, t.keypoints]) };
 }
 
 /**

@@ -115,6 +115,9 @@ export async function loadCub(root: string, opts: LoadCubOptions = {}): Promise<
     const [ps, name] = splitFields(l, partsFile, 2, 'part_id part_name', true);
     const p = parseId(ps, 'part_id', partsFile, l.line);
     if (p !== partNames.length + 1) throw new GawwnError(`part ids must be 1, 2, ... in order; got ${p}`, { file: partsFile, line: l.line });
+    // Parts are addressed by name (--keypoints "beak:x,y", the draw page): two of one name would be one control.
+    const dup = partNames.indexOf(name);
+    if (dup >= 0) throw new GawwnError(`duplicate part name '${name}' (first on part id ${dup + 1})`, { file: partsFile, line: l.line });
     partNames.push(name);
   }
   if (partNames.length === 0) throw new GawwnError('no parts listed', { file: partsFile });

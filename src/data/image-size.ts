@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import sharp from 'sharp';
 import { GawwnError } from '../util/errors.js';
+import { checkRegularFile } from '../util/safe-open.js';
 
 /**
  * Width and height from the first bytes of a JPEG (SOFn marker) or PNG (IHDR), or null when not found there.
@@ -46,6 +47,7 @@ export function headerSize(b: Uint8Array): { width: number; height: number } | n
 /** Size of an image file, or null when it does not exist. A corrupt header is a `GawwnError` naming the file. */
 export async function imageSize(file: string): Promise<{ width: number; height: number } | null> {
   if (!fs.existsSync(file)) return null;
+  checkRegularFile(file, 'an image'); // opening a FIFO would block here forever
   // 4 KB holds the SOF marker of most JPEGs; EXIF thumbnails can push it to ~64 KB.
   for (const size of [4096, 65536]) {
     const fd = fs.openSync(file, 'r');

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import sharp from 'sharp';
 import { GawwnError } from '../util/errors.js';
+import { checkRegularFile } from '../util/safe-open.js';
 import { firstLine } from './image-size.js';
 import type { BBox } from './types.js';
 
@@ -18,6 +19,8 @@ export interface RgbImage {
 
 function open(file: string): sharp.Sharp {
   if (!fs.existsSync(file)) throw new GawwnError('missing image', { file });
+  // A FIFO would block libvips' read forever, a folder fails with a bare EISDIR.
+  checkRegularFile(file, 'an image');
   return sharp(file, { failOn: 'error' });
 }
 

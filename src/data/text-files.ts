@@ -2,8 +2,8 @@
  * Reading annotation text files robustly: a UTF-8 BOM, CRLF line ends and trailing blank lines simply work;
  * everything else that is malformed becomes a one-line `GawwnError` naming the file and line (issue 8).
  */
-import * as fs from 'node:fs';
 import { GawwnError } from '../util/errors.js';
+import { decodeUtf8, readRegularFile } from '../util/safe-open.js';
 
 /** A non-blank line and its 1-based number in the file. */
 export interface NumberedLine {
@@ -11,15 +11,12 @@ export interface NumberedLine {
   line: number;
 }
 
-/** Reads a text file into its lines (BOM stripped, CRLF/CR handled); a missing file is a `GawwnError`. */
+/**
+ * Reads a text file into its lines (BOM stripped, CRLF/CR handled). A missing file, one that is not a regular file
+ * (a FIFO would block forever) or is not UTF-8 is a `GawwnError` naming it.
+ */
 export function readLines(file: string, what = 'file'): string[] {
-  let raw: string;
-  try {
-    raw = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new GawwnError(code === 'ENOENT' ? `missing ${what}` : `cannot read ${what} (${code ?? String(e)})`, { file });
-  }
+  let raw = decodeUtf8(readRegularFile(file, what), file, what);
   if (raw.charCodeAt(0) === 0xfeff) raw = raw.slice(1);
   return raw.split(/\r\n|\r|\n/);
 }
@@ -57,10 +54,16 @@ export function parseNumber(s: string, column: string, file: string, line: numbe
   return v;
 }
 
-/** Parses a positive integer id. */
+/** Parses a non-negative decimal integer id (Number() would also take '0x2', '1e1' or ' 2', hiding a corrupt file). */
 export function parseId(s: string, column: string, file: string, line: number): number {
-  const v = parseNumber(s, column, file, line);
-  if (!Number.isInteger(v) || v < 0) throw new GawwnError(`${column} must be a non-negative integer, got '${s}'`, { file, line });
+  const t = s.trim();
+  if (!/^\d+$/.test(t)) {
+    if (/^[+-]?\d+$/.test(t)) throw new GawwnError(`${column} must be a non-negative integer, got '${s}'`, { file, line });
+    parseNumber(s, column, file, line); // non-numeric / non-finite, as before
+    throw new GawwnError(`${column} must be a decimal integer, got '${s}'`, { file, line });
+  }
+  const v = Number(t);
+  if (!Number.isSafeInteger(v)) throw new GawwnError(`${column} '${s}' is too large`, { file, line });
   return v;
 }
 

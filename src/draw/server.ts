@@ -63,6 +63,8 @@ export interface DrawServer {
   /** The bound address (always 127.0.0.1) and port. */
   address: AddressInfo;
   models: DrawModel[];
+  /** Draws computed so far and draws waiting (for tests and the bench). */
+  stats(): { drawn: number; waiting: number };
   close(): Promise<void>;
 }
 
@@ -136,13 +138,45 @@ async function encode(r: SampleResult): Promise<string[]> {
   return Promise.all(r.images.map(async (im) => Buffer.from(await imageGrid([im], { gap: 0 })).toString('base64')));
 }
 
-/** Serialises inference: one draw at a time keeps latency predictable on 2 cores. */
-function serial(): <T>(f: () => Promise<T>) => Promise<T> {
+/** Draws queued behind the running one before a request is turned away (503): a page sends one per edit. */
+export const MAX_QUEUED_DRAWS = 8;
+
+/** A draw refused because the queue is full: the client may retry. */
+export class BusyError extends Error {}
+/** A draw whose client went away before it ran: nobody would read its images. */
+export class CancelledError extends Error {}
+
+/**
+ * Serialises inference (one draw at a time keeps latency predictable on 2 cores) with a bounded queue: beyond
+ * `max` waiting draws a request is refused at once, and a draw whose request was closed is dropped when its turn
+ * comes instead of being computed for nobody (30 abandoned n = 16 draws made the next real one wait 9 s).
+ */
+export function drawQueue(max = MAX_QUEUED_DRAWS): { run<T>(f: () => Promise<T>, signal: AbortSignal): Promise<T>; waiting(): number } {
   let tail: Promise<unknown> = Promise.resolve();
-  return <T>(f: () => Promise<T>): Promise<T> => {
-    const run = tail.then(f, f);
-    tail = run.catch(() => undefined);
-    return run;
+  let waiting = 0;
+  return {
+    waiting: () => waiting,
+    run<T>(f: () => Promise<T>, signal: AbortSignal): Promise<T> {
+      if (waiting >= max) return Promise.reject(new BusyError(`the server is busy: ${waiting} draws are queued (limit ${max}); retry in a moment`));
+      waiting++;
+      // A closed request leaves the count at once, so abandoned draws do not take the places of live ones.
+      let queued = true;
+      const leave = (): void => {
+        if (queued) waiting--;
+        queued = false;
+      };
+      signal.addEventListener('abort', leave, { once: true });
+      const start = (): Promise<T> => {
+        leave();
+        signal.removeEventListener('abort', leave);
+        return signal.aborted ? Promise.reject(new CancelledError('request closed')) : f();
+      };
+      // One event-loop turn before starting: a close that arrived during the previous draw is seen first.
+      const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+      const run = tail.then(turn, turn).then(start);
+      tail = run.catch(() => undefined);
+      return run;
+    },
   };
 }
 
@@ -169,7 +203,7 @@ export async function drawSample(m: DrawModel, body: { caption: string; n: numbe
 }
 
 /** An interpolation strip: the noise of sample `index` held fixed while the layout moves from → to. */
-export async function drawInterpolate(m: DrawModel, body: { caption: string; n: number; seed: number; index: number; frames: number; from: Layout; to: Layout }): Promise<{ images: string[]; layouts: Layout[]; keypoints?: Condition['keypoints'] }> {
+export async function drawInterpolate(m: DrawModel, body: { caption: string; n: number; seed: number; index: number; frames: number; from: Layout; to: Layout }, signal?: AbortSignal): Promise<{ images: string[]; layouts: Layout[]; keypoints?: Condition['keypoints'] }> {
   const nz = m.gen.config.model.nz;
   // Same draw as /api/sample with this seed and n: z of sample `index`.
   const z = new Rng(body.seed).normalArray(body.n * nz).slice(body.index * nz, (body.index + 1) * nz);
@@ -177,6 +211,8 @@ export async function drawInterpolate(m: DrawModel, body: { caption: string; n: 
   const images: string[] = [];
   const keypoints: NonNullable<Condition['keypoints']> = [];
   for (const l of layouts) {
+    // A strip is several draws; stop between frames once its client has gone.
+    if (signal?.aborted === true) throw new CancelledError('request closed');
     const r = await sampleImages(m.gen, m.embed, {
       captions: [body.caption], n: 1, seed: body.seed, z, box: l.box,
       keypoints: l.keypoints ? partsToMap(l.keypoints, m.gen.partNames) : m.gen.family === 'keypoint' ? new Map() : undefined,
@@ -228,7 +264,13 @@ export async function serveDraw(models: DrawModel[], port = 0): Promise<DrawServ
     const m = byId.get(id);
     return m ? info(m) : undefined;
   };
-  const queue = serial();
+  const queue = drawQueue();
+  let drawn = 0;
+  const counted = <T>(f: () => Promise<T>) => async (): Promise<T> => {
+    const r = await f();
+    drawn++;
+    return r;
+  };
   let bound = 0;
   const server = http.createServer((req, res) => {
     void (async () => {
@@ -255,17 +297,27 @@ export async function serveDraw(models: DrawModel[], port = 0): Promise<DrawServ
         if (req.method !== 'POST') return send(res, 405, { error: `${url.pathname} takes POST` });
         const ct = req.headers['content-type'] ?? '';
         if (!/^application\/json\b/i.test(ct)) return send(res, 415, { error: `content-type must be application/json, got '${ct}'` });
+        // Aborted when the client closes the connection before the answer is sent (a page superseding its draw).
+        const abort = new AbortController();
+        res.on('close', () => {
+          if (!res.writableFinished) abort.abort();
+        });
         try {
           const v = parseJson(await readBody(req));
           if (url.pathname === '/api/sample') {
             const body = parseSampleBody(v, lookup);
-            const out = await queue(() => drawSample(byId.get(body.model)!, body));
+            const out = await queue.run(counted(() => drawSample(byId.get(body.model)!, body)), abort.signal);
             return send(res, 200, out);
           }
           const body = parseInterpolateBody(v, lookup);
-          const out = await queue(() => drawInterpolate(byId.get(body.model)!, body));
+          const out = await queue.run(counted(() => drawInterpolate(byId.get(body.model)!, body, abort.signal)), abort.signal);
           return send(res, 200, out);
         } catch (e) {
+          if (e instanceof CancelledError) return res.destroy();
+          if (e instanceof BusyError) {
+            res.setHeader('retry-after', '1');
+            return send(res, 503, { error: e.message });
+          }
           if (e instanceof RequestError) return send(res, 400, { error: e.message });
           if (e instanceof GawwnError) return send(res, 422, { error: e.message });
           return send(res, 500, { error: e instanceof Error ? e.message : String(e) });
@@ -287,6 +339,7 @@ export async function serveDraw(models: DrawModel[], port = 0): Promise<DrawServ
     url: `http://127.0.0.1:${address.port}/`,
     address,
     models,
+    stats: () => ({ drawn, waiting: queue.waiting() }),
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -14,6 +14,7 @@ import { assignModelWeights, assignOptimizerWeights, checkpointsDir, exportWeigh
 import { truncateLog } from '../training/loop.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { GawwnError } from '../util/errors.js';
+import { lockFolder } from '../util/run-lock.js';
 import { Rng } from '../util/rng.js';
 import { ColourCentroids, foregroundBox, medianRgb, regionPixels, type Rgb } from './colour-reader.js';
 import { imageAsFloat, loadEvalSet, maskOf, targetsOf, type EvalSet } from './eval-data.js';
@@ -379,8 +380,20 @@ export async function scoreOnRealSet(model: tf.LayersModel, cfg: EvaluatorConfig
   };
 }
 
-/** Trains an evaluator and writes its run folder. */
+/** Trains an evaluator and writes its run folder, locked for the duration (a second writer is refused naming this pid). */
 export async function trainEvaluator(opts: TrainEvaluatorOptions): Promise<TrainEvaluatorResult> {
+  if (fs.existsSync(opts.outDir) && !fs.statSync(opts.outDir).isDirectory()) {
+    throw new GawwnError('exists and is not a folder; --out names an evaluator run folder', { file: opts.outDir });
+  }
+  const lock = lockFolder(opts.outDir, 'gawwn train-evaluator');
+  try {
+    return await trainEvaluatorLocked(opts);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainEvaluatorLocked(opts: TrainEvaluatorOptions): Promise<TrainEvaluatorResult> {
   const log = opts.log === null ? () => undefined : (opts.log ?? ((l: string) => process.stderr.write(l + '\n')));
   const checkpointEvery = opts.checkpointEvery ?? 250;
   if (!Number.isInteger(checkpointEvery) || checkpointEvery < 1) throw new GawwnError(`checkpointEvery must be a positive integer, got ${checkpointEvery}`);

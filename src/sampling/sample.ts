@@ -9,6 +9,7 @@ import { keypointsToGrid } from '../layers/keypoint-grid.js';
 import type { NormKeypoint } from '../display/render.js';
 import { GawwnError, check } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
+import { strictNumber } from '../util/strict-number.js';
 import type { LoadedGenerator } from './load.js';
 
 /** Embeds captions with the model's text encoder: one vector per caption. */
@@ -16,7 +17,8 @@ export type Embedder = (captions: readonly string[]) => Promise<Float32Array[]>;
 
 /** Parses `x,y,w,h` (normalised). */
 export function parseBox(s: string): Box {
-  const v = s.split(',').map((x) => Number(x.trim()));
+  // strictNumber: Number('') is 0, so ',,0.5,0.5' would have been a box at the corner.
+  const v = s.split(',').map((x) => strictNumber(x) ?? NaN);
   if (v.length !== 4 || v.some((x) => !Number.isFinite(x))) throw new GawwnError(`--box expects x,y,w,h (four numbers in [0,1]), got '${s}'`);
   const [x, y, w, h] = v;
   if (w <= 0 || h <= 0) throw new GawwnError(`--box width and height must be positive, got '${s}'`);
@@ -34,8 +36,10 @@ export function parseKeypoints(s: string, partNames: readonly string[]): Map<num
     if (!m) throw new GawwnError(`--keypoints expects 'name:x,y;name:x,y', got '${item}'`);
     const k = names.indexOf(norm(m[1]));
     if (k < 0) throw new GawwnError(`unknown part '${m[1].trim()}' (parts: ${partNames.join(', ')})`);
-    const x = Number(m[2]);
-    const y = Number(m[3]);
+    // A part given twice is a typo in one of them; the draw server refuses it too (condition.ts).
+    if (out.has(k)) throw new GawwnError(`part '${partNames[k]}' given twice in --keypoints`);
+    const x = strictNumber(m[2]) ?? NaN;
+    const y = strictNumber(m[3]) ?? NaN;
     if (!Number.isFinite(x) || !Number.isFinite(y) || x < 0 || x > 1 || y < 0 || y > 1) throw new GawwnError(`keypoint '${m[1].trim()}' must be two numbers in [0,1], got '${m[2]},${m[3]}'`);
     out.set(k, { x, y });
   }

@@ -1,22 +1,33 @@
 /**
- * Embedding cache: the embedding of every caption is computed once per encoder and stored beside the run,
- * so GAN training never re-runs the text encoder per step (issue 4). Layout, for encoder id E:
- *   <dir>/<E>.bin   float32 little-endian rows of `dim` values
- *   <dir>/<E>.json  {format, encoderId, dim, count, sha256 (of the .bin), keys: [sha256 of caption text]}
- * Row i belongs to keys[i]. Both files are written atomically (bin first, index last); a mismatch between
- * them (a killed writer, a hand edit) is detected by the checksum and reported. The key hashes the caption
- * exactly as given (the encoder itself lower-cases and truncates to 201 characters).
- * Authors' precomputed embeddings (reed-t7.ts) can be imported under an id of the caller's choice.
+ * Embedding cache: the embedding of every caption is computed once per encoder and kept, so GAN training never
+ * re-runs the text encoder per step. It lives in the user's cache directory ($XDG_CACHE_HOME/gawwn/embeddings,
+ * else ~/.cache/gawwn/embeddings), not in the package or the encoder's run folder: an install may be read-only,
+ * and one encoder (`pretrained:text-birds`) is shared by every command. The encoder id is a hash of the
+ * encoder's weights, so one directory serves every encoder. One file per encoder id E:
+ *   <dir>/<E>.emb   'GAWWNEMB', uint32 LE header length, JSON header {format, encoderId, dim, count, sha256
+ *                   (of the rows), keys: [sha256 of caption text]}, then float32 LE rows of `dim` values
+ * One file, replaced by an atomic rename, so a reader sees one writer's complete version, never a data file of
+ * one version beside the index of another. Writers merge their new rows under a lock (<E>.lock, run-lock.ts)
+ * with what is on disk at that moment, so concurrent commands do not lose each other's rows. A cache that does
+ * not verify (a hand edit, a disk error) is rebuilt with a warning, never fatal: it only holds what the
+ * encoder recomputes. The key hashes the caption exactly as given (the encoder itself lower-cases and truncates
+ * to 201 characters). Authors' precomputed embeddings (reed-t7.ts) can be imported under an id of the caller's
+ * choice.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 import { GawwnError, check } from '../util/errors.js';
 import { loadTextEncoder } from './run-io.js';
-import { writeFileAtomicSync } from '../util/atomic.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { waitForLock } from '../util/run-lock.js';
 import { readT7Embeddings } from './reed-t7.js';
+import { resolveTextEncoderSpec } from './pretrained.js';
+import { describeFsError } from '../util/safe-open.js';
 
-export const CACHE_FORMAT = 'gawwn-embedding-cache/1';
+export const CACHE_FORMAT = 'gawwn-embedding-cache/2';
+const MAGIC = Buffer.from('GAWWNEMB', 'latin1');
 
 interface CacheIndex {
   format: typeof CACHE_FORMAT;
@@ -49,40 +60,28 @@ export class EmbeddingCache {
     readonly dim: number,
   ) {}
 
-  /** Opens (or starts) the cache of `encoderId` in `dir`. An existing cache must have the same `dim`. */
-  static open(dir: string, encoderId: string, dim: number): EmbeddingCache {
+  /**
+   * Opens (or starts) the cache of `encoderId` in `dir`. A file that does not verify, or holds another encoder or
+   * dimension, is reported through `warn` and the cache starts empty (it is rebuilt on the next save).
+   */
+  static open(dir: string, encoderId: string, dim: number, warn: (m: string) => void = warnToStderr): EmbeddingCache {
     check(/^[A-Za-z0-9._-]+$/.test(encoderId), `embedding cache: encoder id '${encoderId}' may only contain letters, digits, '.', '_' and '-'`);
     check(Number.isInteger(dim) && dim > 0, `embedding cache: dim must be a positive integer, got ${dim}`);
     const c = new EmbeddingCache(dir, encoderId, dim);
-    const ifile = c.indexFile();
-    if (!fs.existsSync(ifile)) return c;
-    let idx: CacheIndex;
     try {
-      idx = JSON.parse(fs.readFileSync(ifile, 'utf8')) as CacheIndex;
+      const on = readCacheFile(c.file(), encoderId, dim);
+      if (on !== null) on.keys.forEach((k, i) => c.add(k, on.rows.subarray(i * dim, (i + 1) * dim)));
     } catch (e) {
-      throw new GawwnError(`unreadable embedding cache index: ${(e as Error).message.split('\n')[0]}`, { file: ifile });
+      if (!(e instanceof GawwnError)) throw e;
+      warn(`${e.message}; rebuilding it`);
     }
-    if (idx.format !== CACHE_FORMAT) throw new GawwnError(`unknown cache format '${String(idx.format)}'`, { file: ifile });
-    if (idx.encoderId !== encoderId) throw new GawwnError(`cache belongs to encoder ${idx.encoderId}, not ${encoderId}`, { file: ifile });
-    if (idx.dim !== dim) throw new GawwnError(`cache holds ${idx.dim}-d embeddings, expected ${dim}`, { file: ifile });
-    const bfile = c.binFile();
-    if (!fs.existsSync(bfile)) throw new GawwnError('embedding cache data file is missing', { file: bfile });
-    const buf = fs.readFileSync(bfile);
-    if (crypto.createHash('sha256').update(buf).digest('hex') !== idx.sha256 || buf.byteLength !== idx.count * dim * 4 || idx.keys.length !== idx.count) {
-      throw new GawwnError('embedding cache data does not match its index (truncated or modified); delete both files to rebuild', { file: bfile });
-    }
-    const all = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-    idx.keys.forEach((k, i) => c.add(k, all.subarray(i * dim, (i + 1) * dim)));
     c.dirty = false;
     return c;
   }
 
-  indexFile(): string {
-    return path.join(this.dir, `${this.encoderId}.json`);
-  }
-
-  binFile(): string {
-    return path.join(this.dir, `${this.encoderId}.bin`);
+  /** The cache file. */
+  file(): string {
+    return path.join(this.dir, `${this.encoderId}.emb`);
   }
 
   get size(): number {
@@ -138,32 +137,108 @@ export class EmbeddingCache {
     return out;
   }
 
-  /** Writes the cache when it changed (data file, then index; both atomic). */
-  save(): void {
-    if (!this.dirty && fs.existsSync(this.indexFile())) return;
-    const all = new Float32Array(this.keys.length * this.dim);
-    this.rows.forEach((r, i) => all.set(r, i * this.dim));
-    const bytes = new Uint8Array(all.buffer);
-    const idx: CacheIndex = {
-      format: CACHE_FORMAT, encoderId: this.encoderId, dim: this.dim, count: this.keys.length,
-      sha256: crypto.createHash('sha256').update(bytes).digest('hex'), keys: this.keys,
-    };
-    writeFileAtomicSync(this.binFile(), bytes, { mkdir: true });
-    writeFileAtomicSync(this.indexFile(), JSON.stringify(idx) + '\n', { mkdir: true });
-    this.dirty = false;
+  /**
+   * Writes the cache when it changed: under the lock, the rows on disk now (another command's) are merged in, then
+   * the file is replaced atomically.
+   */
+  async save(): Promise<void> {
+    if (!this.dirty) return;
+    fs.mkdirSync(this.dir, { recursive: true });
+    const lock = await waitForLock(path.join(this.dir, `${this.encoderId}.lock`), 'embedding cache');
+    try {
+      let on: { keys: string[]; rows: Float32Array } | null = null;
+      try {
+        on = readCacheFile(this.file(), this.encoderId, this.dim);
+      } catch (e) {
+        if (!(e instanceof GawwnError)) throw e; // a broken file is simply replaced
+      }
+      if (on !== null) {
+        on.keys.forEach((k, i) => {
+          if (!this.pos.has(k)) this.add(k, on.rows.subarray(i * this.dim, (i + 1) * this.dim));
+        });
+      }
+      await writeFileAtomic(this.file(), encodeCacheFile(this.encoderId, this.dim, this.keys, this.rows));
+      this.dirty = false;
+    } finally {
+      lock.release();
+    }
   }
 }
 
-/** The cache directory of a text-encoder run. */
-export function runCacheDir(runDir: string): string {
-  return path.join(runDir, 'embeddings');
+function warnToStderr(m: string): void {
+  process.stderr.write(`gawwn: warning: ${m}\n`);
+}
+
+function encodeCacheFile(encoderId: string, dim: number, keys: readonly string[], rows: readonly Float32Array[]): Buffer {
+  const all = new Float32Array(keys.length * dim);
+  rows.forEach((r, i) => all.set(r, i * dim));
+  const data = Buffer.from(all.buffer, all.byteOffset, all.byteLength);
+  const idx: CacheIndex = { format: CACHE_FORMAT, encoderId, dim, count: keys.length, sha256: crypto.createHash('sha256').update(data).digest('hex'), keys: [...keys] };
+  const head = Buffer.from(JSON.stringify(idx), 'utf8');
+  const len = Buffer.alloc(4);
+  len.writeUInt32LE(head.length, 0);
+  return Buffer.concat([MAGIC, len, head, data]);
+}
+
+/** The keys and rows of a cache file, null when there is none; a GawwnError naming the file when it does not verify. */
+function readCacheFile(file: string, encoderId: string, dim: number): { keys: string[]; rows: Float32Array } | null {
+  let buf: Buffer;
+  try {
+    buf = fs.readFileSync(file);
+  } catch (e) {
+    if (['ENOENT', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '')) return null;
+    throw new GawwnError(`embedding cache unreadable (${describeFsError(e)})`, { file });
+  }
+  const bad = (why: string): never => {
+    throw new GawwnError(`embedding cache ${why}`, { file });
+  };
+  if (buf.length < 12 || !buf.subarray(0, 8).equals(MAGIC)) bad('is not a gawwn embedding cache (truncated or modified)');
+  const n = buf.readUInt32LE(8);
+  if (12 + n > buf.length) bad('is truncated');
+  let idx: CacheIndex;
+  try {
+    idx = JSON.parse(buf.subarray(12, 12 + n).toString('utf8')) as CacheIndex;
+  } catch {
+    return bad('header is not valid JSON (truncated or modified)');
+  }
+  if (idx.format !== CACHE_FORMAT) bad(`has format '${String(idx.format)}', not ${CACHE_FORMAT}`);
+  if (idx.encoderId !== encoderId) bad(`belongs to encoder ${idx.encoderId}, not ${encoderId}`);
+  if (idx.dim !== dim) bad(`holds ${idx.dim}-d embeddings, expected ${dim}`);
+  const data = buf.subarray(12 + n);
+  if (!Array.isArray(idx.keys) || idx.keys.length !== idx.count || data.length !== idx.count * dim * 4 || crypto.createHash('sha256').update(data).digest('hex') !== idx.sha256) {
+    bad('data does not match its header (truncated or modified)');
+  }
+  const rows = new Float32Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
+  return { keys: idx.keys, rows };
+}
+
+/**
+ * Where embedding caches live: $GAWWN_CACHE_DIR when set, else $XDG_CACHE_HOME/gawwn/embeddings, else
+ * ~/.cache/gawwn/embeddings (the XDG base-directory default).
+ */
+export function embeddingCacheDir(): string {
+  if (process.env.GAWWN_CACHE_DIR) return path.resolve(process.env.GAWWN_CACHE_DIR);
+  const xdg = process.env.XDG_CACHE_HOME;
+  const base = xdg !== undefined && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.cache');
+  return path.join(base, 'gawwn', 'embeddings');
+}
+
+/** The embedding cache directory; the argument is ignored (caches are keyed by the encoder's weights hash). */
+export function runCacheDir(_runDir?: string): string {
+  return embeddingCacheDir();
 }
 
 /**
  * Embeddings of `captions` (N·dim) from a trained run directory (computed once, then read from the run's
  * cache) or from a `.t7` file of precomputed embeddings (`{raw_txt, fea_txt}`, looked up by exact caption).
  */
-export async function embedCaptions(encoder: string, captions: readonly string[], opts: { useCache?: boolean } = {}): Promise<{ encoderId: string; dim: number; embeddings: Float32Array; computed: number }> {
+export async function embedCaptions(
+  encoder: string,
+  captions: readonly string[],
+  opts: { useCache?: boolean; cacheDir?: string; warn?: (m: string) => void } = {},
+): Promise<{ encoderId: string; dim: number; embeddings: Float32Array; computed: number }> {
+  const warn = opts.warn ?? warnToStderr;
+  if (encoder.startsWith('pretrained:')) encoder = resolveTextEncoderSpec(encoder);
   if (/\.t7$/i.test(encoder) && fs.existsSync(encoder) && fs.statSync(encoder).isFile()) {
     const t7 = readT7Embeddings(encoder);
     const byCaption = new Map(t7.captions.map((c, i) => [c, i]));
@@ -179,14 +254,15 @@ export async function embedCaptions(encoder: string, captions: readonly string[]
   try {
     const dim = enc.config.embDim;
     if (opts.useCache === false) return { encoderId, dim, embeddings: await enc.embed(captions), computed: captions.length };
-    const cache = EmbeddingCache.open(runCacheDir(encoder), encoderId, dim);
+    const cache = EmbeddingCache.open(opts.cacheDir ?? embeddingCacheDir(), encoderId, dim, warn);
     const computed = await cache.ensure(enc, captions);
     try {
-      cache.save();
+      await cache.save();
     } catch (e) {
-      // A read-only install (e.g. the shipped encoders under data/pretrained): the embeddings are still right,
-      // only not kept for next time.
-      if (!['EACCES', 'EPERM', 'EROFS'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
+      // The embeddings are computed and right; only keeping them for next time failed (a full or read-only disk,
+      // a cache held too long by another command). That must not fail the command.
+      const why = e instanceof GawwnError ? e.message : `${cache.file()}: ${describeFsError(e)}`;
+      warn(`embedding cache not saved (${why}); the result is unaffected, the captions will be embedded again next time`);
     }
     return { encoderId, dim, embeddings: await cache.lookup(captions), computed };
   } finally {

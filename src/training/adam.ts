@@ -65,7 +65,33 @@ export class LowMemoryAdam extends tf.AdamOptimizer {
   }
 }
 
+/**
+ * tfjs's `setWeights` sets β₁ᵗ and β₂ᵗ to pow(β, t + 1), while every update multiplies them by β once: the two
+ * differ in the last bits after a few steps, so a resumed run drifted from the uninterrupted one from its first
+ * step. Here they are rebuilt by the same t float32 products the updates made (a float32 product is exact in a
+ * double before its one rounding, so Math.fround reproduces the backend's multiply bit for bit).
+ */
+export class ResumableAdam extends LowMemoryAdam {
+  override async setWeights(weightValues: Parameters<tf.AdamOptimizer["setWeights"]>[0]): Promise<void> {
+    await super.setWeights(weightValues);
+    const s = this as unknown as AdamState;
+    const t = (this as unknown as { iterations_: number }).iterations_;
+    const b1 = Math.fround(this.beta1);
+    const b2 = Math.fround(this.beta2);
+    let a1 = b1;
+    let a2 = b2;
+    for (let i = 0; i < t; i++) {
+      a1 = Math.fround(a1 * b1);
+      a2 = Math.fround(a2 * b2);
+    }
+    tf.tidy(() => {
+      s.accBeta1.assign(tf.scalar(a1));
+      s.accBeta2.assign(tf.scalar(a2));
+    });
+  }
+}
+
 /** `tf.train.adam` with per-variable temporaries (see the file header). */
 export function adam(learningRate: number, beta1 = 0.9, beta2 = 0.999, epsilon?: number): tf.AdamOptimizer {
-  return new LowMemoryAdam(learningRate, beta1, beta2, epsilon);
+  return new ResumableAdam(learningRate, beta1, beta2, epsilon);
 }

@@ -25,7 +25,9 @@ import { imageGrid, imagesFromTensor } from '../display/render.js';
 import { keypointsToGrid } from '../layers/keypoint-grid.js';
 import { writeFileAtomic, writeFileAtomicSync } from '../util/atomic.js';
 import { GawwnError, check } from '../util/errors.js';
-import { Rng } from '../util/rng.js';
+import { Rng, type RngState } from '../util/rng.js';
+import { lockFolder } from '../util/run-lock.js';
+import { describeFsError, isFsError } from '../util/safe-open.js';
 import {
   assignModelWeights,
   assignOptimizerWeights,
@@ -71,6 +73,11 @@ export interface TrainOptions {
    * or a run folder (its latest checkpoint's G, averaged G and D). Optimisers start fresh. Ignored when resuming.
    */
   init?: string;
+  /**
+   * On resume, accept a text encoder or data root other than the run's own (config.json). Without it a resume
+   * with another one is refused: the weights would silently mix two conditionings.
+   */
+  switchInputs?: boolean;
   /** Text embedding of a caption (from the text encoder's cache). */
   embed: CaptionEmbedding;
   /** What the embeddings come from (recorded in config.json and the exported weights). */
@@ -238,8 +245,60 @@ function resumeOverrides(ck: LoadedCheckpoint, family: TrainFamily, overrides: R
   return { ...merged, model: { ...(merged.model as Record<string, unknown>), gUpsample: up } };
 }
 
-/** Trains one model; see the file header for what lands in the run folder. */
+/**
+ * Trains one model; see the file header for what lands in the run folder. The run folder is locked for the life
+ * of the training (a second writer is refused naming this process); a folder this call created is removed again
+ * when it fails before its first step, so a refused start leaves nothing behind.
+ */
 export async function train(opts: TrainOptions): Promise<TrainResult> {
+  if (fs.existsSync(opts.outDir) && !fs.statSync(opts.outDir).isDirectory()) {
+    throw new GawwnError('exists and is not a folder; --out names a run folder (new, or a run to --resume)', { file: opts.outDir });
+  }
+  const created = !fs.existsSync(opts.outDir);
+  const lock = lockFolder(opts.outDir, `gawwn train --model ${opts.family}`);
+  try {
+    return await trainLocked(opts);
+  } catch (e) {
+    const log = path.join(opts.outDir, 'log.jsonl');
+    if (created && (!fs.existsSync(log) || fs.statSync(log).size === 0)) {
+      lock.release();
+      fs.rmSync(opts.outDir, { recursive: true, force: true });
+    }
+    throw e;
+  } finally {
+    lock.release();
+  }
+}
+
+/** A resumed run must be fed what it was trained on: the same text encoder and data root (config.json). */
+function checkSameInputs(opts: TrainOptions): void {
+  const file = path.join(opts.outDir, 'config.json');
+  if (opts.switchInputs === true || !fs.existsSync(file)) return;
+  let meta: { textEncoder?: string; data?: string };
+  try {
+    meta = JSON.parse(fs.readFileSync(file, 'utf8')) as typeof meta;
+  } catch (e) {
+    throw new GawwnError(`not valid JSON: ${(e as Error).message}`, { file });
+  }
+  if (meta.textEncoder !== undefined && meta.textEncoder !== opts.textEncoder) {
+    throw new GawwnError(`this run was trained with --text-encoder ${meta.textEncoder}; it cannot resume with ${opts.textEncoder} (pass --switch-inputs to continue with the new one)`, { file });
+  }
+  if (meta.data !== undefined && meta.data !== path.resolve(opts.dataRoot)) {
+    throw new GawwnError(`this run was trained on --data ${meta.data}; it cannot resume on ${path.resolve(opts.dataRoot)} (pass --switch-inputs to continue with the new one)`, { file });
+  }
+}
+
+/** Networks whose inputs include the K part locations (§4.2, §4.3): K must be the dataset's part count. */
+function checkPartCount(s: TrainSession, partNames: readonly string[] | undefined, dataRoot: string): void {
+  if (s.family !== 'keypoint' && s.family !== 'keypoint-gen') return;
+  const k = (s.config.model as { numParts?: number }).numParts;
+  const n = partNames?.length ?? 0;
+  if (k !== undefined && n !== k) {
+    throw new GawwnError(`the ${s.family} model takes ${k} parts (model.numParts) but this root has ${n} (parts.txt); train on a root with ${k} parts or set model.numParts = ${n}`, { file: dataRoot });
+  }
+}
+
+async function trainLocked(opts: TrainOptions): Promise<TrainResult> {
   check((opts.steps === undefined) !== (opts.epochs === undefined), 'give exactly one of steps or epochs');
   check(TRAIN_FAMILIES.includes(opts.family), `unknown model '${opts.family}' (expected one of ${TRAIN_FAMILIES.join(', ')})`);
   const warn = opts.warn ?? ((m: string) => process.stderr.write(`gawwn: warning: ${m}\n`));
@@ -253,6 +312,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   // The checkpoint is read before the networks are built: its config is the resumed run's (resumeOverrides).
   let ck: LoadedCheckpoint | null = null;
   if (opts.resume) {
+    checkSameInputs(opts);
     ck = await loadLatest(opts.outDir, expect, { warn });
     if (ck === null) warn(`no checkpoint in ${opts.outDir}; starting from step 0`);
   } else if (fs.existsSync(path.join(opts.outDir, 'checkpoints'))) {
@@ -263,13 +323,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const rng = new Rng(seed);
   const dataRng = new Rng(seed + 1);
   const s = createTrainSession(opts.family, opts.preset, overrides, mhp, rng);
-  if (opts.init !== undefined && ck === null) {
-    try {
-      await initWeights(s, opts.init, warn);
-    } catch (e) {
-      s.dispose();
-      throw e;
-    }
+  try {
+    checkPartCount(s, ds.partNames, opts.dataRoot);
+    if (opts.init !== undefined && ck === null) await initWeights(s, opts.init, warn);
+  } catch (e) {
+    s.dispose();
+    throw e;
   }
   const stepsPerEpoch = Math.max(1, Math.floor(records.length / s.batchSize));
   const totalSteps = opts.steps ?? Math.round((opts.epochs as number) * stepsPerEpoch);
@@ -297,12 +356,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   // run killed before its first one (step 0), whose lines would otherwise be duplicated.
   truncateLog(logPath, step);
   // Written whenever the run starts from step 0, so it describes what is trained even when a run killed before its
-  // first checkpoint is resumed with other flags.
-  if (step === 0 || !fs.existsSync(path.join(opts.outDir, 'config.json'))) {
+  // first checkpoint is resumed with other flags, and after --switch-inputs, so it names the inputs trained on now.
+  if (step === 0 || opts.switchInputs === true || !fs.existsSync(path.join(opts.outDir, 'config.json'))) {
     const meta = { family: opts.family, preset: opts.preset, data: path.resolve(opts.dataRoot), format: ds.format, partNames: ds.partNames, textEncoder: opts.textEncoder, config: s.config };
     await writeFileAtomic(path.join(opts.outDir, 'config.json'), JSON.stringify(meta, null, 2) + '\n');
   }
 
+  // The batch RNG's state after the last batch trained on (the prefetcher runs the RNG itself ahead of that).
+  let dataRngAfter: RngState = dataRng.state();
   const embed = meanEmbedding(opts.embed);
   const txtSize = 'txtSize' in s.config.model ? s.config.model.txtSize : 1024;
   const it = batches(records, {
@@ -320,7 +381,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   let last: Record<string, number> = {};
   const save = async (): Promise<void> => {
     s.refreshAveraged();
-    lastCheckpoint = await saveCheckpoint(opts.outDir, {
+    lastCheckpoint = await checkpointOrExplain(lastCheckpoint, step, opts.outDir, async () => saveCheckpoint(opts.outDir, {
       modelFamily: opts.family,
       preset: opts.preset,
       config: s.config,
@@ -334,8 +395,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         optG: await extractOptimizerWeights(s.optimizerG),
         optD: await extractOptimizerWeights(s.optimizerD),
       },
-      extra: { dataRng: dataRng.state(), session: s.extraState(), losses: last },
-    }, { warn });
+      extra: { dataRng: dataRngAfter, session: s.extraState(), losses: last },
+    }, { warn }));
   };
 
   const poisonAt = faultInjectionStep();
@@ -345,7 +406,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const epoch = Math.floor(step / stepsPerEpoch);
       const lr = scheduledLearningRate(s.lr, epoch, s.decayEvery, s.lrDecay);
       s.setLearningRate(lr);
-      if (fixed === null) fixed = keepFixed(b, s, rng);
+      // Its noise comes from a stream of its own: drawing it from `rng` on the first step of every process would
+      // make a resumed run's draws differ from the uninterrupted run's.
+      if (fixed === null) fixed = keepFixed(b, s, new Rng(seed + 2));
+      if (b.rngAfter !== undefined) dataRngAfter = b.rngAfter;
       if (step + 1 === poisonAt) poisonWeights(s.D);
       let losses: Record<string, number>;
       try {
@@ -396,6 +460,20 @@ async function initWeights(s: TrainSession, spec: string, warn: WarnFn): Promise
   if (s.Gema !== null) assignModelWeights(s.Gema, groups.Gema ?? G, `${spec} ${groups.Gema ? 'Gema' : 'G'}`);
   if (groups.D !== undefined) assignModelWeights(s.D, groups.D, `${spec} D`);
   else warn(`${spec} has no discriminator weights; D starts from its initialisation`);
+}
+
+/**
+ * Runs one checkpoint write; a file-system failure (a full disk, a read-only remount) becomes one line saying that
+ * the checkpoint before it is intact (checkpoints are written to a temporary folder and renamed, checkpoint.ts).
+ */
+async function checkpointOrExplain(previous: string | null, step: number, outDir: string, write: () => Promise<string>): Promise<string> {
+  try {
+    return await write();
+  } catch (e) {
+    if (!isFsError(e)) throw e;
+    const kept = previous === null ? 'no earlier checkpoint exists; the run must start again' : `the previous checkpoint ${previous} is intact: free space and continue with --resume`;
+    throw new GawwnError(`cannot write the checkpoint of step ${step}: ${describeFsError(e)}; ${kept}`, { file: path.join(outDir, 'checkpoints') });
+  }
 }
 
 /**

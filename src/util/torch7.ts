@@ -12,8 +12,8 @@
  *   Storage: long n, then n raw elements.
  * Only data is decoded: other torch classes (nn modules) become `T7Object` wrapping their field table.
  */
-import * as fs from 'node:fs';
 import { GawwnError } from './errors.js';
+import { readRegularFile } from './safe-open.js';
 
 /** A Lua table. Keys keep their Lua type: the number 1 and the string '1' are different keys. */
 export class T7Table {
@@ -79,6 +79,18 @@ const TYPE_FUNCTION = 6;
 const LEGACY_TYPE_RECUR_FUNCTION = 7;
 const TYPE_RECUR_FUNCTION = 8;
 
+/**
+ * Nesting limit of tables and torch objects. Real files (GAWWN records, nn modules) nest < 20 deep; the reader
+ * recurses, so a crafted file nested 200,000 deep would overflow the stack.
+ */
+export const MAX_T7_DEPTH = 1000;
+/**
+ * Most elements one tensor may declare beyond its storage's own. A tensor's elements are materialised by
+ * t7TensorData; stride 0 over a 1-element storage could otherwise declare 1e8 elements in a 113-byte file.
+ * Broadcast views (stride 0) this small are allowed, as Torch's expand writes them.
+ */
+export const MAX_T7_VIEW_ELEMENTS = 1 << 20;
+
 /** Bytes per element of each storage type, and how to decode it. */
 const ELEMENT_SIZE: Record<T7ElementType, number> = { Double: 8, Float: 4, Half: 2, Long: 8, Int: 4, Short: 2, Char: 1, Byte: 1 };
 
@@ -101,13 +113,7 @@ export function t7ElementType(className: string): { elementType: T7ElementType; 
 
 /** Reads one object from a `.t7` file. Throws GawwnError naming the file and byte offset on malformed input. */
 export function readT7File(file: string): T7Value {
-  let buf: Buffer;
-  try {
-    buf = fs.readFileSync(file);
-  } catch (e) {
-    throw new GawwnError(`cannot read Torch7 file: ${(e as Error).message}`, { file });
-  }
-  return readT7(buf, file);
+  return readT7(readRegularFile(file, 'Torch7 file'), file);
 }
 
 /** Decodes one `torch.save` object from bytes. `source` names the input in errors. */
@@ -121,6 +127,7 @@ class T7Reader {
   private pos = 0;
   private readonly view: DataView;
   private readonly objects = new Map<number, T7Key>();
+  private depth = 0;
 
   constructor(
     private readonly bytes: Uint8Array,
@@ -192,7 +199,12 @@ class T7Reader {
         const index = this.int();
         const seen = this.objects.get(index);
         if (seen !== undefined) return seen;
-        return type === TYPE_TABLE ? this.readTable(index) : this.readTorch(index);
+        if (++this.depth > MAX_T7_DEPTH) this.fail(`tables nested deeper than ${MAX_T7_DEPTH} levels`, at);
+        try {
+          return type === TYPE_TABLE ? this.readTable(index) : this.readTorch(index);
+        } finally {
+          this.depth--;
+        }
       }
       default:
         return this.fail(`unknown type id ${type}`, at);
@@ -246,13 +258,19 @@ class T7Reader {
     const s = this.readObject();
     if (s !== null && !(typeof s === 'object' && 'kind' in s && s.kind === 'storage')) this.fail(`${className} storage is not a storage`, storAt);
     t.storage = s;
-    if (t.shape.some((d) => d < 0)) this.fail(`negative size in ${className} [${t.shape.join('x')}]`, at);
+    // Checked here, before anything is read through the view: sizes, strides and offset against the storage.
+    const dims = `[${t.shape.join('x')}]`;
+    if (t.shape.some((d) => d < 0)) this.fail(`negative size in ${className} ${dims}`, at);
+    if (t.stride.some((d) => d < 0)) this.fail(`negative stride in ${className} ${dims} (strides ${t.stride.join(',')}); Torch never writes one`, at);
     const n = t.shape.reduce((a, b) => a * b, 1);
     if (nDim > 0 && n > 0) {
-      if (s === null) this.fail(`${className} [${t.shape.join('x')}] has no storage`, at);
+      if (s === null) this.fail(`${className} ${dims} has no storage`, at);
       let last = t.offset;
       for (let i = 0; i < nDim; i++) last += (t.shape[i] - 1) * t.stride[i];
-      if (t.offset < 0 || last >= s.data.length) this.fail(`${className} [${t.shape.join('x')}] reads past its storage of ${s.data.length}`, at);
+      if (t.offset < 0 || !(last < s.data.length)) this.fail(`${className} ${dims} reads past its storage of ${s.data.length}`, at);
+      if (n > s.data.length && n > MAX_T7_VIEW_ELEMENTS) {
+        this.fail(`${className} ${dims} declares ${n} elements over a storage of ${s.data.length} (overlapping strides ${t.stride.join(',')}); refused above ${MAX_T7_VIEW_ELEMENTS}`, at);
+      }
     }
     return t;
   }

@@ -38,3 +38,26 @@ test('gawwn t7 dump on the real files: CUB records and the embedding', (t) => {
   assert.ok(Math.abs(Math.hypot(...v) - 4.6146) < 5e-5);
   assert.deepEqual(v.slice(0, 3).map((x) => Number(x.toPrecision(4))), [-0.06126, 0.1591, 0.2498]);
 });
+
+test('gawwn t7 dump: the 113-byte stride-0 bomb and a FIFO are refused in one line, exit 2', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gawwn-t7bomb-'));
+  const int = (v: number) => { const b = Buffer.alloc(4); b.writeInt32LE(v); return b; };
+  const long = (v: number) => { const b = Buffer.alloc(8); b.writeBigInt64LE(BigInt(v)); return b; };
+  const str = (s: string) => Buffer.concat([int(s.length), Buffer.from(s, 'latin1')]);
+  const bomb = Buffer.concat([int(4), int(1), str('V 1'), str('torch.FloatTensor'), int(1), long(1e8), long(0), long(1),
+    int(4), int(2), str('V 1'), str('torch.FloatStorage'), long(1), Buffer.alloc(4)]);
+  assert.equal(bomb.length, 113);
+  const file = path.join(dir, 'bomb.t7');
+  fs.writeFileSync(file, bomb);
+  const t0 = Date.now();
+  const r = run(['t7', 'dump', file]);
+  assert.ok(Date.now() - t0 < 10_000);
+  assert.equal(r.status, 2);
+  assert.equal(r.stderr, `gawwn: ${file}: Torch7: torch.FloatTensor [100000000] declares 100000000 elements over a storage of 1 (overlapping strides 0); refused above 1048576 at byte 8\n`);
+  const fifo = path.join(dir, 'pipe.t7');
+  if (spawnSync('mkfifo', [fifo]).status === 0) {
+    const p = run(['t7', 'dump', fifo]);
+    assert.equal(p.status, 2);
+    assert.equal(p.stderr, `gawwn: ${fifo}: is a FIFO (named pipe), not a regular file; Torch7 file must be a regular file\n`);
+  }
+});

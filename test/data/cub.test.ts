@@ -101,6 +101,17 @@ test('bad CUB annotations give one-line errors naming file and line', async () =
     ['caption file empty', (dir) => fs.writeFileSync(path.join(dir, 'text_c10/001.A/A_1.txt'), '\n\n'), /A_1\.txt: empty caption file/],
     ['caption non-ASCII', edit('text_c10/001.A/A_2.txt', (s) => s.replace('caption 3', 'caption \u00e9')), /A_2\.txt:3: non-ASCII character U\+00E9 at column 9/],
     ['caption of 10,000 characters', edit('text_c10/001.A/A_2.txt', (s) => s.replace('caption 4', 'x'.repeat(10000))), /A_2\.txt:4: caption of 10\d{3} characters \(limit 1000\)/],
+    // Number() reads these as 2, 10 and 3: a corrupt file would silently point at other images.
+    ['hex id', edit('image_class_labels.txt', (s) => s.replace('2 1\n', '0x2 1\n')), /image_class_labels\.txt:2: image_id must be a decimal integer, got '0x2'$/],
+    ['exponent id', edit('bounding_boxes.txt', (s) => s.replace('1 10.0', '1e0 10.0')), /bounding_boxes\.txt:1: image_id must be a decimal integer, got '1e0'$/],
+    ['negative id', edit('images.txt', (s) => s.replace('3 002.B', '-3 002.B')), /images\.txt:3: image_id must be a non-negative integer, got '-3'$/],
+    ['duplicate part name', edit('parts/parts.txt', (s) => s.replace(/^3 .*$/m, '3 beak')), /parts\.txt:3: duplicate part name 'beak' \(first on part id 2\)$/],
+    ['UTF-16 images.txt', (dir) => {
+      const f = path.join(dir, 'images.txt');
+      fs.writeFileSync(f, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(fs.readFileSync(f, 'utf8'), 'utf16le')]));
+    }, /images\.txt: not UTF-8 \(looks like UTF-16\); save the images\.txt as UTF-8$/],
+    ['Latin-1 caption file', (dir) => fs.writeFileSync(path.join(dir, 'text_c10/001.A/A_2.txt'), Buffer.from('caption 1\nun oiseau tr\xe8s petit\n', 'latin1')),
+      /A_2\.txt:2: not UTF-8 \(looks like Latin-1: byte 0xE8 at column 13\); save the caption file as UTF-8$/],
   ];
   for (const [name, mutate, re] of cases) {
     const r = await loadWith(mutate, { captions: true });

@@ -218,3 +218,31 @@ test('torch7: real example_captions.t7 embedding (norm 4.6146, starts -0.06126, 
   assert.ok(Math.abs(norm - 4.6146) < 5e-5, `norm ${norm}`);
   assert.ok(Math.abs(d[0] - -0.06126) < 5e-6 && Math.abs(d[1] - 0.1591) < 5e-5 && Math.abs(d[2] - 0.2498) < 5e-5, `${d[0]}, ${d[1]}, ${d[2]}`);
 });
+
+/** A FloatTensor of `size` elements with the given stride over a storage of `n` floats (offset 1, Torch's 1-based). */
+function viewBytes(size: number, stride: number, n: number): Buffer {
+  const b = new T7Bytes().int(4).int(1).rawString('V 1').rawString('torch.FloatTensor').int(1).long(size).long(stride).long(1);
+  b.int(4).int(2).rawString('V 1').rawString('torch.FloatStorage').long(n);
+  return Buffer.from(b.raw(Buffer.alloc(4 * n)).bytes());
+}
+
+test('torch7: a 113-byte stride-0 bomb (1e8 elements over 1) is refused at once; negative strides and deep nesting too', () => {
+  const bomb = viewBytes(1e8, 0, 1);
+  assert.equal(bomb.length, 113);
+  const rss0 = process.memoryUsage().rss;
+  const t0 = performance.now();
+  assert.throws(() => readT7(bomb, 'bomb.t7'), (e: Error) =>
+    e instanceof GawwnError && e.message === 'bomb.t7: Torch7: torch.FloatTensor [100000000] declares 100000000 elements over a storage of 1 (overlapping strides 0); refused above 1048576 at byte 8');
+  assert.ok(performance.now() - t0 < 1000);
+  assert.ok(process.memoryUsage().rss - rss0 < 100e6);
+  // A small broadcast view (Torch's expand) still reads.
+  const v = readT7(viewBytes(5, 0, 1)) as T7Tensor;
+  assert.deepEqual(Array.from(t7TensorData(v)), [0, 0, 0, 0, 0]);
+  assert.throws(() => readT7(viewBytes(3, -1, 4), 'neg.t7'), /neg\.t7: Torch7: negative stride in torch\.FloatTensor \[3\] \(strides -1\); Torch never writes one at byte 8/);
+  // {{{…}}} 200,000 deep: one table per level (type 3, a fresh index, 1 entry: key 1 -> the next table).
+  const depth = 200_000;
+  const parts: Buffer[] = [];
+  for (let i = 0; i < depth; i++) parts.push(Buffer.from(new T7Bytes().int(3).int(i + 1).int(1).int(1).raw(Buffer.alloc(8)).bytes()));
+  parts.push(Buffer.from(new T7Bytes().nil().bytes()));
+  assert.throws(() => readT7(Buffer.concat(parts), 'deep.t7'), /deep\.t7: Torch7: tables nested deeper than 1000 levels at byte \d+/);
+});
