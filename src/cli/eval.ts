@@ -4,6 +4,7 @@
  * `gawwn eval table RESULT.json… [--out FILE.md]` (item 4).
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Command } from 'commander';
 import { initBackend } from '../util/backend.js';
 import { GawwnError } from '../util/errors.js';
@@ -11,6 +12,7 @@ import { evaluateGenerator, type EvalResult } from '../evaluation/evaluate.js';
 import { resultsTable } from '../evaluation/results-table.js';
 import { loadEvaluator, trainEvaluator } from '../evaluation/train-evaluator.js';
 import { loadGenerator } from '../sampling/load.js';
+import { listCheckpoints } from '../training/checkpoint.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { embedderFor } from './sample.js';
 import { bindingReport } from '../evaluation/text-binding.js';
@@ -69,6 +71,30 @@ export function register(program: Command): void {
       const md = resultsTable(results);
       if (o.out) await writeFileAtomic(o.out, md);
       else process.stdout.write(md);
+    });
+  program
+    .command('eval-curve')
+    .description("training curve: evaluate every checkpoint of a run (its averaged G) not yet in --out, on validation conditions")
+    .requiredOption('--run <run>', 'a run folder (gawwn train)')
+    .requiredOption('--data <dir>', 'synthetic root whose test split gives the conditions')
+    .requiredOption('--evaluator <run>', 'evaluator run folder or pretrained:evaluator-birds')
+    .requiredOption('--out <file>', 'JSON-lines curve, one line per checkpoint; lines already there are kept and their steps skipped')
+    .option('--n <n>', 'conditions per checkpoint', int('--n'), 50)
+    .option('--seed <n>', 'seed of the conditions: keep it apart from the seed of the conditions you report (validation)', (v) => Number(v), 3)
+    .option('--watch', 'keep evaluating new checkpoints until the run has final/ weights')
+    .action(async (o: { run: string; data: string; evaluator: string; out: string; n: number; seed: number; watch?: boolean }) => {
+      await initBackend();
+      const evr = await loadEvaluator(o.evaluator);
+      try {
+        for (;;) {
+          await curvePass(o, evr);
+          if (!o.watch || fs.existsSync(path.join(o.run, 'final', 'manifest.json'))) break;
+          await new Promise((r) => setTimeout(r, 60_000));
+        }
+        await curvePass(o, evr);
+      } finally {
+        evr.dispose();
+      }
     });
   program
     .command('eval-text-binding')
@@ -132,4 +158,41 @@ export function register(program: Command): void {
       });
       process.stdout.write(JSON.stringify({ steps: r.steps, seconds: r.seconds, firstLoss: r.firstLoss, lastLoss: r.lastLoss, ceiling: r.ceiling }) + '\n');
     });
+}
+
+/** Evaluates the run's checkpoints whose steps are not yet in the curve file, oldest first, appending a line each. */
+async function curvePass(o: { run: string; data: string; evaluator: string; out: string; n: number; seed: number }, evr: Awaited<ReturnType<typeof loadEvaluator>>): Promise<void> {
+  const done = new Set<number>();
+  if (fs.existsSync(o.out)) {
+    fs.readFileSync(o.out, 'utf8').split('\n').forEach((l, i) => {
+      if (l.trim() === '') return;
+      try {
+        done.add((JSON.parse(l) as { step: number }).step);
+      } catch {
+        throw new GawwnError(`line ${i + 1} is not JSON`, { file: o.out });
+      }
+    });
+  }
+  for (const c of await listCheckpoints(o.run)) {
+    if (done.has(c.step)) continue;
+    let gen;
+    try {
+      gen = await loadGenerator(o.run, { checkpoint: c.dir });
+    } catch (e) {
+      if (!fs.existsSync(c.dir)) continue; // pruned by the training run meanwhile
+      throw e;
+    }
+    try {
+      const r = await evaluateGenerator(gen, embedderFor(gen), evr, { dataRoot: o.data, n: o.n, seed: o.seed, diversityConditions: 5, modelName: o.run, evaluatorName: o.evaluator });
+      const v = (k: keyof EvalResult['generated']): number | null => {
+        const e = r.generated[k] as { value: number } | null | undefined;
+        return e ? Number(e.value.toPrecision(4)) : null;
+      };
+      const line = { step: c.step, n: r.n, seed: o.seed, boxIou: v('boxIou'), pck: v('pck'), attributeAccuracy: v('attributeAccuracy'), evaluatorFrechetDistance: v('evaluatorFrechetDistance'), diversity: v('diversity'), zPixelStd: v('zPixelStd'), captionPixelStd: v('captionPixelStd') };
+      fs.appendFileSync(o.out, JSON.stringify(line) + '\n');
+      process.stderr.write(`gawwn: step ${c.step}: IoU ${line.boxIou} attributes ${line.attributeAccuracy} FD ${line.evaluatorFrechetDistance} z/caption std ${line.zPixelStd}/${line.captionPixelStd}\n`);
+    } finally {
+      gen.dispose();
+    }
+  }
 }

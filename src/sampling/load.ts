@@ -11,7 +11,7 @@ import type { GawwnConfig } from '../config/types.js';
 import { buildGanIntClsGenerator } from '../models/gan-int-cls.js';
 import { familyBuilders } from '../models/registry.js';
 import { GawwnError } from '../util/errors.js';
-import { assignModelWeights, importWeights, loadLatest } from '../training/checkpoint.js';
+import { assignModelWeights, importWeights, loadCheckpoint, loadLatest } from '../training/checkpoint.js';
 import type { TrainFamily } from '../training/loop.js';
 
 /** The package's shipped models (data/pretrained), found from the built or source file location. */
@@ -85,9 +85,10 @@ function buildG(meta: Meta): tf.LayersModel {
  * Loads `RUN` (its `final/` export, else its latest checkpoint) or `pretrained:NAME`. Paths inside the
  * recorded text-encoder name are resolved relative to the model folder when they are relative.
  */
-export async function loadGenerator(spec: string): Promise<LoadedGenerator> {
+export async function loadGenerator(spec: string, opts: { checkpoint?: string } = {}): Promise<LoadedGenerator> {
   const dir = resolveModelSpec(spec);
-  const exported = fs.existsSync(path.join(dir, 'manifest.json')) ? dir : fs.existsSync(path.join(dir, 'final', 'manifest.json')) ? path.join(dir, 'final') : null;
+  // `opts.checkpoint`: one checkpoint folder of the run instead of its final/ or latest one (training curves).
+  const exported = opts.checkpoint !== undefined ? null : fs.existsSync(path.join(dir, 'manifest.json')) ? dir : fs.existsSync(path.join(dir, 'final', 'manifest.json')) ? path.join(dir, 'final') : null;
   let meta: Meta;
   let G: tf.LayersModel;
   if (exported !== null) {
@@ -98,7 +99,7 @@ export async function loadGenerator(spec: string): Promise<LoadedGenerator> {
     if (!w.groups.G) throw new GawwnError(`weights in ${exported} have no group 'G'`);
     assignModelWeights(G, w.groups.G, `${exported} G`);
   } else {
-    const ck = await loadLatest(dir);
+    const ck = opts.checkpoint !== undefined ? await loadCheckpoint(opts.checkpoint) : await loadLatest(dir);
     if (ck === null) throw new GawwnError('run has neither final/ weights nor a checkpoint', { file: dir });
     const cfgFile = path.join(dir, 'config.json');
     const extra = fs.existsSync(cfgFile) ? (JSON.parse(fs.readFileSync(cfgFile, 'utf8')) as Partial<Meta>) : {};

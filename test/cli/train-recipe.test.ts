@@ -14,7 +14,7 @@ import { importWeights, loadLatest } from '../../src/training/checkpoint.js';
 test('stable recipe: recorded, averaged G checkpointed and exported, D published, --init from a run and from a published model', async () => {
   const f = makeTinyFixture('gawwn-recipe-');
   const run = path.join(f.root, 'run');
-  const t = gawwn(trainArgs(f, run, 3, ['--recipe', 'stable', '--checkpoint-every', '3']));
+  const t = gawwn(trainArgs(f, run, 3, ['--recipe', 'stable', '--checkpoint-every', '1']));
   assert.equal(t.code, 0, t.err);
   const cfg = JSON.parse(fs.readFileSync(path.join(run, 'config.json'), 'utf8'));
   assert.equal(cfg.config.train.recipe, 'stable');
@@ -30,6 +30,19 @@ test('stable recipe: recorded, averaged G checkpointed and exported, D published
   fin.groups.G.forEach((w, i) => assert.deepEqual(Array.from(w.data), Array.from(ck.groups.Gema[i].data), w.name));
   const line = JSON.parse(fs.readFileSync(path.join(run, 'log.jsonl'), 'utf8').trim().split('\n')[2]);
   assert.ok(typeof line.modeSeeking === 'number' && line.modeSeeking > 0, JSON.stringify(line));
+
+  // The training curve: every checkpoint's averaged G evaluated once; a second pass adds nothing.
+  const ev = path.join(f.root, 'ev');
+  const e = gawwn(['eval', 'train-evaluator', '--data', f.birds, '--out', ev, '--steps', '2', '--batch', '4', '--width', '2', '--test-limit', '8']);
+  assert.equal(e.code, 0, e.err);
+  const curve = path.join(f.root, 'curve.jsonl');
+  for (let pass = 0; pass < 2; pass++) {
+    const c = gawwn(['eval', 'curve', '--run', run, '--data', f.birds, '--evaluator', ev, '--out', curve, '--n', '4']);
+    assert.equal(c.code, 0, c.err);
+  }
+  const pts = fs.readFileSync(curve, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(pts.map((p) => p.step), [1, 2, 3]);
+  for (const p of pts) assert.ok(p.boxIou >= 0 && p.boxIou <= 1 && p.zPixelStd >= 0 && p.captionPixelStd >= 0 && p.n === 4 && p.seed === 3, JSON.stringify(p));
 
   const into = path.join(f.root, 'pretrained');
   const p = gawwn(['publish', '--run', run, '--name', 'kp-tiny', '--into', into]);
