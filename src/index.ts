@@ -2,8 +2,8 @@
  * gawwn — Learning What and Where to Draw (Reed et al., NIPS 2016) in TypeScript + TensorFlow.js.
  * Public API: re-exports only.
  */
-export { initBackend, BACKEND_ORDER } from './util/backend.js';
-export type { BackendName, BackendInfo } from './util/backend.js';
+export { initBackend, BACKEND_ORDER } from './backend/select.js';
+export type { BackendName, BackendInfo } from './backend/select.js';
 export { Rng } from './util/rng.js';
 export type { RngState } from './util/rng.js';
 export { GawwnError } from './util/errors.js';
@@ -42,19 +42,19 @@ export type {
   ImportedWeights,
 } from './training/checkpoint.js';
 export { checkLossesFinite } from './training/guard.js';
-export { runSoak, formatSoakReport } from './training/soak.js';
-export type { SoakTrainer, SoakOptions, SoakSample, SoakReport } from './training/soak.js';
+export { runSoak, formatSoakReport } from './bench/soak.js';
+export type { SoakTrainer, SoakOptions, SoakSample, SoakReport } from './bench/soak.js';
 export {
   imageGrid, imagesFromTensor, lossChart, metricBars, renderChartPng, renderChartSvg, tableHtml, readLossLog,
   BOX_COLOR, KEYPOINT_COLORS,
-} from './display/render.js';
+} from './render/render.js';
 export type {
   GridImage, NormBox, NormKeypoint, ImageGridOptions, LossRecord, LossChartOptions, MetricRow, VegaLiteSpec, HtmlTable,
-} from './display/render.js';
+} from './render/render.js';
 export { show, showGrid, showChart, showTable, showPng, showHtml, showBundle, progress, inKernel } from './display/show.js';
 export type { Progress, MimeBundle } from './display/show.js';
-export { reportHtml, writeReport } from './display/report.js';
-export type { Report, ReportSection, ReportImage } from './display/report.js';
+export { reportHtml, writeReport } from './render/report.js';
+export type { Report, ReportSection, ReportImage } from './render/report.js';
 export { installKernel, KERNEL_NAME } from './cli/kernel.js';
 export { loadCub, resolveCubRoot } from './data/cub.js';
 export type { CubDataset, LoadCubOptions } from './data/cub.js';
@@ -105,8 +105,8 @@ export { bce, matchingAwareDLoss, plainDLoss, generatorLoss } from './training/l
 export { createGanTrainer, withFrozenStats } from './training/step.js';
 export type { GanTrainer, StepOptions } from './training/step.js';
 export type { Batch, BatchOf, BboxBatch, KeypointBatch, KeypointGenBatch, StepResult } from './training/types.js';
-export { runBench, countForwardMacs, stepFlops } from './training/bench.js';
-export type { BenchOptions, BenchResult } from './training/bench.js';
+export { runBench, countForwardMacs, stepFlops } from './bench/training.js';
+export type { BenchOptions, BenchResult } from './bench/training.js';
 export { generate, sampleNoise } from './sampling/generate.js';
 export { GAN_INT_CLS_DEFAULTS, GAN_INT_CLS_PRESETS, resolveGanIntClsConfig, validateGanIntClsConfig } from './config/gan-int-cls.js';
 export type { GanIntClsConfig, GanIntClsModelConfig, GanIntClsTrainConfig } from './config/gan-int-cls.js';
@@ -122,10 +122,10 @@ export {
 export type { NativeLoadResult } from './backend/native/native-kernels.js';
 export { registerWasmTrainingKernels } from './backend/wasm-kernels.js';
 export type { WasmKernelOptions, TransposedConvMode } from './backend/wasm-kernels.js';
-export { profileKernels, formatKernelProfile } from './backend/profile.js';
-export type { KernelProfile, KernelTime } from './backend/profile.js';
-export { buildDcganWorkload } from './backend/bench-workload.js';
-export type { DcganWorkload, DcganWorkloadConfig } from './backend/bench-workload.js';
+export { profileKernels, formatKernelProfile } from './bench/profile.js';
+export type { KernelProfile, KernelTime } from './bench/profile.js';
+export { buildDcganWorkload } from './bench/workload.js';
+export type { DcganWorkload, DcganWorkloadConfig } from './bench/workload.js';
 // Text embeddings (issue 4): alphabet, char-CNN-GRU/RNN encoder, DS-SJE training, retrieval, cache, Torch7.
 export { ALPHABET, ALPHABET_SIZE, DOC_LENGTH, charIndex, encodeIndices, decodeIndices, encodeOneHot, decodeOneHot } from './text/alphabet.js';
 export { CharTextEncoder, TEXT_ENCODER_PAPER, TEXT_ENCODER_PRESETS, resolveTextEncoderConfig, sequenceLengths } from './text/encoder.js';

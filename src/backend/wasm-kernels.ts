@@ -20,7 +20,7 @@
  * Composite kernels call the registered wasm kernel functions directly (see wasm-ops.ts) so intermediates
  * are backend data freed before return; layout-only steps that the backend's kernels do slowly (filter
  * reordering, phase interleaving, tiling, segment sums) are single JS passes over the wasm heap.
- * Measured with `node dist/src/backend/kernel-bench.js` (128 px, batch 16, ngf 32; see kernel-bench.ts).
+ * Measured with `node dist/src/bench/kernels.js` (128 px, batch 16, ngf 32; see bench/kernels.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { GawwnError } from '../util/errors.js';

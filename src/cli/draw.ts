@@ -5,7 +5,7 @@
 import { Command } from 'commander';
 import { listPretrained } from '../sampling/load.js';
 import { startDrawServer } from '../draw/server.js';
-import { initBackend } from '../util/backend.js';
+import { initBackend } from '../backend/select.js';
 import { GawwnError } from '../util/errors.js';
 
 /** The shipped models the page can drive (box and keypoint families; Gk is their completer). */

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import { Command } from 'commander';
-import { initBackend } from '../util/backend.js';
+import { initBackend } from '../backend/select.js';
 import { GawwnError } from '../util/errors.js';
 import { evaluateGenerator, type EvalResult } from '../evaluation/evaluate.js';
 import { resultsTable } from '../evaluation/results-table.js';

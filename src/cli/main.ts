@@ -6,7 +6,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { GawwnError } from '../util/errors.js';
-import { wasmMemoryError } from '../util/backend.js';
+import { wasmMemoryError } from '../backend/select.js';
 import { register as registerCheckpoint } from './checkpoint.js';
 import { register as registerKernel } from './kernel.js';
 import { register as registerData } from './data.js';

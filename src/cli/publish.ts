@@ -16,7 +16,7 @@ import { logUpToStep } from '../training/loop.js';
 import { loadGenerator, pretrainedDir } from '../sampling/load.js';
 import { MANIFEST_NAME, WEIGHTS_NAME } from '../text/run-io.js';
 import { writeDirAtomic } from '../util/atomic.js';
-import { initBackend } from '../util/backend.js';
+import { initBackend } from '../backend/select.js';
 import { GawwnError } from '../util/errors.js';
 
 /** What a publish wrote. */

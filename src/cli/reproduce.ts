@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import { runReproduce, SECTION_MODELS } from '../experiments/reproduce.js';
 import { hasModel, modelsRoot, syntheticRoot } from '../experiments/common.js';
 import { trainFromScratch } from '../experiments/from-scratch.js';
-import { initBackend } from '../util/backend.js';
+import { initBackend } from '../backend/select.js';
 import { GawwnError } from '../util/errors.js';
 
 export function register(program: Command): void {

@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
-import { imageGrid } from '../display/render.js';
+import { imageGrid } from '../render/render.js';
 import { loadGenerator, resolveModelSpec, type LoadedGenerator } from '../sampling/load.js';
 import { parseBox, parseKeypoints, sampleImages, type Embedder } from '../sampling/sample.js';
 import { embedCaptions } from '../text/cache.js';
@@ -18,7 +18,7 @@ import { resolveIn } from '../experiments/common.js';
 import { resolveTextEncoderSpec } from '../text/pretrained.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { GawwnError } from '../util/errors.js';
-import { initBackend } from '../util/backend.js';
+import { initBackend } from '../backend/select.js';
 
 /** The embedder of a generator's text encoder (a `pretrained:NAME` it records is looked up in `modelsDir` when given). */
 export function embedderFor(gen: LoadedGenerator, modelsDir?: string): Embedder {

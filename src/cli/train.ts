@@ -15,7 +15,7 @@ import { TRAIN_FAMILIES, train, type TrainFamily } from '../training/loop.js';
 import { resolveTextEncoderSpec } from '../text/pretrained.js';
 import { embedCaptions } from '../text/cache.js';
 import { GawwnError } from '../util/errors.js';
-import { initBackend } from '../util/backend.js';
+import { initBackend } from '../backend/select.js';
 
 /** A commander parser of a positive integer option (also used by `gawwn soak`). */
 export function positiveInt(name: string): (v: string) => number {

@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import type { Box } from '../layers/geometry.js';
-import type { NormKeypoint } from '../display/render.js';
+import type { NormKeypoint } from '../render/render.js';
 import type { SampleRequest } from '../sampling/sample.js';
 import { GawwnError } from '../util/errors.js';
 

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { imageGrid, KEYPOINT_COLORS } from '../display/render.js';
+import { imageGrid, KEYPOINT_COLORS } from '../render/render.js';
 import { loadGenerator, type LoadedGenerator } from '../sampling/load.js';
 import { sampleImages, type Embedder, type SampleResult } from '../sampling/sample.js';
 import { defaultCompleter, embedderFor } from '../cli/sample.js';

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { escapeXml, type MetricRow } from '../display/render.js';
+import { escapeXml, type MetricRow } from '../render/render.js';
 import { pretrainedDir } from '../sampling/load.js';
 import { GawwnError } from '../util/errors.js';
 import { EVAL_FORMAT, type EvalResult, type EstimateMetric } from './evaluate.js';

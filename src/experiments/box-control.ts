@@ -4,7 +4,7 @@
  * shrink), so only the box changes along a row. The box is drawn over every sample.
  */
 import type { Box } from '../layers/geometry.js';
-import { imageGrid, type GridImage } from '../display/render.js';
+import { imageGrid, type GridImage } from '../render/render.js';
 import { sampleImages } from '../sampling/sample.js';
 import { boxSchedule, type BoxDemo } from '../sampling/interpolate.js';
 import { GawwnError, check } from '../util/errors.js';

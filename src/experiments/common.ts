@@ -13,7 +13,7 @@ import { loadDataset } from '../data/inspect.js';
 import { synthBirds } from '../data/synth-birds.js';
 import { synthPeople } from '../data/synth-people.js';
 import type { DatasetRecord } from '../data/types.js';
-import { lossChart, readLossLog, type GridImage, type NormKeypoint, type VegaLiteSpec } from '../display/render.js';
+import { lossChart, readLossLog, type GridImage, type NormKeypoint, type VegaLiteSpec } from '../render/render.js';
 import { loadGenerator, pretrainedDir, type LoadedGenerator } from '../sampling/load.js';
 import type { Embedder } from '../sampling/sample.js';
 import { embedCaptions } from '../text/cache.js';

@@ -5,7 +5,7 @@
  * GAWWN's 128×128 ones, which the result and its captions say. Metric rows (e.g. an evaluation's Inception
  * scores) are passed in and returned as a bar chart and a table; this experiment computes none itself.
  */
-import { imageGrid, metricBars, type GridImage, type MetricRow, type VegaLiteSpec } from '../display/render.js';
+import { imageGrid, metricBars, type GridImage, type MetricRow, type VegaLiteSpec } from '../render/render.js';
 import { sampleImages } from '../sampling/sample.js';
 import { GawwnError, check } from '../util/errors.js';
 import { defaultCaptions, loadModel, upscaleNearest, withModels, type ExperimentOptions, type ModelInfo } from './common.js';

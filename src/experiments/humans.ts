@@ -3,7 +3,7 @@
  * N:demo_mhp_keypoints_gen.lua): the people keypoint model with the ground-truth joints of held-out people
  * and their last caption, and with joints generated from the caption alone by the people Gk.
  */
-import { imageGrid, type NormKeypoint } from '../display/render.js';
+import { imageGrid, type NormKeypoint } from '../render/render.js';
 import { check } from '../util/errors.js';
 import { loadModel, withModels, type ExperimentOptions, type ModelInfo } from './common.js';
 import { groundTruthGrid, type GroundTruthRow } from './keypoint-control.js';

@@ -7,7 +7,7 @@
  *   along a row (N:demo_cub_move_keypoints.lua, gawwn-reference §8).
  */
 import type { Box } from '../layers/geometry.js';
-import { imageGrid, type GridImage, type NormKeypoint } from '../display/render.js';
+import { imageGrid, type GridImage, type NormKeypoint } from '../render/render.js';
 import { sampleImages } from '../sampling/sample.js';
 import { beakTailFromBox, boxSchedule, type BoxDemo } from '../sampling/interpolate.js';
 import { GawwnError, check } from '../util/errors.js';

@@ -7,8 +7,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeReport, type ReportSection } from '../display/report.js';
-import { escapeXml, type MetricRow, type VegaLiteSpec } from '../display/render.js';
+import { writeReport, type ReportSection } from '../render/report.js';
+import { escapeXml, type MetricRow, type VegaLiteSpec } from '../render/render.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { GawwnError } from '../util/errors.js';
 import { hasModel, modelsRoot, syntheticRoot, type ModelInfo } from './common.js';

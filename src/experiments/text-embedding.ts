@@ -5,7 +5,7 @@
  * (cosine similarity), to read what the embedding groups together.
  */
 import * as path from 'node:path';
-import { metricBars, type VegaLiteSpec } from '../display/render.js';
+import { metricBars, type VegaLiteSpec } from '../render/render.js';
 import { datasetCaptionSource, isHeldOut, sjeClassOf } from '../text/dataset-source.js';
 import { loadDataset } from '../data/inspect.js';
 import type { DatasetRecord } from '../data/types.js';

@@ -3,7 +3,7 @@
  * the keypoint generator Gk runs with an empty conditioning input (no part given), from the caption and z;
  * its keypoints with v > 0.5 go to the keypoint G and are drawn over the birds (as dashed rings: generated).
  */
-import { imageGrid, type GridImage, type NormKeypoint } from '../display/render.js';
+import { imageGrid, type GridImage, type NormKeypoint } from '../render/render.js';
 import { sampleImages } from '../sampling/sample.js';
 import { GawwnError, check } from '../util/errors.js';
 import { defaultCaptions, loadModel, withModels, type ExperimentOptions, type LoadedModel, type ModelInfo } from './common.js';

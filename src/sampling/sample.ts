@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Box } from '../layers/geometry.js';
 import { keypointsToGrid } from '../layers/keypoint-grid.js';
-import type { NormKeypoint } from '../display/render.js';
+import type { NormKeypoint } from '../render/render.js';
 import { GawwnError, check } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import type { LoadedGenerator } from './load.js';

@@ -21,7 +21,7 @@ import type { GanIntClsConfig } from '../config/gan-int-cls.js';
 import { batches, meanEmbedding, type Batch as DataBatch } from '../data/batches.js';
 import { loadDataset } from '../data/inspect.js';
 import { recordGroup, type DatasetRecord, type WarnFn } from '../data/types.js';
-import { imageGrid, imagesFromTensor } from '../display/render.js';
+import { imageGrid, imagesFromTensor } from '../render/render.js';
 import { keypointsToGrid } from '../layers/keypoint-grid.js';
 import { writeFileAtomic, writeFileAtomicSync } from '../util/atomic.js';
 import { GawwnError, check } from '../util/errors.js';

@@ -16,7 +16,7 @@ import { loadEvaluator, trainEvaluator } from '../../src/evaluation/train-evalua
 import { familyBuilders } from '../../src/models/registry.js';
 import type { LoadedGenerator } from '../../src/sampling/load.js';
 import { main } from '../../src/cli/main.js';
-import { initBackend } from '../../src/util/backend.js';
+import { initBackend } from '../../src/backend/select.js';
 
 let base = '';
 let birds = '';

@@ -9,7 +9,7 @@ import { synthPeople } from '../../src/data/synth-people.js';
 import { loadEvalSet, maskOf, readSyntheticAttributes, targetsOf } from '../../src/evaluation/eval-data.js';
 import { buildEvaluator, evaluatorLoss, keypointBox, runEvaluator, softArgmax, widenEvaluator, type EvaluatorConfig } from '../../src/evaluation/evaluator.js';
 import { augmentImages, chooseBoxRule, fitColourCentroids, loadEvaluator, trainEvaluator } from '../../src/evaluation/train-evaluator.js';
-import { initBackend } from '../../src/util/backend.js';
+import { initBackend } from '../../src/backend/select.js';
 import { Rng } from '../../src/util/rng.js';
 
 let base = '';

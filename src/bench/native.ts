@@ -11,12 +11,12 @@
  * Plain tfjs-wasm 4.22 has no Conv2DBackpropFilter; there the weight gradient is computed as issue 2
  * prescribes (one dilated conv2d with batch and channel axes swapped), which is what `wasm-kernels.ts` does.
  *
- * Run: `node dist/src/backend/native/bench.js [--ngf 32] [--batch 16] [--reps 3] [--skip-wasm] [--json]`
+ * Run: `node dist/src/bench/native.js [--ngf 32] [--batch 16] [--reps 3] [--skip-wasm] [--json]`
  */
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../../util/rng.js';
-import { loadNativeKernels, nativeAddon, registerNativeKernels, unregisterNativeKernels } from './native-kernels.js';
+import { Rng } from '../util/rng.js';
+import { loadNativeKernels, nativeAddon, registerNativeKernels, unregisterNativeKernels } from '../backend/native/native-kernels.js';
 
 /** One convolution geometry: input [batch, h, h, ci], filter [k, k, ci, co], stride s, symmetric padding p. */
 export interface ConvLayer { name: string; h: number; ci: number; co: number; k: number; s: number; p: number }

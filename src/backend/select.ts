@@ -13,10 +13,10 @@
  * OpenBLAS/im2col threads of wasm+openblas, e.g. 1 per job when several jobs share the cores.
  */
 import * as tf from '@tensorflow/tfjs';
-import { GawwnError } from './errors.js';
-import { registerWasmTrainingKernels } from '../backend/wasm-kernels.js';
-import { loadNativeKernels, registerNativeKernels } from '../backend/native/native-kernels.js';
-import { prepareWasmThreads } from '../backend/wasm-threads.js';
+import { GawwnError } from '../util/errors.js';
+import { registerWasmTrainingKernels } from './wasm-kernels.js';
+import { loadNativeKernels, registerNativeKernels } from './native/native-kernels.js';
+import { prepareWasmThreads } from './wasm-threads.js';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm+openblas' | 'wasm' | 'cpu';
 export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm+openblas', 'wasm', 'cpu'];

@@ -6,15 +6,15 @@
  * the reference's divided like the conv widths. It is NOT the library's model: `gawwn bench` is the
  * measurement of record once the models land.
  *
- * Run: `node dist/src/backend/native/step-bench.js [--ngf 32] [--batch 16] [--steps 3] [--threads 2] [--wasm]`
+ * Run: `node dist/src/bench/native-step.js [--ngf 32] [--batch 16] [--steps 3] [--threads 2] [--wasm]`
  * (`--wasm` times plain wasm instead; tfjs-wasm 4.22 cannot train without a Conv2DBackpropFilter kernel, so
  * that needs `registerWasmTrainingKernels()` to provide one.)
  */
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../../util/rng.js';
-import { registerWasmTrainingKernels } from '../wasm-kernels.js';
-import { loadNativeKernels, registerNativeKernels } from './native-kernels.js';
+import { Rng } from '../util/rng.js';
+import { registerWasmTrainingKernels } from '../backend/wasm-kernels.js';
+import { loadNativeKernels, registerNativeKernels } from '../backend/native/native-kernels.js';
 
 type T4 = tf.Tensor4D;
 const P1: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [1, 1], [1, 1], [0, 0]];

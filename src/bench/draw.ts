@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { writeFileAtomic } from '../util/atomic.js';
 import { GawwnError } from '../util/errors.js';
-import type { DrawServer } from './server.js';
+import type { DrawServer } from '../draw/server.js';
 
 /** Where Debian (and Ubuntu's older package) installs Chromium. */
 export const CHROMIUM_PATHS = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];

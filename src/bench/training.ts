@@ -9,15 +9,15 @@
  *   + G step [G and D forward+backward (3·F_G + 3·F_D)] = 4·F_G + 12·F_D (keypoint-gen: 4·F_G + 9·F_D).
  */
 import * as tf from '@tensorflow/tfjs';
-import { profileKernels } from '../backend/profile.js';
+import { profileKernels } from './profile.js';
 import { resolveConfig } from '../config/resolve.js';
 import type { GawwnConfig, ModelFamily, PresetName } from '../config/types.js';
 import { keypointsToGrid } from '../layers/keypoint-grid.js';
 import { generate, sampleNoise } from '../sampling/generate.js';
 import { check } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
-import { createGanTrainer } from './step.js';
-import type { Batch } from './types.js';
+import { createGanTrainer } from '../training/step.js';
+import type { Batch } from '../training/types.js';
 
 /** Multiply–accumulates of one sample's forward pass through the conv, transposed-conv and dense layers. */
 export function countForwardMacs(model: tf.LayersModel): number {

@@ -5,7 +5,7 @@
  * trainer shape `{step(batch), dispose()}`, so it does not depend on the model code.
  */
 import * as tf from '@tensorflow/tfjs';
-import { checkLossesFinite } from './guard.js';
+import { checkLossesFinite } from '../training/guard.js';
 import { GawwnError } from '../util/errors.js';
 
 /** What the soak drives: one optimisation step per call, returning its losses as plain numbers. */
