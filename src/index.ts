@@ -153,7 +153,7 @@ export type { Condition, GivenPart, Layout } from './draw/condition.js';
 // Sampling with a location (paper §5) and the demos' interpolation utilities (reference §8).
 export { loadGenerator, resolveModelSpec, listPretrained, pretrainedDir } from './sampling/load.js';
 export type { LoadedGenerator } from './sampling/load.js';
-export { sampleImages, completeKeypoints, parseBox, parseKeypoints } from './sampling/sample.js';
+export { sampleImages, completeKeypoints } from './sampling/sample.js';
 export type { Embedder, SampleRequest, SampleResult } from './sampling/sample.js';
 export { boxSchedule, boxPath, beakTailFromBox, lerpVectors, slerpVectors, vectorPath, pasteAffineToBox } from './sampling/interpolate.js';
 export type { BoxDemo } from './sampling/interpolate.js';

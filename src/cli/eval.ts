@@ -12,7 +12,7 @@ import { resultsTable } from '../evaluation/results-table.js';
 import { loadEvaluator, trainEvaluator } from '../evaluation/train-evaluator.js';
 import { loadGenerator } from '../sampling/load.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { embedderFor } from './sample.js';
+import { embedderFor } from '../sampling/pipeline.js';
 
 const int = (name: string) => (v: string): number => {
   const n = Number(v);

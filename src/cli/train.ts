@@ -13,7 +13,7 @@ import { loadDataset } from '../data/inspect.js';
 import type { DatasetRecord } from '../data/types.js';
 import { TRAIN_FAMILIES, train, type TrainFamily } from '../training/loop.js';
 import { resolveTextEncoderSpec } from '../text/pretrained.js';
-import { embedCaptions } from '../text/cache.js';
+import { captionEmbeddings } from '../text/cache.js';
 import { GawwnError } from '../util/errors.js';
 import { initBackend } from '../backend/select.js';
 
@@ -24,19 +24,6 @@ export function positiveInt(name: string): (v: string) => number {
     if (!Number.isInteger(n) || n <= 0) throw new GawwnError(`${name} must be a positive integer, got '${v}'`);
     return n;
   };
-}
-
-/** Embeds every caption of `records` once; returns the per-caption lookup the batcher averages. */
-export async function captionEmbeddings(encoder: string, records: readonly DatasetRecord[]): Promise<{ dim: number; embed: (r: DatasetRecord, i: number) => Float32Array }> {
-  const all = [...new Set(records.flatMap((r) => r.captions ?? []))];
-  const { dim, embeddings } = await embedCaptions(encoder, all);
-  const row = new Map(all.map((c, i) => [c, i]));
-  return { dim, embed: (r, i) => {
-    const c = r.captions?.[i];
-    const k = c === undefined ? undefined : row.get(c);
-    if (k === undefined) throw new GawwnError(`no embedding for caption ${i} of image ${'imageId' in r ? r.imageId : (r as { path: string }).path}`);
-    return embeddings.subarray(k * dim, (k + 1) * dim);
-  } };
 }
 
 export function register(program: Command): void {

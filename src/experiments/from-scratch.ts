@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { captionEmbeddings } from '../cli/train.js';
+import { captionEmbeddings } from '../text/cache.js';
 import { loadDataset } from '../data/inspect.js';
 import type { DatasetRecord } from '../data/types.js';
 import { resolveTextEncoderConfig } from '../text/encoder.js';

@@ -31,6 +31,18 @@ export function listPretrained(): string[] {
   return fs.readdirSync(d).filter((n) => fs.existsSync(path.join(d, n, 'manifest.json'))).sort();
 }
 
+/** `pretrained:NAME` → `modelsDir/NAME` when a models directory is given; other specs unchanged. */
+export function resolveIn(spec: string, modelsDir?: string): string {
+  if (modelsDir === undefined || !spec.startsWith('pretrained:')) return spec;
+  return path.join(modelsDir, spec.slice('pretrained:'.length));
+}
+
+/**
+ * The weight group of G's running average, when a run keeps one: sampling prefers it to the last iterate,
+ * whose samples swing with the adversarial game's last few steps.
+ */
+export const AVERAGED_G_GROUP = 'Gavg';
+
 /** Where `RUN` or `pretrained:NAME` lives on disk. */
 export function resolveModelSpec(spec: string): string {
   if (spec.startsWith('pretrained:')) {
@@ -60,6 +72,8 @@ export interface LoadedGenerator {
   steps: number;
   /** The folder it was loaded from. */
   source: string;
+  /** Whether G holds the run's averaged weights (`AVERAGED_G_GROUP`) rather than the last iterate. */
+  averaged?: boolean;
   dispose(): void;
 }
 
@@ -90,13 +104,16 @@ export async function loadGenerator(spec: string): Promise<LoadedGenerator> {
   const exported = fs.existsSync(path.join(dir, 'manifest.json')) ? dir : fs.existsSync(path.join(dir, 'final', 'manifest.json')) ? path.join(dir, 'final') : null;
   let meta: Meta;
   let G: tf.LayersModel;
+  let averaged = false;
   if (exported !== null) {
     const w = await importWeights(exported);
     meta = w.meta as unknown as Meta;
     if (!meta.family || !meta.config) throw new GawwnError('exported weights carry no model family/config in their manifest meta', { file: path.join(exported, 'manifest.json') });
     G = buildG(meta);
-    if (!w.groups.G) throw new GawwnError(`weights in ${exported} have no group 'G'`);
-    assignModelWeights(G, w.groups.G, `${exported} G`);
+    averaged = w.groups[AVERAGED_G_GROUP] !== undefined;
+    const g = w.groups[AVERAGED_G_GROUP] ?? w.groups.G;
+    if (!g) throw new GawwnError(`weights in ${exported} have no group 'G'`);
+    assignModelWeights(G, g, `${exported} G`);
   } else {
     const ck = await loadLatest(dir);
     if (ck === null) throw new GawwnError('run has neither final/ weights nor a checkpoint', { file: dir });
@@ -104,7 +121,8 @@ export async function loadGenerator(spec: string): Promise<LoadedGenerator> {
     const extra = fs.existsSync(cfgFile) ? (JSON.parse(fs.readFileSync(cfgFile, 'utf8')) as Partial<Meta>) : {};
     meta = { family: ck.modelFamily as TrainFamily, preset: ck.preset, config: ck.config as GawwnConfig, steps: ck.step, textEncoder: extra.textEncoder, partNames: extra.partNames };
     G = buildG(meta);
-    assignModelWeights(G, ck.groups.G, `${ck.dir} G`);
+    averaged = ck.groups[AVERAGED_G_GROUP] !== undefined;
+    assignModelWeights(G, ck.groups[AVERAGED_G_GROUP] ?? ck.groups.G, `${ck.dir} G`);
   }
   let textEncoder = meta.textEncoder ?? '';
   if (textEncoder !== '' && !textEncoder.startsWith('pretrained:') && !path.isAbsolute(textEncoder)) textEncoder = path.resolve(dir, textEncoder);
@@ -117,6 +135,7 @@ export async function loadGenerator(spec: string): Promise<LoadedGenerator> {
     textEncoder,
     steps: meta.steps ?? 0,
     source: dir,
+    averaged,
     dispose: () => G.dispose(),
   };
 }

@@ -14,32 +14,15 @@ import type { LoadedGenerator } from './load.js';
 /** Embeds captions with the model's text encoder: one vector per caption. */
 export type Embedder = (captions: readonly string[]) => Promise<Float32Array[]>;
 
-/** Parses `x,y,w,h` (normalised). */
-export function parseBox(s: string): Box {
-  const v = s.split(',').map((x) => Number(x.trim()));
-  if (v.length !== 4 || v.some((x) => !Number.isFinite(x))) throw new GawwnError(`--box expects x,y,w,h (four numbers in [0,1]), got '${s}'`);
-  const [x, y, w, h] = v;
-  if (w <= 0 || h <= 0) throw new GawwnError(`--box width and height must be positive, got '${s}'`);
-  if (x < 0 || y < 0 || x + w > 1 + 1e-6 || y + h > 1 + 1e-6) throw new GawwnError(`--box must lie inside the image [0,1]², got '${s}'`);
-  return { x, y, w, h };
-}
-
-/** Parses `beak:x,y;tail:x,y` against the dataset's part names (case-insensitive; '_' or '-' = space). */
-export function parseKeypoints(s: string, partNames: readonly string[]): Map<number, { x: number; y: number }> {
-  const norm = (n: string): string => n.trim().toLowerCase().replace(/[_-]+/g, ' ');
-  const names = partNames.map(norm);
-  const out = new Map<number, { x: number; y: number }>();
-  for (const item of s.split(';').map((x) => x.trim()).filter((x) => x !== '')) {
-    const m = /^([^:]+):\s*([^,]+),\s*(.+)$/.exec(item);
-    if (!m) throw new GawwnError(`--keypoints expects 'name:x,y;name:x,y', got '${item}'`);
-    const k = names.indexOf(norm(m[1]));
-    if (k < 0) throw new GawwnError(`unknown part '${m[1].trim()}' (parts: ${partNames.join(', ')})`);
-    const x = Number(m[2]);
-    const y = Number(m[3]);
-    if (!Number.isFinite(x) || !Number.isFinite(y) || x < 0 || x > 1 || y < 0 || y > 1) throw new GawwnError(`keypoint '${m[1].trim()}' must be two numbers in [0,1], got '${m[2]},${m[3]}'`);
-    out.set(k, { x, y });
+/** Given parts by part index, for `SampleRequest.keypoints`. */
+export function partsToMap(parts: readonly { name: string; x: number; y: number }[], partNames: readonly string[]): Map<number, { x: number; y: number }> {
+  const m = new Map<number, { x: number; y: number }>();
+  for (const p of parts) {
+    const k = partNames.indexOf(p.name);
+    if (k < 0) throw new GawwnError(`unknown part '${p.name}' (parts: ${partNames.join(', ')})`);
+    m.set(k, { x: p.x, y: p.y });
   }
-  return out;
+  return m;
 }
 
 export interface SampleRequest {
@@ -88,7 +71,7 @@ export function completeKeypoints(gk: tf.LayersModel, z: tf.Tensor2D, txt: tf.Te
 
 /** Draws `req.n` samples. `completer` (Gk) is needed by the keypoint family when parts are missing. */
 export async function sampleImages(gen: LoadedGenerator, embed: Embedder, req: SampleRequest, completer?: LoadedGenerator): Promise<SampleResult> {
-  check(Number.isInteger(req.n) && req.n >= 1, `--n must be a positive integer, got ${req.n}`);
+  check(Number.isInteger(req.n) && req.n >= 1, `the number of samples must be a positive integer, got ${req.n}`);
   const captions = req.captions.length === 1 ? Array(req.n).fill(req.captions[0]) : req.captions;
   check(captions.length === req.n, `give one caption or exactly n = ${req.n} captions, got ${req.captions.length}`);
   const nz = gen.config.model.nz;
@@ -107,7 +90,7 @@ export async function sampleImages(gen: LoadedGenerator, embed: Embedder, req: S
     let keypoints: NormKeypoint[][] | undefined;
     switch (gen.family) {
       case 'bbox': {
-        if (!req.box) throw new GawwnError('the box model needs --box x,y,w,h');
+        if (!req.box) throw new GawwnError('the box model needs a box (x, y, w, h)');
         const b = tf.tensor2d(Array(req.n).fill([req.box.x, req.box.y, req.box.w, req.box.h]), [req.n, 4]);
         owned.push(b);
         out = gen.G.predict([z, txt, b]) as tf.Tensor;
@@ -119,7 +102,7 @@ export async function sampleImages(gen: LoadedGenerator, embed: Embedder, req: S
         let kp: tf.Tensor3D;
         if (given.size < K) {
           if (!completer) {
-            if (given.size === 0) throw new GawwnError('the keypoint model needs --keypoints (or a keypoint generator to complete them)');
+            if (given.size === 0) throw new GawwnError('the keypoint model needs given keypoints (or a keypoint generator to complete them)');
             const d = new Float32Array(req.n * K * 3);
             for (let b = 0; b < req.n; b++) for (const [k, p] of given) d.set([p.x, p.y, 1], (b * K + k) * 3);
             kp = tf.tensor3d(d, [req.n, K, 3]);
