@@ -1,5 +1,5 @@
 /**
- * Drag-to-image latency of the `gawwn draw` page (issue 10 item 2, the 300 ms target): headless Chromium
+ * Drag-to-image latency of the `gawwn draw` page (the 300 ms target): headless Chromium
  * (Debian `chromium`, driven by playwright-core) opens the page, types a caption, then drags the box (box
  * models) or a placed beak (keypoint models) N times; each drag's pointer move → its images decoded in the
  * page is read from the page's own clock (`window.__draw.latencies`, src/draw/static/app.js). The same

@@ -1,6 +1,6 @@
 /**
  * Times the DCGAN-shaped training workload (bench-workload.ts) on the wasm backend with a chosen set of our
- * kernels, and profiles one step: how the numbers in the kernels report were produced (issue 9).
+ * kernels, and profiles one step: how the numbers in the kernels report were produced.
  *
  *   node dist/src/bench/kernels.js [--mode fast|subpixel|phases|native|baseline] [--size 128]
  *        [--batch 16] [--ngf 32] [--steps 3] [--threads 1]

@@ -1,5 +1,5 @@
 /**
- * `gawwn bench`: times training steps and a sampling pass on random inputs (issue 2 item 6). This is how speed
+ * `gawwn bench`: times training steps and a sampling pass on random inputs. This is how speed
  * is measured. FLOPs are counted analytically from the layer shapes, not measured:
  * - forward FLOPs of a net = 2 × Σ MACs × B over its Conv2D (Ho·Wo·k²·Cin·Cout), Conv2DTranspose
  *   (Hin·Win·k²·Cin·Cout) and Dense (in·out) layers; batch norm, activations, the STN matmuls and the
@@ -56,7 +56,7 @@ export interface BenchOptions {
   seed?: number;
   /** tfjs backend name to report. */
   backend: string;
-  /** Also profile one extra step: the ten slowest kernels and their share of kernel time (issue 9). */
+  /** Also profile one extra step: the ten slowest kernels and their share of kernel time. */
   profile?: boolean;
 }
 

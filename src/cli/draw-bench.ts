@@ -1,6 +1,6 @@
 /**
  * `gawwn draw-bench [--run RUN|pretrained:NAME …] [--keypoint-gen RUN] [--draws 20] [--n 4] [--screenshot FILE.png]
- * [--json]` (issue 10 item 2): the drag-to-image latency of the `gawwn draw` page, measured in headless Chromium
+ * [--json]`: the drag-to-image latency of the `gawwn draw` page, measured in headless Chromium
  * (src/bench/draw.ts). Serves the same models as `gawwn draw` (default: the shipped box/keypoint models) on
  * 127.0.0.1 and prints {model, draws, median_ms, p90_ms, min_ms} per model.
  */

@@ -1,5 +1,5 @@
 /**
- * `gawwn draw [--run RUN|pretrained:NAME …] [--keypoint-gen RUN|pretrained:NAME] [--port P]` (issue 10): serves
+ * `gawwn draw [--run RUN|pretrained:NAME …] [--keypoint-gen RUN|pretrained:NAME] [--port P]`: serves
  * the interactive page on 127.0.0.1 and prints its URL. Without --run it serves every shipped box/keypoint model.
  */
 import { Command } from 'commander';

@@ -1,5 +1,5 @@
 /**
- * `gawwn eval train-evaluator --data DIR --out RUN [--steps N]` (issue 7 item 1) and
+ * `gawwn eval train-evaluator --data DIR --out RUN [--steps N]` and
  * `gawwn eval --run RUN|pretrained:NAME --data DIR --evaluator RUN [--n N] --json` (item 3), and
  * `gawwn eval table RESULT.json… [--out FILE.md]` (item 4).
  */

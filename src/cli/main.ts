@@ -1,6 +1,6 @@
 /**
  * The `gawwn` command. Each subcommand lives in its own file under src/cli/ and registers itself here.
- * Error contract (issue 8 item 1): every failure prints ONE line on stderr, `gawwn: <message>` (a GawwnError's
+ * Error contract: every failure prints ONE line on stderr, `gawwn: <message>` (a GawwnError's
  * message starts with `file:line:` when it has them), and exits non-zero: 2 for bad input or usage (GawwnError,
  * unknown command/option, missing option), 1 for anything else. `--debug` adds the stack trace.
  */
@@ -52,8 +52,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--debug', 'print stack traces of errors');
   for (const r of REGISTRARS) r(program);
   applyErrorContract(program);
-  // `gawwn train text-encoder …` is the text encoder's trainer (issue 4), registered as train-text-encoder.
-  // `gawwn eval train-evaluator|table …` (issue 7) likewise: eval-train-evaluator, eval-table.
+  // `gawwn train text-encoder …` is the text encoder's trainer, registered as train-text-encoder.
+  // `gawwn eval train-evaluator|table …` likewise: eval-train-evaluator, eval-table.
   const args =
     argv[0] === 'train' && argv[1] === 'text-encoder'
       ? ['train-text-encoder', ...argv.slice(2)]

@@ -1,8 +1,8 @@
 /**
  * `gawwn sample --run RUN|pretrained:NAME --caption "…" [--box x,y,w,h] [--keypoints "beak:x,y;tail:x,y"]
  *  [--keypoint-gen RUN|pretrained:NAME] [--n N] [--seed S] --out FILE.png [--json] [--condition FILE.json]`
- * (issue 5 item 2). `--condition` replays a condition JSON (what `--json` prints, or what the `gawwn draw` page
- * saves, issue 10): run, caption, n, seed, box and the given parts; options given explicitly override it.
+ *. `--condition` replays a condition JSON (what `--json` prints, or what the `gawwn draw` page
+ * saves): run, caption, n, seed, box and the given parts; options given explicitly override it.
  * Coordinates are normalised to [0,1] (x right, y down, box = top-left + size). Missing keypoints are completed
  * by the keypoint generator (visibility > 0.5 drawn); the images are written side by side.
  */

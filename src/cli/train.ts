@@ -1,8 +1,8 @@
 /**
  * `gawwn train --model bbox|keypoint|keypoint-gen|gan-int-cls --data DIR --preset P --out RUN
  *  [--steps N | --epochs E] [--resume] --text-encoder RUN|pretrained:NAME`
- * (issue 5 item 1). Text codes come from the text encoder's embedding cache: every caption of the training
- * set is embedded once before the first step, so the encoder never runs per step (issue 4 item 4).
+ *. Text codes come from the text encoder's embedding cache: every caption of the training
+ * set is embedded once before the first step, so the encoder never runs per step.
  */
 import * as path from 'node:path';
 import { Command, Option } from 'commander';

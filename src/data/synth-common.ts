@@ -1,6 +1,6 @@
 /**
  * Shared machinery of the synthetic datasets: colour jitter, backgrounds, encoding (JPEG + label PNG) and the
- * write-to-temp-folder-then-rename discipline (nothing half-written, issue 8).
+ * write-to-temp-folder-then-rename discipline (nothing half-written).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * The draw page's wire format (issue 10): strict validation of the JSON posted to `/api/sample` and
+ * The draw page's wire format: strict validation of the JSON posted to `/api/sample` and
  * `/api/interpolate`, and the *condition* JSON — the same fields `gawwn sample --json` prints — that the page
  * saves and that `gawwn sample --condition FILE.json` or `conditionToRequest` + `sampleImages` replay.
  * Coordinates are normalised to [0,1] (x right, y down, box = top-left + size), as in src/sampling/sample.ts.
@@ -17,7 +17,7 @@ import { GawwnError } from '../util/errors.js';
 /** Bad request JSON: the server answers 400 with `message` as the reason. */
 export class RequestError extends Error {}
 
-/** Largest n the page may ask for at once (latency budget, issue 10 item 2). */
+/** Largest n the page may ask for at once (latency budget). */
 export const MAX_N = 16;
 /** Longest caption accepted (the text encoder reads at most a few hundred characters). */
 export const MAX_CAPTION = 500;

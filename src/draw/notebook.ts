@@ -1,5 +1,5 @@
 /**
- * The draw page from a notebook (issue 10 item 3): `openDraw` starts the server in the kernel's process for the
+ * The draw page from a notebook: `openDraw` starts the server in the kernel's process for the
  * notebook's model and prints the URL; `replayCondition` draws a condition the page saved with `sampleImages`,
  * the same call the page's server made, so the notebook gets the page's images back.
  */

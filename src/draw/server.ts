@@ -1,5 +1,5 @@
 /**
- * `gawwn draw` server (issue 10): one static page (src/draw/static, plain HTML/JS/CSS, no build step) and a
+ * `gawwn draw` server: one static page (src/draw/static, plain HTML/JS/CSS, no build step) and a
  * JSON API that samples through the same `Pipeline` as `gawwn sample` and the notebooks (keypoint completion
  * by Gk, §4.3). Inference runs here, not in the browser: with the models already loaded
  * server-side on the native/wasm backend a draw of 4 small-preset images takes tens of ms, under the

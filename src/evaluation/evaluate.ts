@@ -1,5 +1,5 @@
 /**
- * Control metrics of a generator on held-out conditions (issue 7 items 2–3). The conditions are the test split
+ * Control metrics of a generator on held-out conditions. The conditions are the test split
  * of a synthetic root — captions, boxes and keypoint layouts the generator never trained on. Each generated
  * image is read by the evaluator and compared with what was asked:
  * - box IoU: detected object box vs the requested box (for models not told a box — GAN-INT-CLS, the keypoint
@@ -47,7 +47,7 @@ export interface MetricSet {
   diversity: Estimate | null;
   /**
    * Attribute accuracy per attribute (e.g. `crown`), over the conditions whose caption names it: which parts
-   * follow the text. Absent in results written before session 9.
+   * follow the text. Absent in older result files (the field is optional).
    */
   attributeAccuracyByPart?: Record<string, Estimate | null>;
 }
@@ -62,8 +62,8 @@ export interface EvalResult {
   steps: number;
   data: string;
   /**
-   * Layout of the data root: 'cub' (birds) or 'mpii' (people). Issue 7's targets are for the bird models, so the
-   * results table marks them only on birds. Absent in results written before session 7 (all of them birds).
+   * Layout of the data root: 'cub' (birds) or 'mpii' (people). The control targets are for the bird models, so the
+   * results table marks them only on birds. Absent in older result files, which are all birds.
    */
   dataFormat?: 'cub' | 'mpii';
   evaluator: string;

@@ -1,7 +1,7 @@
 /**
- * The results table (issue 7 item 4): every evaluated model × every metric, plus the real-data row and the
- * evaluator's ceiling, as markdown for the README and the comparison notebook. Targets of issue 7 are checked
- * for the GAWWN models (box / keypoint families) and marked; unmet targets are listed under the table.
+ * The results table: every evaluated model × every metric, plus the real-data row and the
+ * evaluator's ceiling, as markdown for the README and the comparison notebook. The control targets are checked
+ * for the GAWWN bird models (box / keypoint families) and marked; unmet targets are listed under the table.
  */
 import type { Estimate } from './metrics.js';
 import type { EstimateMetric, EvalResult } from './evaluate.js';
@@ -87,9 +87,9 @@ export function resultsTable(results: readonly EvalResult[]): string {
       `PCK@0.1 is normalised by the image side; n/a for models not told keypoints. Evaluator FD = Fréchet distance in the ` +
       `evaluator's feature space (not FID). ` +
       (targets
-        ? `Targets (issue 7): GAWWN models IoU ≥ ${MODEL_TARGETS.boxIou}, PCK ≥ ${MODEL_TARGETS.pck}, ` +
+        ? `Targets: GAWWN models IoU ≥ ${MODEL_TARGETS.boxIou}, PCK ≥ ${MODEL_TARGETS.pck}, ` +
           `attributes ≥ ${MODEL_TARGETS.attributeAccuracy}; ceiling IoU ≥ ${CEILING_TARGETS.boxIou}, PCK ≥ ${CEILING_TARGETS.pck}, attributes ≥ ${CEILING_TARGETS.attributeAccuracy}.`
-        : 'Issue 7 sets targets for the bird models only: these people results are not marked.'),
+        : 'The targets are set for the bird models only: these people results are not marked.'),
   );
   if (notes.length) out.push('', 'Targets not met:', ...notes.map((n) => `- ${n}`));
   return out.join('\n') + '\n';

@@ -1,7 +1,7 @@
 /**
- * The evaluation of the shipped models (issue 7 item 4): `gawwn eval … --out data/pretrained/eval/NAME.json`
+ * The evaluation of the shipped models: `gawwn eval … --out data/pretrained/eval/NAME.json`
  * results committed beside the weights, read back for the results table (README, `05-comparison`) and the
- * metric bars of §6D, so a notebook shows the numbers without re-running the evaluation.
+ * metric bars of §5.4, so a notebook shows the numbers without re-running the evaluation.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

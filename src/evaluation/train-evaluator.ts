@@ -1,5 +1,5 @@
 /**
- * Training the evaluator (issue 7 item 1) on the train split of a synthetic root, and measuring its ceiling on
+ * Training the evaluator on the train split of a synthetic root, and measuring its ceiling on
  * the held-out (test) split: box IoU, PCK@0.1 and attribute accuracy of the evaluator on real images vs their
  * exact ground truth. Run folder: RUN/{evaluator/ (manifest.json + weights.bin), log.jsonl, metrics.json}.
  * The colour centroids (colour-reader.ts) are fitted on the training split at the ground-truth masks before any
@@ -58,13 +58,13 @@ export interface TrainEvaluatorOptions {
   /**
    * Degrade training images as generated ones are (`augmentImages`): Gaussian noise and box blur. Default
    * false. Measured: evaluators trained on clean images lose their keypoints under noise of σ = 25/255
-   * (docs/evaluation.md, session 5), and generated images are noisy.
+   * (docs/evaluation.md), and generated images are noisy.
    */
   augment?: boolean;
   /**
    * Weight of the segmentation cross-entropy in the loss. Default 1. The cross-entropy is a mean over every
    * 64² cell, ~90 % of them easy background, while the attribute reading depends on the part labels of the
-   * few foreground cells: measured (session 6), a perfect 64² segmentation reads 0.99 of the drawn parts' colours,
+   * few foreground cells: measured, a perfect 64² segmentation reads 0.99 of the drawn parts' colours,
    * the trained ones 0.83.
    */
   segWeight?: number;
@@ -248,7 +248,7 @@ function makeBatch(set: EvalSet, cfg: EvaluatorConfig, idx: readonly number[], r
  * Noise and blur augmentation of a batch `x [B,S,S,3]` in [-1,1], drawn per image from `rng`: with probability
  * 0.3 a 3×3 box blur, with probability 0.5 Gaussian noise of σ uniform in [0, 0.25] (up to 32/255 of the 0…255
  * range), then clipped to [-1,1]. Targets are unchanged: position, parts and colours stay where they were.
- * Not in the paper (the evaluator is ours, issue 7).
+ * Not in the paper (the evaluator is ours).
  */
 export function augmentImages(x: tf.Tensor4D, rng: Rng): tf.Tensor4D {
   const B = x.shape[0];

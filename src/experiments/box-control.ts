@@ -1,5 +1,5 @@
 /**
- * §6A "Controlling bird location via bounding boxes" (paper Fig. 4; N:demo_cub_move_bbox.lua, gawwn-reference
+ * §5.1 "Controlling bird location via bounding boxes" (paper Fig. 4; N:demo_cub_move_bbox.lua, gawwn-reference
  * §8): for each caption one noise vector z, kept across the frames of a box schedule (translate, stretch,
  * shrink), so only the box changes along a row. The box is drawn over every sample.
  */
@@ -48,7 +48,7 @@ export interface BoxControlResult {
   size: number;
 }
 
-/** Runs §6A. */
+/** Runs §5.1. */
 export async function runBoxControl(opts: BoxControlOptions = {}): Promise<BoxControlResult> {
   const seed = opts.seed ?? 0;
   const frames = opts.frames ?? 3;

@@ -1,5 +1,5 @@
 /**
- * Shared plumbing of the paper's experiments (§4B, §6A–§6E; gawwn-reference §8 demos): where models live
+ * Shared plumbing of the paper's experiments (§3.2, §5.1–§5.5; gawwn-reference §8 demos): where models live
  * (`pretrained:NAME` in the package, or the same names under a models directory), loading a generator with
  * its text encoder and training log, held-out examples of a dataset root, and small image helpers.
  * Everything returns plain data; nothing here displays (house style §3.7).

@@ -1,5 +1,5 @@
 /**
- * §6D "Comparison to previous work" (paper Fig. 8): GAWWN beside GAN-INT-CLS (Reed et al., ICML 2016) on the
+ * §5.4 "Comparison to previous work" (paper Fig. 8): GAWWN beside GAN-INT-CLS (Reed et al., ICML 2016) on the
  * same captions. GAWWN is the keypoint model with keypoints generated from the text by Gk, so both models
  * get the caption only. GAN-INT-CLS draws 64×64: its samples are upscaled ×2 (nearest neighbour) to sit beside
  * GAWWN's 128×128 ones, which the result and its captions say. Metric rows (e.g. an evaluation's Inception
@@ -50,7 +50,7 @@ export interface ComparisonResult {
   baseline: ModelInfo;
 }
 
-/** Runs §6D. */
+/** Runs §5.4. */
 export async function runComparison(opts: ComparisonOptions = {}): Promise<ComparisonResult> {
   const seed = opts.seed ?? 0;
   const samples = opts.samples ?? 4;

@@ -1,5 +1,5 @@
 /**
- * §6E "Beyond birds: generating images of humans" (paper Fig. 9; N:demo_mhp_keypoints_given.lua and
+ * §5.5 "Beyond birds: generating images of humans" (paper Fig. 9; N:demo_mhp_keypoints_given.lua and
  * N:demo_mhp_keypoints_gen.lua): the people keypoint model with the ground-truth joints of held-out people
  * and their last caption, and with joints generated from the caption alone by the people Gk.
  */
@@ -37,7 +37,7 @@ export interface HumansResult {
   partNames: string[];
 }
 
-/** Runs §6E. */
+/** Runs §5.5. */
 export async function runHumans(opts: HumansOptions): Promise<HumansResult> {
   const seed = opts.seed ?? 0;
   const samples = opts.samples ?? 4;

@@ -1,5 +1,5 @@
 /**
- * The main job (`gawwn reproduce`, `npm start`; issue 5 item 7): every experiment of the paper (§4B, §6A–§6E)
+ * The main job (`gawwn reproduce`, `npm start`): every experiment of the paper (§3.2, §5.1–§5.5)
  * on the shipped models → PNG grids and one self-contained HTML report with the loss curves of the runs that
  * produced the models. Without dataset roots, small synthetic sets are generated (deterministic seed) for the
  * experiments that need held-out ground truth. A missing model is an error naming every missing one, unless
@@ -25,16 +25,16 @@ export interface ReproduceOptions {
   out: string;
   /** Models by name (birds-bbox, …); default the package's data/pretrained. */
   modelsDir?: string;
-  /** CUB-style root for §4B/§6B/§6C; default a synthetic set generated under `out/data/birds`. */
+  /** CUB-style root for §3.2/§5.2/§5.3; default a synthetic set generated under `out/data/birds`. */
   birdsData?: string;
-  /** MPII-style root for §6E; default a synthetic set under `out/data/people`. */
+  /** MPII-style root for §5.5; default a synthetic set under `out/data/people`. */
   peopleData?: string;
   seed?: number;
   /** Samples per row. Default 4. */
   samples?: number;
   /** Report sections whose models are missing as skipped instead of failing. */
   allowMissing?: boolean;
-  /** Metric rows for §6D (from an evaluation), optional. */
+  /** Metric rows for §5.4 (from an evaluation), optional. */
   metrics?: MetricRow[];
   /** Progress lines (section started/finished). */
   log?: (line: string) => void;
@@ -154,7 +154,7 @@ export async function runReproduce(opts: ReproduceOptions): Promise<ReproduceRes
     };
   });
   await section('6D', 'Comparison with GAN-INT-CLS', async (files) => {
-    // The committed evaluation of the models (data/pretrained/eval, issue 7) unless metrics are given.
+    // The committed evaluation of the models (data/pretrained/eval) unless metrics are given.
     const results = loadEvalResults(shippedEvalDir(modelsRoot(md)));
     const metrics = opts.metrics ?? (results.length > 0 ? evalMetricRows(results) : undefined);
     const r = await runComparison({ seed, modelsDir: md, data: birds, samples, metrics });

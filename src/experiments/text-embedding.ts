@@ -1,5 +1,5 @@
 /**
- * §4B the text embedding GAWWN conditions on (char-CNN-GRU trained with DS-SJE, Reed et al. CVPR 2016):
+ * §3.2 the text embedding GAWWN conditions on (char-CNN-GRU trained with DS-SJE, Reed et al. CVPR 2016):
  * held-out retrieval metrics of a text encoder (its own image side, retrieval.ts) on the test split of a
  * CUB-style root with text_c10 captions, and the nearest held-out captions of a few query captions
  * (cosine similarity), to read what the embedding groups together.
@@ -66,7 +66,7 @@ function cosine(a: Float32Array, ai: number, b: Float32Array, bi: number, d: num
   return s / Math.sqrt(na * nb + 1e-12);
 }
 
-/** Runs §4B. */
+/** Runs §3.2. */
 export async function runTextEmbedding(opts: TextEmbeddingOptions): Promise<TextEmbeddingResult> {
   const seed = opts.seed ?? 0;
   const spec = opts.encoder ?? 'pretrained:text-birds';

@@ -1,6 +1,6 @@
 /**
- * Sampling with a location (paper §5): a caption and a box (§5A), or a caption and some keypoints (§5B) with
- * the missing ones completed by the keypoint generator Gk (§5C; visibility > 0.5 drawn, as the original
+ * Sampling with a location (§4): a caption and a box (§4.1), or a caption and some keypoints (§4.2) with
+ * the missing ones completed by the keypoint generator Gk (§4.3; visibility > 0.5 drawn, as the original
  * demos). Coordinates are normalised to [0,1]: x right, y down, box = top-left + size.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -52,7 +52,7 @@ export interface SampleResult {
 
 /**
  * Completes keypoints with Gk: given parts are switched on (v = 1); Gk fills the rest; output visibility
- * > 0.5 is drawn (gawwn-reference §4 "Inference"). With no given parts this is the §6C "text only" setting.
+ * > 0.5 is drawn (gawwn-reference §4 "Inference"). With no given parts this is the §5.3 "text only" setting.
  */
 export function completeKeypoints(gk: tf.LayersModel, z: tf.Tensor2D, txt: tf.Tensor2D, given: Map<number, { x: number; y: number }>, K: number): tf.Tensor3D {
   const B = z.shape[0];

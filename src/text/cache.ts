@@ -1,6 +1,6 @@
 /**
  * Embedding cache: the embedding of every caption is computed once per encoder and stored beside the run,
- * so GAN training never re-runs the text encoder per step (issue 4). Layout, for encoder id E:
+ * so GAN training never re-runs the text encoder per step. Layout, for encoder id E:
  *   <dir>/<E>.bin   float32 little-endian rows of `dim` values
  *   <dir>/<E>.json  {format, encoderId, dim, count, sha256 (of the .bin), keys: [sha256 of caption text]}
  * Row i belongs to keys[i]. Both files are written atomically (bin first, index last); a mismatch between

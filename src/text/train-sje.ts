@@ -1,5 +1,5 @@
 /**
- * DS-SJE training of the char-CNN-GRU text encoder jointly with a small image encoder (paper §4B;
+ * DS-SJE training of the char-CNN-GRU text encoder jointly with a small image encoder (§3.2;
  * gawwn-reference §7, C:train_sje_hybrid.lua). Each step draws `batchClasses` distinct classes, one image
  * per class and one random caption of that image, and minimises the symmetric hinge loss (sje.ts) with
  * RMSprop; the learning rate decays ×`lrDecay` per epoch (epoch = images / batch steps) as in C.

@@ -33,7 +33,7 @@ export function matchingAwareDLoss(pReal: tf.Tensor, pWrong: tf.Tensor, pFake: t
   return { total, real, wrong, fake };
 }
 
-/** Plain GAN D loss (Dk, reference §4): BCE(real, 1) + BCE(fake, 0). */
+/** Plain GAN D loss (Dk, gawwn-reference §4): BCE(real, 1) + BCE(fake, 0). */
 export function plainDLoss(pReal: tf.Tensor, pFake: tf.Tensor): { total: tf.Scalar; real: tf.Scalar; fake: tf.Scalar } {
   const real = bce(pReal, 1);
   const fake = bce(pFake, 0);

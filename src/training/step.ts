@@ -18,11 +18,11 @@
  * D's moving statistics are updated once per step (Lua: three times); G's once, as in Lua. The extra forwards
  * (G's forward to make the D step's fakes, D's forward in the G step) run with the other net's moving
  * statistics snapshotted and restored.
- * Keypoint-gen (reference §4): real keypoints with v < 0.01 are zeroed; k_g keeps each keypoint with
+ * Keypoint-gen (gawwn-reference §4): real keypoints with v < 0.01 are zeroed; k_g keeps each keypoint with
  * probability 1 − gkDropProb (= 0.1) drawn from the Rng; no wrong-text term.
  * Instance noise (train.instanceNoise, off by default): N(0, σ²) is added to the joint image batch of each D pass,
  * drawn from the Rng after z and the wrong-text permutation (D step first, then G step).
- * MHP gate (reference §3.4): D's Adam step runs only while the EMA (0.99) of D's mean fake score exceeds
+ * MHP gate (gawwn-reference §3.4): D's Adam step runs only while the EMA (0.99) of D's mean fake score exceeds
  * `train.fakeScoreThresh`; the EMA is updated by the D pass and again by the G pass, as in Lua.
  * DEVIATION: TF.js Adam adds ε to the bias-corrected √v̂, Torch's optim.adam adds it to √v; in Torch's terms
  * TF.js uses ε·√(1−β2^t) instead of ε, which differs only while √v is near 1e-8.
