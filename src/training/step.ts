@@ -183,12 +183,10 @@ export function createGanTrainer(cfg: Readonly<GawwnConfig>, rng: Rng): GanTrain
           tf.variableGrads(() => {
             const fakeG = G.apply(gInputs(z, p), { training: true }) as tf.Tensor;
             // D sees the D step's exact batch, [real | wrong | fake] (or [real | fake]), so G is scored by the
-            // function D was trained as. With [real | fake] here and [real | wrong | fake] in the D step, D's
-            // batch statistics differed between the passes and G learned to move them: in the gated cpu-preset
-            // bbox run (seed 2) D's fake score in the D pass fell from 0.21 to 0.06 over steps 4000–5300 while the
-            // gate held D (fake-score EMA about 0.1 < 0.2) and the G-pass score exp(−lossG) rose (0.08 → 0.15),
-            // and the samples grew stripes. With this pass the same seed reached box IoU 0.46 instead of 0.35
-            // (data/pretrained/README.md).
+            // function D was trained as (§3.1). Were the G pass [real | fake] against a [real | wrong | fake] D
+            // pass, D's batch statistics would differ between the two and G could win by moving them rather than
+            // by drawing better: D's fake score falls in its own pass while it rises in G's, and the samples grow
+            // stripes (box IoU 0.35 against 0.46 with this pass on the same seed, data/pretrained/README.md).
             const parts = scoreWithFake(fakeG);
             const out = parts[parts.length - 1];
             dFakeG = tf.keep(tf.mean(out)) as tf.Scalar;
