@@ -38,7 +38,7 @@ export interface BoxControlSchedule {
 }
 
 export interface BoxControlResult {
-  section: '6A';
+  section: '5.1';
   captions: string[];
   seed: number;
   frames: number;
@@ -80,6 +80,6 @@ export async function runBoxControl(opts: BoxControlOptions = {}): Promise<BoxCo
       });
       schedules.push({ demo, boxes, png, images });
     }
-    return { section: '6A', captions, seed, frames, schedules, model: m.info, size: schedules[0]?.images[0]?.width ?? 0 };
+    return { section: '5.1', captions, seed, frames, schedules, model: m.info, size: schedules[0]?.images[0]?.width ?? 0 };
   });
 }

@@ -14,11 +14,12 @@ import { synthBirds } from '../data/synth-birds.js';
 import { synthPeople } from '../data/synth-people.js';
 import type { DatasetRecord } from '../data/types.js';
 import { lossChart, readLossLog, type GridImage, type NormKeypoint, type VegaLiteSpec } from '../render/render.js';
-import { pretrainedDir, type LoadedGenerator } from '../sampling/load.js';
+import type { LoadedGenerator } from '../sampling/load.js';
 import { Pipeline } from '../sampling/pipeline.js';
 import type { Embedder } from '../sampling/sample.js';
 import { GawwnError, check } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
+import { packageDataPath, pretrainedDir } from '../util/package-dir.js';
 
 /** Options every experiment takes. */
 export interface ExperimentOptions {
@@ -47,10 +48,8 @@ export interface ModelInfo {
 
 /** The shipped captions of N:scripts/cub_captions_move.txt (copied to data/captions so ../shared is not needed). */
 export function moveCaptions(): string[] {
-  for (const up of ['../../..', '../..']) {
-    const f = path.resolve(__dirname, up, 'data', 'captions', 'cub_captions_move.txt');
-    if (fs.existsSync(f)) return readCaptionFile(f);
-  }
+  const f = packageDataPath('captions', 'cub_captions_move.txt');
+  if (fs.existsSync(f)) return readCaptionFile(f);
   throw new GawwnError('data/captions/cub_captions_move.txt is missing from the package');
 }
 

@@ -29,7 +29,7 @@ export interface ComparisonOptions extends ExperimentOptions {
 }
 
 export interface ComparisonResult {
-  section: '6D';
+  section: '5.4';
   seed: number;
   captions: string[];
   samples: number;
@@ -90,7 +90,7 @@ export async function runComparison(opts: ComparisonOptions = {}): Promise<Compa
         const png = await imageGrid(both, { cols: 2 * samples, captions: bothCaps });
         const note = `Each row: ${samples} GAWWN samples (${gs}×${gs}, keypoints generated from the caption by Gk), then ${samples} GAN-INT-CLS samples (${bs}×${bs}${factor > 1 ? `, shown upscaled ×${factor} by nearest neighbour` : ''}).`;
         return {
-          section: '6D', seed, captions, samples, png,
+          section: '5.4', seed, captions, samples, png,
           gawwnPng: await imageGrid(g.images, { cols: samples, captions: rowCaps(samples) }),
           baselinePng: await imageGrid(base, { cols: samples, captions: rowCaps(samples) }),
           gawwnSize: gs, baselineSize: bs, baselineUpscale: factor, note,

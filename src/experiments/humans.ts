@@ -23,7 +23,7 @@ export interface HumansOptions extends ExperimentOptions {
 }
 
 export interface HumansResult {
-  section: '6E';
+  section: '5.5';
   seed: number;
   samples: number;
   rows: GroundTruthRow[];
@@ -54,7 +54,7 @@ export async function runHumans(opts: HumansOptions): Promise<HumansResult> {
         captions: g.images.map((_, j) => (j % samples === 0 ? captions[Math.floor(j / samples)] : undefined)),
       });
       return {
-        section: '6E', seed, samples, rows: gt.rows, groundTruthPng: gt.png, generatedPng, generatedKeypoints: g.keypoints,
+        section: '5.5', seed, samples, rows: gt.rows, groundTruthPng: gt.png, generatedPng, generatedKeypoints: g.keypoints,
         model: m.info, completer: gk.info, partNames: m.gen.partNames,
       } satisfies HumansResult;
     });

@@ -49,7 +49,7 @@ export interface MovingPartsSchedule {
 }
 
 export interface KeypointControlResult {
-  section: '6B';
+  section: '5.2';
   seed: number;
   samples: number;
   rows: GroundTruthRow[];
@@ -135,7 +135,7 @@ export async function runKeypointControl(opts: KeypointControlOptions): Promise<
       const captions = opts.moveCaptions ?? moveCaptions();
       const moving = await movingParts(m, gk!, captions, opts.schedules ?? ['translate', 'stretch', 'shrink'], opts.frames ?? 3, seed);
       return {
-        section: '6B', seed, samples, rows: gt.rows, groundTruthPng: gt.png, moving, moveCaptions: captions,
+        section: '5.2', seed, samples, rows: gt.rows, groundTruthPng: gt.png, moving, moveCaptions: captions,
         model: m.info, completer: gk!.info, partNames: m.gen.partNames,
       } satisfies KeypointControlResult;
     });

@@ -37,7 +37,7 @@ export interface NearestCaptions {
 }
 
 export interface TextEmbeddingResult {
-  section: '4B';
+  section: '3.2';
   seed: number;
   encoder: string;
   source: string;
@@ -102,7 +102,7 @@ export async function runTextEmbedding(opts: TextEmbeddingOptions): Promise<Text
     });
     const trainingMetrics = (run.manifest.meta as { metrics?: Record<string, unknown> } | undefined)?.metrics;
     return {
-      section: '4B', seed, encoder: spec, source: dir, step: run.manifest.step, embDim: D, metrics, trainingMetrics,
+      section: '3.2', seed, encoder: spec, source: dir, step: run.manifest.step, embDim: D, metrics, trainingMetrics,
       metricsChart: metrics ? metricBars([
         { label: 'caption→image top-1', value: metrics.captionToImageTop1 },
         { label: 'image→caption top-1', value: metrics.imageToCaptionTop1 },

@@ -24,7 +24,7 @@ export interface TextOnlyOptions extends ExperimentOptions {
 }
 
 export interface TextOnlyResult {
-  section: '6C';
+  section: '5.3';
   seed: number;
   captions: string[];
   samples: number;
@@ -68,7 +68,7 @@ export async function runTextOnly(opts: TextOnlyOptions = {}): Promise<TextOnlyR
       const rowCaps = images.map((_, j) => (j % samples === 0 ? caps[Math.floor(j / samples)] : undefined));
       const png = await imageGrid(images, { cols: samples, keypoints: keypoints.flat(), captions: rowCaps });
       const plainPng = await imageGrid(images, { cols: samples, captions: rowCaps });
-      return { section: '6C', seed, captions: caps, samples, keypoints, png, plainPng, model: m.info, completer: gk.info } satisfies TextOnlyResult;
+      return { section: '5.3', seed, captions: caps, samples, keypoints, png, plainPng, model: m.info, completer: gk.info } satisfies TextOnlyResult;
     });
   });
 }

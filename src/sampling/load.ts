@@ -11,18 +11,11 @@ import type { GawwnConfig } from '../config/types.js';
 import { buildGanIntClsGenerator } from '../models/gan-int-cls.js';
 import { familyBuilders } from '../models/registry.js';
 import { GawwnError } from '../util/errors.js';
+import { pretrainedDir } from '../util/package-dir.js';
 import { assignModelWeights, importWeights, loadLatest } from '../training/checkpoint.js';
 import type { TrainFamily } from '../training/loop.js';
 
-/** The package's shipped models (data/pretrained), found from the built or source file location. */
-export function pretrainedDir(): string {
-  // dist/src/sampling/load.js -> project root is three levels up; src/sampling/load.ts (ts-node) two.
-  for (const up of ['../../..', '../..']) {
-    const d = path.resolve(__dirname, up, 'data', 'pretrained');
-    if (fs.existsSync(d)) return d;
-  }
-  return path.resolve(__dirname, '../../..', 'data', 'pretrained');
-}
+export { pretrainedDir };
 
 /** Names of the shipped models (folders of data/pretrained with a manifest). */
 export function listPretrained(): string[] {

@@ -289,7 +289,7 @@ test('headless Chromium: type a caption, drag a box, place a beak; the images ch
   try {
     browser = await openBrowser(server.url, { acceptDownloads: true });
     const page = browser.page;
-    // Keypoint model first, no parts placed: the keypoint generator fills them all (text-only, §6C).
+    // Keypoint model first, no parts placed: the keypoint generator fills them all (text-only, §5.3).
     await waitDraw(page, 0);
     assert.equal(await page.locator('#samples img').count(), 4);
     let c = await condition(page);
