@@ -203,8 +203,8 @@ export interface DrawBenchOptions {
 export async function benchPage(page: Page, models: readonly { id: string; family: string; partNames: readonly string[] }[], opts: DrawBenchOptions = {}): Promise<DrawBenchResult[]> {
   const draws = opts.draws ?? 20;
   const n = opts.n ?? 4;
-  if (!Number.isInteger(draws) || draws < 1) throw new GawwnError(`--draws must be a positive integer, got ${draws}`);
-  if (![1, 2, 4, 8].includes(n)) throw new GawwnError(`--n must be one of the page's sample counts 1, 2, 4, 8; got ${n}`);
+  if (!Number.isInteger(draws) || draws < 1) throw new GawwnError(`\`draws\` must be a positive integer, got ${draws}`, { options: ['draws'] });
+  if (![1, 2, 4, 8].includes(n)) throw new GawwnError(`\`n\` must be one of the page's sample counts 1, 2, 4, 8; got ${n}`, { options: ['n'] });
   await waitIdle(page);
   if ((await page.inputValue('#n')) !== String(n)) {
     const before = await drawCount(page);

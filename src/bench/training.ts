@@ -102,8 +102,8 @@ export function randomBatch(cfg: Readonly<GawwnConfig>, batch: number, rng: Rng)
 
 /** Runs the benchmark: 1 warm-up step, `steps` timed steps, 1 warm-up + 1 timed sampling pass. */
 export async function runBench(opts: BenchOptions): Promise<BenchResult> {
-  check(Number.isInteger(opts.batch) && opts.batch > 0, `--batch must be a positive integer, got ${opts.batch}`);
-  check(Number.isInteger(opts.steps) && opts.steps > 0, `--steps must be a positive integer, got ${opts.steps}`);
+  check(Number.isInteger(opts.batch) && opts.batch > 0, `\`batch\` must be a positive integer, got ${opts.batch}`, { options: ['batch'] });
+  check(Number.isInteger(opts.steps) && opts.steps > 0, `\`steps\` must be a positive integer, got ${opts.steps}`, { options: ['steps'] });
   const cfg = resolveConfig(opts.preset, { model: { family: opts.model }, train: { batchSize: opts.batch, seed: opts.seed ?? 0 } });
   const rng = new Rng(cfg.train.seed);
   const trainer = createGanTrainer(cfg, rng);

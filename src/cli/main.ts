@@ -71,7 +71,7 @@ export async function main(argv: string[]): Promise<number> {
       printError(e.message.replace(/^error: /, ''), debug ? e.stack : undefined);
       return 2;
     }
-    const msg = wasmMemoryError(e) ?? (e instanceof Error ? e.message : String(e));
+    const msg = wasmMemoryError(e) ?? (e instanceof GawwnError ? asFlags(e) : e instanceof Error ? e.message : String(e));
     printError(msg, debug && e instanceof Error ? e.stack : undefined);
     return e instanceof GawwnError ? 2 : 1;
   }
@@ -87,6 +87,28 @@ function applyErrorContract(cmd: Command): void {
     .showHelpAfterError(false)
     .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: () => undefined });
   for (const sub of cmd.commands) applyErrorContract(sub);
+}
+
+/** Library option names whose flag is not their kebab-case spelling. */
+const FLAG_OF: Readonly<Record<string, string>> = Object.freeze({
+  dataRoot: '--data',
+  testDataRoot: '--test-data',
+  batchSize: '--batch',
+  outDir: '--out',
+  // Not a flag: an evaluator's feature size comes from the run it continues.
+  featureDim: 'featureDim',
+});
+
+/** The flag of a library option: `FLAG_OF`, else `--` and its kebab-case spelling (`maxMinutes` → `--max-minutes`). */
+export function flagOf(option: string): string {
+  return FLAG_OF[option] ?? `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/** A library error as the CLI says it: the options it names, quoted as `name` (`GawwnError.options`), spelled as flags. */
+export function asFlags(e: GawwnError): string {
+  let m = e.message;
+  for (const o of e.options ?? []) m = m.split(`\`${o}\``).join(flagOf(o));
+  return m;
 }
 
 function printError(message: string, stack: string | undefined): void {

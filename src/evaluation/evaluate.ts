@@ -236,7 +236,7 @@ export async function evaluateGenerator(gen: LoadedGenerator, embed: Embedder, e
   const t0 = Date.now();
   const n = o.n ?? 200;
   const seed = o.seed ?? 1;
-  if (!Number.isInteger(n) || n < 2) throw new GawwnError(`--n must be an integer >= 2, got ${n}`);
+  if (!Number.isInteger(n) || n < 2) throw new GawwnError(`\`n\` must be an integer >= 2, got ${n}`, { options: ['n'] });
   const rng = new Rng(seed);
   // Decode only a seeded subset of the held-out split (a few more than n: some records may lack captions).
   const set = await loadEvalSet(o.dataRoot, { split: 'test', limit: Math.ceil(n * 1.1) + 2, seed });

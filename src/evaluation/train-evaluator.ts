@@ -99,21 +99,10 @@ interface RunOptions {
   segWeight: number;
 }
 
-/** The command-line flag of each run option, for messages. */
-const RUN_FLAGS: Record<keyof RunOptions, string> = {
-  dataRoot: '--data',
-  testDataRoot: '--test-data',
-  batchSize: '--batch',
-  lr: '--lr',
-  seed: '--seed',
-  width: '--width',
-  featureDim: 'featureDim',
-  trainLimit: '--train-limit',
-  testLimit: '--test-limit',
-  init: '--init',
-  augment: '--augment',
-  segWeight: '--seg-weight',
-};
+/** The run options a resumed run must keep (its learning-rate schedule and data order depend on them). */
+const RUN_OPTIONS: readonly (keyof RunOptions)[] = [
+  'dataRoot', 'testDataRoot', 'batchSize', 'lr', 'seed', 'width', 'featureDim', 'trainLimit', 'testLimit', 'init', 'augment', 'segWeight',
+];
 
 /** Checkpoint `config` of an evaluator run. */
 interface EvaluatorRunState {
@@ -156,9 +145,9 @@ function resumedOptions(o: TrainEvaluatorOptions, state: EvaluatorRunState, file
     augment: o.augment,
     segWeight: o.segWeight,
   };
-  for (const k of Object.keys(RUN_FLAGS) as (keyof RunOptions)[]) {
+  for (const k of RUN_OPTIONS) {
     if (given[k] !== undefined && given[k] !== state.run[k]) {
-      throw new GawwnError(`--resume: this run was started with ${RUN_FLAGS[k]} ${String(state.run[k])}, not ${String(given[k])} (only --steps and --max-minutes can change)`, { file });
+      throw new GawwnError(`\`resume\`: this run was started with \`${k}\` ${String(state.run[k])}, not ${String(given[k])} (only \`steps\` and \`maxMinutes\` can change)`, { file, options: ['resume', k, 'steps', 'maxMinutes'] });
     }
   }
   const r = state.run;
@@ -386,22 +375,22 @@ export async function trainEvaluator(opts: TrainEvaluatorOptions): Promise<Train
   if (!Number.isInteger(checkpointEvery) || checkpointEvery < 1) throw new GawwnError(`checkpointEvery must be a positive integer, got ${checkpointEvery}`);
   // --resume: the run's own options (refusing different ones) and its newest complete checkpoint.
   const ck = opts.resume ? await loadLatest(opts.outDir, EVALUATOR_CHECKPOINT, { warn: (m) => log(`gawwn: warning: ${m}`) }) : null;
-  if (opts.resume && ck === null) throw new GawwnError('--resume: no evaluator checkpoint to continue from', { file: checkpointsDir(opts.outDir) });
+  if (opts.resume && ck === null) throw new GawwnError('`resume`: no evaluator checkpoint to continue from', { file: checkpointsDir(opts.outDir), options: ['resume'] });
   if (!opts.resume && fs.existsSync(checkpointsDir(opts.outDir))) {
-    throw new GawwnError('already holds an evaluator run; pass --resume to continue it or choose another --out', { file: opts.outDir });
+    throw new GawwnError('already holds an evaluator run; pass `resume` to continue it or choose another `outDir`', { file: opts.outDir, options: ['resume', 'outDir'] });
   }
   const state = ck ? (ck.config as EvaluatorRunState) : null;
   const o = ck && state ? resumedOptions(opts, state, path.join(ck.dir, 'manifest.json')) : opts;
-  if (o.dataRoot === undefined) throw new GawwnError('train-evaluator needs --data (the training root)');
+  if (o.dataRoot === undefined) throw new GawwnError('train-evaluator needs `dataRoot` (the training root)', { options: ['dataRoot'] });
   const steps = o.steps ?? 1500;
   const B = o.batchSize ?? 32;
   const lr0 = o.lr ?? 2e-3;
   const seed = o.seed ?? 1;
   // 0 steps with --init: refit the centroids and re-measure the ceiling of an existing evaluator.
-  if (!Number.isInteger(steps) || steps < (o.init !== undefined ? 0 : 1)) throw new GawwnError(`--steps must be a positive integer (or 0 with --init), got ${steps}`);
-  if (!Number.isInteger(B) || B < 1) throw new GawwnError(`--batch must be a positive integer, got ${B}`);
+  if (!Number.isInteger(steps) || steps < (o.init !== undefined ? 0 : 1)) throw new GawwnError(`\`steps\` must be a positive integer (or 0 with \`init\`), got ${steps}`, { options: ['steps', 'init'] });
+  if (!Number.isInteger(B) || B < 1) throw new GawwnError(`\`batchSize\` must be a positive integer, got ${B}`, { options: ['batchSize'] });
   const segWeight = o.segWeight ?? 1;
-  if (!(segWeight > 0) || !Number.isFinite(segWeight)) throw new GawwnError(`--seg-weight must be a positive number, got ${segWeight}`);
+  if (!(segWeight > 0) || !Number.isFinite(segWeight)) throw new GawwnError(`\`segWeight\` must be a positive number, got ${segWeight}`, { options: ['segWeight'] });
   const t0 = Date.now();
   const train = await loadEvalSet(o.dataRoot, { split: 'train', limit: o.trainLimit, seed, masks: true });
   const testRoot = o.testDataRoot ?? o.dataRoot;
@@ -439,11 +428,11 @@ export async function trainEvaluator(opts: TrainEvaluatorOptions): Promise<Train
     try {
       if (prev) {
         const initMismatch = vocabularyMismatch(prev.config, cfg);
-        if (initMismatch) throw new GawwnError(`--init evaluator was trained on a dataset with other parts/attributes/colours/regions: its ${initMismatch}`, { file: o.init });
+        if (initMismatch) throw new GawwnError(`\`init\` evaluator was trained on a dataset with other parts/attributes/colours/regions: its ${initMismatch}`, { file: o.init, options: ['init'] });
         // A larger --width widens the --init evaluator (widenEvaluator: same function, more channels to train).
         cfg.width = o.width ?? prev.config.width;
         if (cfg.width % prev.config.width !== 0) {
-          throw new GawwnError(`--width ${cfg.width}: the --init evaluator has width ${prev.config.width}, and can only be continued at a multiple of it`, { file: o.init });
+          throw new GawwnError(`\`width\` ${cfg.width}: the \`init\` evaluator has width ${prev.config.width}, and can only be continued at a multiple of it`, { file: o.init, options: ['width', 'init'] });
         }
         cfg.featureDim = prev.config.featureDim;
         initSteps = prev.steps;

@@ -246,7 +246,7 @@ export async function trainTextEncoder<Item>(opts: TrainTextEncoderOptions<Item>
   let rng = new Rng(opts.seed);
   let init: { text: Record<string, Float32Array>; image: Record<string, Float32Array>; step: number } | undefined;
   if (opts.resume) {
-    check(opts.outDir !== undefined, '--resume needs a run directory');
+    check(opts.outDir !== undefined, '`resume` needs a run directory (`outDir`)', { options: ['resume', 'outDir'] });
     const run = loadEncoderRun(opts.outDir);
     check(run.imageWeights !== undefined, 'the run has no image encoder to resume');
     init = { text: run.textWeights, image: run.imageWeights, step: run.manifest.step };

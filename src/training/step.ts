@@ -1,5 +1,5 @@
 /**
- * One training step per model family (gawwn-reference §5; fDx/fGx of N:main_*.lua):
+ * One training step per model family (§3.1, §4; gawwn-reference §5; fDx/fGx of N:main_*.lua):
  *   1. D step: D on (real, cond, t) → 1, (real, cond, t_shuffled) → 0 (image families; t_shuffled is an
  *      in-batch random permutation, `torch.randperm`, which may map a sample to itself), (G(z), cond, t) → 0;
  *      errD = real + clsWeight·wrong + (1 − clsWeight)·fake; Adam on D's trainable variables only.
