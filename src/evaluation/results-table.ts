@@ -89,7 +89,7 @@ export function resultsTable(results: readonly EvalResult[]): string {
       (targets
         ? `Targets: GAWWN models IoU ≥ ${MODEL_TARGETS.boxIou}, PCK ≥ ${MODEL_TARGETS.pck}, ` +
           `attributes ≥ ${MODEL_TARGETS.attributeAccuracy}; ceiling IoU ≥ ${CEILING_TARGETS.boxIou}, PCK ≥ ${CEILING_TARGETS.pck}, attributes ≥ ${CEILING_TARGETS.attributeAccuracy}.`
-        : 'The control targets are for the bird models only: these people results are not marked.'),
+        : 'There are control targets for the bird models only: these people results are not marked.'),
   );
   if (notes.length) out.push('', 'Targets not met:', ...notes.map((n) => `- ${n}`));
   return out.join('\n') + '\n';
