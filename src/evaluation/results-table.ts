@@ -6,9 +6,9 @@
 import type { Estimate } from './metrics.js';
 import type { EstimateMetric, EvalResult } from './evaluate.js';
 
-/** Issue 7 targets for the shipped GAWWN bird models on held-out conditions. */
+/** Control targets for the shipped GAWWN bird models on held-out conditions: what "controllable" is taken to mean (§5.1, §5.2). */
 export const MODEL_TARGETS = Object.freeze({ boxIou: 0.75, pck: 0.8, attributeAccuracy: 0.9 });
-/** Issue 7 targets for the evaluator's ceiling. */
+/** Targets for the evaluator's ceiling: it must read real images well enough for the model targets to be measurable. */
 export const CEILING_TARGETS = Object.freeze({ boxIou: 0.9, pck: 0.95, attributeAccuracy: 0.95 });
 
 type Col = EstimateMetric;
@@ -40,7 +40,7 @@ export function formatEstimate(e: Estimate | null | undefined, digits = 3): stri
 }
 
 const isGawwn = (family: string): boolean => family === 'bbox' || family === 'keypoint';
-/** Issue 7 sets its targets for birds (models and ceiling); people results are shown unmarked. */
+/** The targets are for birds (models and ceiling); people results are shown unmarked. */
 const hasTargets = (r: EvalResult): boolean => r.dataFormat !== 'mpii';
 
 /** Markdown table of results (one row per model; real-data and ceiling rows from the first result). */
