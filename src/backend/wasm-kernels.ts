@@ -1,6 +1,6 @@
 /**
- * Kernels the tfjs 4.22 wasm backend lacks (or runs slowly) for training GAWWN, registered for 'wasm'
- * (issue 2 item 2, issue 9 item 2). Each is tested against the cpu backend in
+ * Kernels the tfjs 4.22 wasm backend lacks (or runs slowly) for training GAWWN, registered for 'wasm'.
+ * Each is tested against the cpu backend in
  * test/backend/wasm-kernels.test.ts.
  *
  * What tfjs-backend-wasm 4.22 is missing for training these networks (cpu kernels absent from wasm):
@@ -8,7 +8,7 @@
  *   - `UnsortedSegmentSum`: the gradient of `tf.gather` (used when a gathered tensor feeds a weight).
  * What it has but runs slowly (each replaced here, the original kept for fallbacks):
  *   - `Conv2DBackpropInput` (the transposed convolution and the input gradient of a conv): a direct C++
- *     loop, not XNNPACK; 55% of a 64-px DCGAN step (issue 9), 64–67% of the 128-px workload;
+ *     loop, not XNNPACK; 55% of a 64-px DCGAN step, 64–67% of the 128-px workload;
  *   - `Tile`: per-element index arithmetic; tfjs-core's batch-norm gradient tiles once per BN layer (7–8%);
  *   - `BatchMatMul` / `_FusedMatMul` with transposeA/transposeB: 15–40× slower than untransposed, and every
  *     dense layer's backward pass uses them;
@@ -20,7 +20,7 @@
  * Composite kernels call the registered wasm kernel functions directly (see wasm-ops.ts) so intermediates
  * are backend data freed before return; layout-only steps that the backend's kernels do slowly (filter
  * reordering, phase interleaving, tiling, segment sums) are single JS passes over the wasm heap.
- * Measured with `node dist/src/backend/kernel-bench.js` (128 px, batch 16, ngf 32; see kernel-bench.ts).
+ * Measured with `node dist/src/bench/kernels.js` (128 px, batch 16, ngf 32; see bench/kernels.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { GawwnError } from '../util/errors.js';
@@ -99,7 +99,7 @@ function kernelConfigs(): tf.KernelConfig[] {
  * (refCount + 1), instead of tfjs-wasm 4.22's full copy. tfjs clones every tensor a kernel saves for its gradient
  * (engine `saveTensorsForBackwardMode`), so on wasm each saved activation and weight was stored twice: in a
  * paper-preset training step, 38 copies of the D trunk's [3B,16,16,256] maps, 12 of its [3B,64,64,128] ones and
- * the 4×4×512×1024 weights (session 10, `tf.profile`). Sharing is safe because no tfjs kernel writes into an
+ * the 4×4×512×1024 weights (counted with `tf.profile`). Sharing is safe because no tfjs kernel writes into an
  * input and `Variable.assign` re-points a variable to new data rather than overwriting its memory.
  */
 function sharedIdentity({ inputs, backend }: KernelArgs<unknown>): TensorInfo {
@@ -145,7 +145,7 @@ interface BackpropFilterAttrs {
  * Read with batch and channel axes swapped this is ONE convolution: input xᵀ [Ci, H, W, N] (padded
  * explicitly as the forward conv was), filter dyᵀ [Ho, Wo, N, Co], dilation = the forward stride, stride 1;
  * its output [Ci, ≥kh, ≥kw, Co] is cropped to [Ci, kh, kw, Co] and transposed to [kh, kw, Ci, Co].
- * (issue 2: 7.3 s -> 1.6 s per 64-px DCGAN step against strided slices + matmul.)
+ * (7.3 s -> 1.6 s per 64-px DCGAN step against strided slices + matmul.)
  * A 1×1 stride-1 unpadded conv is a plain matmul xᵀ·dy over the N·H·W rows, which needs no transposes.
  */
 function conv2DBackpropFilter(args: KernelArgs<BackpropFilterAttrs>): TensorInfo {
@@ -277,7 +277,7 @@ export const PHASES_WASTE_THRESHOLD = 1.1;
 
 /**
  * Picks the route. 'matmul' when dy is 1×1 and each dx pixel gets exactly one filter tap (the 4×4 s1 p0
- * projection from a 1×1 code, reference §2.2/§3.2): dx = dy · wᵀ. Otherwise the sub-pixel decomposition,
+ * projection from a 1×1 code, gawwn-reference §2.2/§3.2): dx = dy · wᵀ. Otherwise the sub-pixel decomposition,
  * as one conv ('subpixel') or, when that would compute > PHASES_WASTE_THRESHOLD× the needed pixels,
  * one conv per phase ('phases'); the backend's own kernel ('native') only where neither applies
  * (a filter smaller than its stride leaves phases with no taps; negative padding).

@@ -1,5 +1,5 @@
 /**
- * Multi-threaded tfjs-wasm in Node (issue 9 item 2). tfjs-backend-wasm 4.22 ships a threaded SIMD build,
+ * Multi-threaded tfjs-wasm in Node. tfjs-backend-wasm 4.22 ships a threaded SIMD build,
  * but in Node it never runs, for three separate reasons, each worked around here without touching
  * node_modules:
  *  1. `WASM_HAS_MULTITHREAD_SUPPORT` is hard-wired to false when `IS_NODE` (tfjs issue #3830):

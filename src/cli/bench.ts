@@ -1,12 +1,12 @@
 /**
  * `gawwn bench --model bbox|keypoint|keypoint-gen --preset small|paper|tiny --batch 16 [--steps N] [--json]`:
- * N timed training steps and a sampling pass on random inputs (training/bench.ts), one JSON line with --json.
+ * N timed training steps and a sampling pass on random inputs (bench/training.ts), one JSON line with --json.
  */
 import { Command, Option } from 'commander';
 import { PRESET_NAMES } from '../config/presets.js';
 import type { ModelFamily, PresetName } from '../config/types.js';
-import { runBench } from '../training/bench.js';
-import { initBackend } from '../util/backend.js';
+import { runBench } from '../bench/training.js';
+import { initBackend } from '../backend/select.js';
 import { GawwnError } from '../util/errors.js';
 
 export function register(program: Command): void {

@@ -1,7 +1,7 @@
 /**
  * `gawwn checkpoint --run RUN [--step N]`: lists a run's checkpoints with their status (verified: sizes,
  * SHA-256, manifest) and the one `--resume` would continue from; with `--step`, verifies that one and fails
- * with its first problem. For checking a run after a crash or a copy (issue 8 items 2–3).
+ * with its first problem. For checking a run after a crash or a copy.
  */
 import type { Command } from 'commander';
 import { GawwnError } from '../util/errors.js';

@@ -1,6 +1,6 @@
 /**
  * `gawwn data ...`: inspect a dataset root, write the synthetic datasets, draw an annotation grid, rebuild
- * the real-layout fixtures (issue 3).
+ * the real-layout fixtures.
  */
 import * as fs from 'node:fs';
 import type { Command } from 'commander';

@@ -1,13 +1,13 @@
 /**
  * `gawwn draw-bench [--run RUN|pretrained:NAME …] [--keypoint-gen RUN] [--draws 20] [--n 4] [--screenshot FILE.png]
- * [--json]` (issue 10 item 2): the drag-to-image latency of the `gawwn draw` page, measured in headless Chromium
- * (src/draw/bench.ts). Serves the same models as `gawwn draw` (default: the shipped box/keypoint models) on
+ * [--json]`: the drag-to-image latency of the `gawwn draw` page, measured in headless Chromium
+ * (src/bench/draw.ts). Serves the same models as `gawwn draw` (default: the shipped box/keypoint models) on
  * 127.0.0.1 and prints {model, draws, median_ms, p90_ms, min_ms} per model.
  */
 import { Command } from 'commander';
-import { benchDraw, findChromium } from '../draw/bench.js';
+import { benchDraw, findChromium } from '../bench/draw.js';
 import { startDrawServer } from '../draw/server.js';
-import { initBackend } from '../util/backend.js';
+import { initBackend } from '../backend/select.js';
 import { GawwnError } from '../util/errors.js';
 import { defaultDrawRuns } from './draw.js';
 

@@ -1,11 +1,11 @@
 /**
- * `gawwn draw [--run RUN|pretrained:NAME …] [--keypoint-gen RUN|pretrained:NAME] [--port P]` (issue 10): serves
+ * `gawwn draw [--run RUN|pretrained:NAME …] [--keypoint-gen RUN|pretrained:NAME] [--port P]`: serves
  * the interactive page on 127.0.0.1 and prints its URL. Without --run it serves every shipped box/keypoint model.
  */
 import { Command } from 'commander';
 import { listPretrained } from '../sampling/load.js';
 import { startDrawServer } from '../draw/server.js';
-import { initBackend } from '../util/backend.js';
+import { initBackend } from '../backend/select.js';
 import { GawwnError } from '../util/errors.js';
 
 /** The shipped models the page can drive (box and keypoint families; Gk is their completer). */

@@ -4,7 +4,7 @@
  * embedding cache is used and extended) or a `.t7` file of precomputed embeddings ({raw_txt, fea_txt}).
  */
 import type { Command } from 'commander';
-import { initBackend } from '../util/backend.js';
+import { initBackend } from '../backend/select.js';
 import { GawwnError } from '../util/errors.js';
 import { embedCaptions } from '../text/cache.js';
 

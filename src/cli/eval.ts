@@ -1,12 +1,12 @@
 /**
- * `gawwn eval train-evaluator --data DIR --out RUN [--steps N]` (issue 7 item 1) and
+ * `gawwn eval train-evaluator --data DIR --out RUN [--steps N]` and
  * `gawwn eval --run RUN|pretrained:NAME --data DIR --evaluator RUN [--n N] --json` (item 3), and
  * `gawwn eval table RESULT.json… [--out FILE.md]` (item 4).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
-import { initBackend } from '../util/backend.js';
+import { initBackend } from '../backend/select.js';
 import { GawwnError } from '../util/errors.js';
 import { evaluateGenerator, type EvalResult } from '../evaluation/evaluate.js';
 import { resultsTable } from '../evaluation/results-table.js';
@@ -14,7 +14,7 @@ import { loadEvaluator, trainEvaluator } from '../evaluation/train-evaluator.js'
 import { loadGenerator } from '../sampling/load.js';
 import { listCheckpoints } from '../training/checkpoint.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { embedderFor } from './sample.js';
+import { embedderFor } from '../sampling/pipeline.js';
 import { bindingReport } from '../evaluation/text-binding.js';
 import { embedCaptions } from '../text/cache.js';
 import { resolveTextEncoderSpec } from '../text/pretrained.js';

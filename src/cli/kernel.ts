@@ -12,7 +12,7 @@ import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { Command } from 'commander';
 import { GawwnError, check } from '../util/errors.js';
-import { BACKEND_ORDER } from '../util/backend.js';
+import { BACKEND_ORDER } from '../backend/select.js';
 
 /** The kernelspec name (notebooks' `metadata.kernelspec.name`). */
 export const KERNEL_NAME = 'gawwn';

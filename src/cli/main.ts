@@ -1,12 +1,12 @@
 /**
  * The `gawwn` command. Each subcommand lives in its own file under src/cli/ and registers itself here.
- * Error contract (issue 8 item 1): every failure prints ONE line on stderr, `gawwn: <message>` (a GawwnError's
+ * Error contract: every failure prints ONE line on stderr, `gawwn: <message>` (a GawwnError's
  * message starts with `file:line:` when it has them), and exits non-zero: 2 for bad input or usage (GawwnError,
  * unknown command/option, missing option), 1 for anything else. `--debug` adds the stack trace.
  */
 import { Command, CommanderError } from 'commander';
 import { GawwnError } from '../util/errors.js';
-import { wasmMemoryError } from '../util/backend.js';
+import { wasmMemoryError } from '../backend/select.js';
 import { register as registerCheckpoint } from './checkpoint.js';
 import { register as registerKernel } from './kernel.js';
 import { register as registerData } from './data.js';
@@ -54,6 +54,8 @@ export async function main(argv: string[]): Promise<number> {
   applyErrorContract(program);
   // `gawwn train text-encoder …` is the text encoder's trainer (issue 4), registered as train-text-encoder.
   // `gawwn eval train-evaluator|table|text-binding|curve …` likewise: eval-train-evaluator, eval-table, eval-text-binding, eval-curve.
+  // `gawwn train text-encoder …` is the text encoder's trainer, registered as train-text-encoder.
+  // `gawwn eval train-evaluator|table …` likewise: eval-train-evaluator, eval-table.
   const args =
     argv[0] === 'train' && argv[1] === 'text-encoder'
       ? ['train-text-encoder', ...argv.slice(2)]
@@ -71,7 +73,7 @@ export async function main(argv: string[]): Promise<number> {
       printError(e.message.replace(/^error: /, ''), debug ? e.stack : undefined);
       return 2;
     }
-    const msg = wasmMemoryError(e) ?? (e instanceof Error ? e.message : String(e));
+    const msg = wasmMemoryError(e) ?? (e instanceof GawwnError ? asFlags(e) : e instanceof Error ? e.message : String(e));
     printError(msg, debug && e instanceof Error ? e.stack : undefined);
     return e instanceof GawwnError ? 2 : 1;
   }
@@ -87,6 +89,28 @@ function applyErrorContract(cmd: Command): void {
     .showHelpAfterError(false)
     .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: () => undefined });
   for (const sub of cmd.commands) applyErrorContract(sub);
+}
+
+/** Library option names whose flag is not their kebab-case spelling. */
+const FLAG_OF: Readonly<Record<string, string>> = Object.freeze({
+  dataRoot: '--data',
+  testDataRoot: '--test-data',
+  batchSize: '--batch',
+  outDir: '--out',
+  // Not a flag: an evaluator's feature size comes from the run it continues.
+  featureDim: 'featureDim',
+});
+
+/** The flag of a library option: `FLAG_OF`, else `--` and its kebab-case spelling (`maxMinutes` → `--max-minutes`). */
+export function flagOf(option: string): string {
+  return FLAG_OF[option] ?? `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/** A library error as the CLI says it: the options it names, quoted as `name` (`GawwnError.options`), spelled as flags. */
+export function asFlags(e: GawwnError): string {
+  let m = e.message;
+  for (const o of e.options ?? []) m = m.split(`\`${o}\``).join(flagOf(o));
+  return m;
 }
 
 function printError(message: string, stack: string | undefined): void {

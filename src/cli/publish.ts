@@ -1,6 +1,6 @@
 /**
  * `gawwn publish --run RUN --name NAME [--text-encoder pretrained:NAME] [--dtype float16|float32] [--into DIR]`
- * (issue 5 item 6): copies a finished run into the shipped-models folder `data/pretrained/NAME/` — the generator
+ *: copies a finished run into the shipped-models folder `data/pretrained/NAME/` — the generator
  * weights of a GAN run (float16 by default, to keep the shipped total ≤ 60 MB) or the files of a text-encoder run —
  * with its training log, so experiments can plot the loss curves of the model they show. The text encoder a GAN
  * run recorded (an absolute run path on the training machine) is replaced by `--text-encoder`, normally the
@@ -16,7 +16,7 @@ import { logUpToStep } from '../training/loop.js';
 import { loadGenerator, pretrainedDir } from '../sampling/load.js';
 import { MANIFEST_NAME, WEIGHTS_NAME } from '../text/run-io.js';
 import { writeDirAtomic } from '../util/atomic.js';
-import { initBackend } from '../util/backend.js';
+import { initBackend } from '../backend/select.js';
 import { GawwnError } from '../util/errors.js';
 import { lockFile } from '../util/run-lock.js';
 

@@ -1,6 +1,6 @@
 /**
  * `gawwn reproduce --out DIR [--models-dir DIR] [--data DIR] [--people-data DIR] [--seed S] [--allow-missing]`:
- * the main job (`npm start`, issue 5 item 7): every experiment of the paper on the shipped models → PNG grids,
+ * the main job (`npm start`): every experiment of the paper on the shipped models → PNG grids,
  * DIR/report.html (self-contained, with loss curves) and DIR/summary.json. Missing models are an error naming
  * them (or skipped sections with --allow-missing); missing datasets fall back to small synthetic sets.
  */
@@ -10,17 +10,17 @@ import * as fs from 'node:fs';
 import { runReproduce, SECTION_MODELS } from '../experiments/reproduce.js';
 import { hasModel, modelsRoot, syntheticRoot } from '../experiments/common.js';
 import { trainFromScratch } from '../experiments/from-scratch.js';
-import { initBackend } from '../util/backend.js';
+import { initBackend } from '../backend/select.js';
 import { GawwnError } from '../util/errors.js';
 
 export function register(program: Command): void {
   program
     .command('reproduce')
-    .description("run every experiment of the paper (§4B, §6A–§6E) on the shipped models → PNG grids + report.html")
+    .description("run every experiment of the paper (§3.2, §5.1–§5.5) on the shipped models → PNG grids + report.html")
     .requiredOption('--out <dir>', 'output folder (PNGs, report.html, summary.json)')
     .option('--models-dir <dir>', 'folder with the models by name (default: the shipped data/pretrained, or env GAWWN_MODELS_DIR)')
     .option('--data <dir>', 'CUB-style root for the ground-truth bird experiments (default: a small synthetic set)')
-    .option('--people-data <dir>', 'MPII-style root for §6E (default: a small synthetic set)')
+    .option('--people-data <dir>', 'MPII-style root for §5.5 (default: a small synthetic set)')
     .option('--seed <s>', 'seed of all noise and example choices', (v) => Number(v), 0)
     .option('--samples <n>', 'samples per row', (v) => Number(v), 4)
     .option('--allow-missing', 'report sections whose models are missing as skipped instead of failing')

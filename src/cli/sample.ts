@@ -1,48 +1,52 @@
 /**
  * `gawwn sample --run RUN|pretrained:NAME --caption "…" [--box x,y,w,h] [--keypoints "beak:x,y;tail:x,y"]
  *  [--keypoint-gen RUN|pretrained:NAME] [--n N] [--seed S] --out FILE.png [--json] [--condition FILE.json]`
- * (issue 5 item 2). `--condition` replays a condition JSON (what `--json` prints, or what the `gawwn draw` page
- * saves, issue 10): run, caption, n, seed, box and the given parts; options given explicitly override it.
+ *. `--condition` replays a condition JSON (what `--json` prints, or what the `gawwn draw` page
+ * saves): run, caption, n, seed, box and the given parts; options given explicitly override it.
  * Coordinates are normalised to [0,1] (x right, y down, box = top-left + size). Missing keypoints are completed
  * by the keypoint generator (visibility > 0.5 drawn); the images are written side by side.
  */
 import * as path from 'node:path';
 import { Command } from 'commander';
-import { imageGrid } from '../display/render.js';
-import { loadGenerator, resolveModelSpec, type LoadedGenerator } from '../sampling/load.js';
-import { parseBox, parseKeypoints, sampleImages, type Embedder } from '../sampling/sample.js';
-import { embedCaptions } from '../text/cache.js';
+import type { Box } from '../layers/geometry.js';
+import { imageGrid } from '../render/render.js';
+import { Pipeline } from '../sampling/pipeline.js';
 import { givenParts, makeCondition, readCondition, type Condition } from '../draw/condition.js';
-import { resolveIn } from '../experiments/common.js';
-import { resolveTextEncoderSpec } from '../text/pretrained.js';
 import { writeOutputFile } from '../util/safe-open.js';
 import { checkCaptionArg, intArg, seedArg } from './arg-parsers.js';
+import { strictNumber } from '../util/strict-number.js';
 import { GawwnError } from '../util/errors.js';
-import { initBackend } from '../util/backend.js';
+import { initBackend } from '../backend/select.js';
 
-/** The embedder of a generator's text encoder (a `pretrained:NAME` it records is looked up in `modelsDir` when given). */
-export function embedderFor(gen: LoadedGenerator, modelsDir?: string): Embedder {
-  if (gen.textEncoder === '') throw new GawwnError(`model ${gen.source} does not record its text encoder`);
-  const enc = resolveTextEncoderSpec(resolveIn(gen.textEncoder, modelsDir));
-  return async (captions) => {
-    const { dim, embeddings } = await embedCaptions(enc, captions);
-    return captions.map((_, i) => embeddings.slice(i * dim, (i + 1) * dim));
-  };
+/** Parses `x,y,w,h` (normalised). */
+export function parseBox(s: string): Box {
+  // strictNumber: Number('') is 0, so ',,0.5,0.5' would have been a box at the corner.
+  const v = s.split(',').map((x) => strictNumber(x) ?? NaN);
+  if (v.length !== 4 || v.some((x) => !Number.isFinite(x))) throw new GawwnError(`--box expects x,y,w,h (four numbers in [0,1]), got '${s}'`);
+  const [x, y, w, h] = v;
+  if (w <= 0 || h <= 0) throw new GawwnError(`--box width and height must be positive, got '${s}'`);
+  if (x < 0 || y < 0 || x + w > 1 + 1e-6 || y + h > 1 + 1e-6) throw new GawwnError(`--box must lie inside the image [0,1]², got '${s}'`);
+  return { x, y, w, h };
 }
 
-/**
- * The keypoint generator that goes with a shipped keypoint model: birds-keypoint → birds-keypoint-gen (looked up
- * in `modelsDir` when given).
- */
-export function defaultCompleter(spec: string, modelsDir?: string): string | undefined {
-  if (!spec.startsWith('pretrained:') || !spec.endsWith('-keypoint')) return undefined;
-  const gk = `${spec}-gen`;
-  try {
-    resolveModelSpec(resolveIn(gk, modelsDir));
-    return gk;
-  } catch {
-    return undefined;
+/** Parses `beak:x,y;tail:x,y` against the dataset's part names (case-insensitive; '_' or '-' = space). */
+export function parseKeypoints(s: string, partNames: readonly string[]): Map<number, { x: number; y: number }> {
+  const norm = (n: string): string => n.trim().toLowerCase().replace(/[_-]+/g, ' ');
+  const names = partNames.map(norm);
+  const out = new Map<number, { x: number; y: number }>();
+  for (const item of s.split(';').map((x) => x.trim()).filter((x) => x !== '')) {
+    const m = /^([^:]+):\s*([^,]+),\s*(.+)$/.exec(item);
+    if (!m) throw new GawwnError(`--keypoints expects 'name:x,y;name:x,y', got '${item}'`);
+    const k = names.indexOf(norm(m[1]));
+    if (k < 0) throw new GawwnError(`unknown part '${m[1].trim()}' (parts: ${partNames.join(', ')})`);
+    // A part given twice is a typo in one of them; the draw server refuses it too (condition.ts).
+    if (out.has(k)) throw new GawwnError(`part '${partNames[k]}' given twice in --keypoints`);
+    const x = strictNumber(m[2]) ?? NaN;
+    const y = strictNumber(m[3]) ?? NaN;
+    if (!Number.isFinite(x) || !Number.isFinite(y) || x < 0 || x > 1 || y < 0 || y > 1) throw new GawwnError(`keypoint '${m[1].trim()}' must be two numbers in [0,1], got '${m[2]},${m[3]}'`);
+    out.set(k, { x, y });
   }
+  return out;
 }
 
 export function register(program: Command): void {
@@ -78,27 +82,22 @@ export function register(program: Command): void {
       if (path.extname(o.out).toLowerCase() !== '.png') throw new GawwnError(`--out must be a .png file, got '${o.out}'`);
       const box = o.box !== undefined ? parseBox(o.box) : cond?.box;
       await initBackend({ report: null });
-      const gen = await loadGenerator(o.run);
-      const completerSpec = o.keypointGen ?? (gen.family === 'keypoint' ? defaultCompleter(o.run) : undefined);
-      const completer = completerSpec ? await loadGenerator(completerSpec) : undefined;
+      const p = await Pipeline.load(o.run, { keypointGen: o.keypointGen });
       try {
+        const gen = p.generator;
         if (gen.family === 'bbox' && !box) throw new GawwnError('the box model needs --box x,y,w,h');
         if (gen.family !== 'bbox' && box) throw new GawwnError(`--box is for box models; ${o.run} is a ${gen.family} model`);
         if (gen.family !== 'keypoint' && o.keypoints !== undefined) throw new GawwnError(`--keypoints is for keypoint models; ${o.run} is a ${gen.family} model`);
         const keypoints = o.keypoints !== undefined ? parseKeypoints(o.keypoints, gen.partNames) : cond?.keypoints ? givenParts(cond, gen.partNames) : undefined;
-        const r = await sampleImages(gen, embedderFor(gen), { captions: [o.caption], n: o.n, seed: o.seed, box, keypoints }, completer);
+        if (gen.family === 'keypoint' && (keypoints === undefined || keypoints.size === 0) && !p.completer) {
+          throw new GawwnError('the keypoint model needs --keypoints (or a keypoint generator to complete them)');
+        }
+        const r = await p.sample({ caption: o.caption, n: o.n, seed: o.seed, box, keypoints });
         const png = await imageGrid(r.images, { cols: o.n, gap: 0 });
         await writeOutputFile(o.out, png);
-        if (o.json) {
-          const out = makeCondition({
-            run: o.run, family: gen.family, caption: o.caption, n: o.n, seed: o.seed, size: r.images[0].width, box: r.box,
-            keypoints: r.keypoints, keypointGen: completer && gen.family === 'keypoint' ? completerSpec : undefined, out: o.out,
-          });
-          process.stdout.write(JSON.stringify(out) + '\n');
-        }
+        if (o.json) process.stdout.write(JSON.stringify(makeCondition({ ...r.condition, out: o.out })) + '\n');
       } finally {
-        gen.dispose();
-        completer?.dispose();
+        p.dispose();
       }
     });
 }

@@ -1,5 +1,5 @@
 /**
- * `gawwn soak --model keypoint --preset tiny --steps 1000 [--every 50] [--data DIR] [--json]` (issue 8 item 5):
+ * `gawwn soak --model keypoint --preset tiny --steps 1000 [--every 50] [--data DIR] [--json]`:
  * runs the real trainer of `gawwn train` (training/loop.ts `createTrainSession`, real batcher and augmentation)
  * for many steps through `runSoak`, and reports the tensor count and the RSS after burn-in. A constant tensor
  * count and a bounded RSS mean a months-long run will not run out of memory. Without --data it trains on a
@@ -16,8 +16,8 @@ import { loadDataset } from '../data/inspect.js';
 import { synthBirds } from '../data/synth-birds.js';
 import type { DatasetRecord } from '../data/types.js';
 import { createTrainSession, TRAIN_FAMILIES, type TrainFamily } from '../training/loop.js';
-import { formatSoakReport, runSoak } from '../training/soak.js';
-import { initBackend } from '../util/backend.js';
+import { formatSoakReport, runSoak } from '../bench/soak.js';
+import { initBackend } from '../backend/select.js';
 import { positiveInt } from './train.js';
 import { GawwnError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';

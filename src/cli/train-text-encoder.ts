@@ -6,7 +6,7 @@
  */
 import { Option, type Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { initBackend } from '../util/backend.js';
+import { initBackend } from '../backend/select.js';
 import { GawwnError } from '../util/errors.js';
 import { resolveTextEncoderConfig, TEXT_ENCODER_PRESETS } from '../text/encoder.js';
 import { imageEncoderForPreset } from '../text/image-encoder.js';

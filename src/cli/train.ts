@@ -1,8 +1,8 @@
 /**
  * `gawwn train --model bbox|keypoint|keypoint-gen|gan-int-cls --data DIR --preset P --out RUN
  *  [--steps N | --epochs E] [--resume] --text-encoder RUN|pretrained:NAME`
- * (issue 5 item 1). Text codes come from the text encoder's embedding cache: every caption of the training
- * set is embedded once before the first step, so the encoder never runs per step (issue 4 item 4).
+ *. Text codes come from the text encoder's embedding cache: every caption of the training
+ * set is embedded once before the first step, so the encoder never runs per step.
  */
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
@@ -13,10 +13,10 @@ import { loadDataset } from '../data/inspect.js';
 import type { DatasetRecord } from '../data/types.js';
 import { TRAIN_FAMILIES, train, type TrainFamily } from '../training/loop.js';
 import { resolveTextEncoderSpec } from '../text/pretrained.js';
-import { embedCaptions } from '../text/cache.js';
+import { captionEmbeddings } from '../text/cache.js';
 import { GawwnError } from '../util/errors.js';
 import { seedArg } from './arg-parsers.js';
-import { initBackend } from '../util/backend.js';
+import { initBackend } from '../backend/select.js';
 
 /** A commander parser of a positive integer option (also used by `gawwn soak`). */
 export function positiveInt(name: string): (v: string) => number {
@@ -25,19 +25,6 @@ export function positiveInt(name: string): (v: string) => number {
     if (!Number.isInteger(n) || n <= 0) throw new GawwnError(`${name} must be a positive integer, got '${v}'`);
     return n;
   };
-}
-
-/** Embeds every caption of `records` once; returns the per-caption lookup the batcher averages. */
-export async function captionEmbeddings(encoder: string, records: readonly DatasetRecord[]): Promise<{ dim: number; embed: (r: DatasetRecord, i: number) => Float32Array }> {
-  const all = [...new Set(records.flatMap((r) => r.captions ?? []))];
-  const { dim, embeddings } = await embedCaptions(encoder, all);
-  const row = new Map(all.map((c, i) => [c, i]));
-  return { dim, embed: (r, i) => {
-    const c = r.captions?.[i];
-    const k = c === undefined ? undefined : row.get(c);
-    if (k === undefined) throw new GawwnError(`no embedding for caption ${i} of image ${'imageId' in r ? r.imageId : (r as { path: string }).path}`);
-    return embeddings.subarray(k * dim, (k + 1) * dim);
-  } };
 }
 
 export function register(program: Command): void {

@@ -4,11 +4,11 @@
  */
 import type { GawwnConfig } from './types.js';
 
-/** Location-grid side M (reference §1). */
+/** Location-grid side M (gawwn-reference §1). */
 export const KEYPOINT_GRID = 16;
-/** CUB part count (reference §6). */
+/** CUB part count (gawwn-reference §6). */
 export const CUB_PARTS = 15;
-/** MHP keypoint count: 16 MPII joints + head-box centre (reference §3.4). */
+/** MHP keypoint count: 16 MPII joints + head-box centre (gawwn-reference §3.4). */
 export const MHP_KEYPOINTS = 17;
 
 export const PAPER_DEFAULTS: Readonly<GawwnConfig> = Object.freeze({

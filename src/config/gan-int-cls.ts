@@ -1,6 +1,6 @@
 /**
  * Configuration of the GAN-INT-CLS baseline (Reed et al., ICML 2016), the 64×64 text-only GAN that GAWWN is
- * compared with in paper §6D. Ported from `I:main_cls_int.lua` as run by `I:scripts/train_cub.sh`
+ * compared with in §5.4. Ported from `I:main_cls_int.lua` as run by `I:scripts/train_cub.sh`
  * (gawwn-reference §0 tag I, §5). Kept apart from GawwnConfig because the baseline has its own image size,
  * widths and loss options. `resolveGanIntClsConfig` is the only way to build a validated, frozen config.
  */
@@ -18,7 +18,7 @@ export interface GanIntClsModelConfig {
   ndf: number;
   /** Noise size `nz`; z ~ N(0, 1) (I: `noise='normal'`). Default: 100. */
   nz: number;
-  /** Text embedding size `txtSize` (char-CNN-GRU output, reference §7). Default: 1024. */
+  /** Text embedding size `txtSize` (char-CNN-GRU output, gawwn-reference §7). Default: 1024. */
   txtSize: number;
   /** Text projection `nt`, used by both G (fcG) and D (fcD). Default: 128 (I: `nt=128`). */
   nt: number;

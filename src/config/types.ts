@@ -5,7 +5,7 @@
  * `resolveConfig` (resolve.ts) is the only way to build a validated, frozen config.
  */
 
-/** The three network families of the paper (§3 box, §4 keypoints, §4.3 keypoint completion). */
+/** The three network families of the paper (§4.1 box, §4.2 keypoints, §4.3 keypoint completion). */
 export type ModelFamily = 'bbox' | 'keypoint' | 'keypoint-gen';
 
 /** Dataset flavour of the keypoint networks: CUB birds (N:main_cub_keypoints.lua) or MPII humans (N:main_mhp.lua). */
@@ -56,13 +56,13 @@ export interface ModelConfig {
   ndf: number;
   /** Noise size `nz`; z ~ N(0, 1) (N: `noise='normal'`). Default: 100. */
   nz: number;
-  /** Text embedding size `txtSize` (char-CNN-GRU output, reference §7). Default: 1024. */
+  /** Text embedding size `txtSize` (char-CNN-GRU output, gawwn-reference §7). Default: 1024. */
   txtSize: number;
   /** D-side text projection `nt` (prep_txt_d: Linear txtSize→nt). Default: 128 (N: `nt=128`). */
   ntD: number;
   /**
    * Side M of the location grid (STN output and keypoint maps), cells. Only 16 works: keypoint-G's global
-   * path downsamples it three times to 1×1 (reference §1). Default: 16 (N: `keypoint_dim=16`).
+   * path downsamples it three times to 1×1 (gawwn-reference §1). Default: 16 (N: `keypoint_dim=16`).
    */
   keypointGrid: number;
   /** Number of keypoints K: 15 CUB parts, 17 MHP points (16 MPII joints + head centre). Default: 15. */
@@ -110,7 +110,7 @@ export interface ModelConfig {
 export interface TrainConfig {
   /** Images per step. Default: 16 (N:scripts/train_cub_*.sh; the opt default 64 was not what ran). */
   batchSize: number;
-  /** Adam learning rate. Default: 2e-4 (paper §5, N: `lr=0.0002`). */
+  /** Adam learning rate. Default: 2e-4 (§5, N: `lr=0.0002`). */
   lr: number;
   /** Adam β1. Default: 0.5 (N: `beta1=0.5`). */
   beta1: number;
@@ -120,10 +120,10 @@ export interface TrainConfig {
   eps: number;
   /**
    * Weight of the wrong-text term in D's loss; the fake term gets `1 − clsWeight`
-   * (matching-aware D, reference §5; N: `cls_weight=0.5`). Default: 0.5.
+   * (matching-aware D, gawwn-reference §5; N: `cls_weight=0.5`). Default: 0.5.
    */
   clsWeight: number;
-  /** Captions averaged per sample (reference §5 "Text conditioning"). Default: 4 (N:train_cub_*.sh). */
+  /** Captions averaged per sample (gawwn-reference §5 "Text conditioning"). Default: 4 (N:train_cub_*.sh). */
   numCaptions: number;
   /** Total training epochs. Default: 600 (N:scripts/train_cub_*.sh `niter`). */
   epochs: number;

@@ -12,7 +12,7 @@ import { decodeResized, readSize, type RgbImage } from './image.js';
 import { CUB_FLIP_PAIRS, MPII_FLIP_PAIRS, type CubRecord, type DatasetRecord, type MpiiRecord, type WarnFn, warnToStderr } from './types.js';
 
 export interface PreprocessOptions {
-  /** loadSize: the side the image (CUB) or person crop (MHP) is resized to. Default 150 CUB, 140 MHP (§5). */
+  /** loadSize: the side the image (CUB) or person crop (MHP) is resized to. Default 150 CUB, 140 MHP (gawwn-reference §5). */
   loadSize?: number;
   /** fineSize: side of the crop. Default 128. */
   fineSize?: number;
@@ -22,7 +22,7 @@ export interface PreprocessOptions {
   flipProb?: number;
   /**
    * Exchange left/right part channels when flipping. Default true.
-   * DEVIATION: the original did not swap (a flipped bird keeps "left eye" on its channel, §5).
+   * DEVIATION: the original did not swap (a flipped bird keeps "left eye" on its channel, gawwn-reference §5).
    */
   swapLeftRightOnFlip?: boolean;
   warn?: WarnFn;

@@ -14,7 +14,7 @@ import type { DatasetRecord } from './types.js';
 /** Text code of a record given the caption indices drawn for it (typically the mean of their embeddings). */
 export type TextEmbeddingLookup = (record: DatasetRecord, captionIndices: readonly number[]) => Float32Array;
 
-/** Builds a lookup averaging per-caption embeddings `(record, i) => Float32Array` (paper §5: mean of 4). */
+/** Builds a lookup averaging per-caption embeddings `(record, i) => Float32Array` (gawwn-reference §5: mean of 4). */
 export function meanEmbedding(perCaption: (record: DatasetRecord, captionIndex: number) => Float32Array): TextEmbeddingLookup {
   return (r, idx) => {
     let out: Float32Array | null = null;

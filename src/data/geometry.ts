@@ -38,7 +38,7 @@ const clamp01 = (v: number): number => Math.min(1, Math.max(0, v));
 
 /**
  * A box through the plan, clipped to the crop and normalised: [x, y, w, h] in [0,1] of the fine crop
- * (the original clipped width/height at the crop border and lower-clamped the corner, §5).
+ * (the original clipped width/height at the crop border and lower-clamped the corner, gawwn-reference §5).
  */
 export function mapBox(p: CropPlan, b: BBox): [number, number, number, number] {
   let x0 = mapX(p, b.x);
@@ -57,7 +57,7 @@ export function mapBox(p: CropPlan, b: BBox): [number, number, number, number] {
 /**
  * Keypoints through the plan: K×3 (x, y, v) normalised to the crop; v = 0 when the part is invisible or
  * falls outside the crop (then x, y are clamped to [0,1]; invisible parts are (0,0,0)). With `swapPairs`
- * and a flipped plan, left/right channels are exchanged (DEVIATION: the original did not swap, §5).
+ * and a flipped plan, left/right channels are exchanged (DEVIATION: the original did not swap, gawwn-reference §5).
  */
 export function mapKeypoints(p: CropPlan, parts: readonly Part[], swapPairs?: readonly (readonly [number, number])[]): Float32Array {
   const k = parts.length;
@@ -82,7 +82,7 @@ export function mapKeypoints(p: CropPlan, parts: readonly Part[], swapPairs?: re
   return out;
 }
 
-/** Random crop offset of the original: `ceil(U(0.01, L - fine))`, 0 when L = fine (§5). */
+/** Random crop offset of the original: `ceil(U(0.01, L - fine))`, 0 when L = fine (gawwn-reference §5). */
 export function cropOffset(u01: number, loadSize: number, fineSize: number): number {
   const span = loadSize - fineSize;
   if (span <= 0) return 0;
@@ -107,7 +107,7 @@ export function mhpRegion(objpos: { x: number; y: number }, scale: number, width
 }
 
 /**
- * Boxes or parts outside the image are CLIPPED with a warning (decision for issue 8: annotation tools often
+ * Boxes or parts outside the image are CLIPPED with a warning (annotation tools often
  * put a box edge a pixel past the border; refusing would reject real data). Zero-size or negative boxes and
  * non-finite coordinates are refused by the loaders before this.
  */

@@ -283,7 +283,7 @@ function paintBird(layout: CubLayout, colours: BirdColours, rng: Rng, W: number,
 /** Writes `images` synthetic birds as a CUB-200-2011 root at `out` (see data/README.md). */
 export async function synthBirds(o: SynthBirdsOptions): Promise<SynthReport> {
   checkSynthOptions(o);
-  if (o.classSeed !== undefined && !Number.isInteger(o.classSeed)) throw new GawwnError(`--class-seed must be an integer, got ${o.classSeed}`);
+  if (o.classSeed !== undefined && !Number.isInteger(o.classSeed)) throw new GawwnError(`\`classSeed\` must be an integer, got ${o.classSeed}`, { options: ['classSeed'] });
   const t0 = Date.now();
   const N = o.images;
   const rng = new Rng(o.seed);

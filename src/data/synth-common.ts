@@ -1,6 +1,6 @@
 /**
  * Shared machinery of the synthetic datasets: colour jitter, backgrounds, encoding (JPEG + label PNG) and the
- * write-to-temp-folder-then-rename discipline (nothing half-written, issue 8).
+ * write-to-temp-folder-then-rename discipline (nothing half-written).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -100,8 +100,8 @@ export const fmt = (v: number): string => (Math.round(v * 10) / 10).toFixed(1);
 
 /** Validates the numeric options. */
 export function checkSynthOptions(o: SynthOptions): void {
-  if (!Number.isInteger(o.images) || o.images < 1) throw new GawwnError(`--images must be a positive integer, got ${o.images}`);
-  if (!Number.isInteger(o.seed)) throw new GawwnError(`--seed must be an integer, got ${o.seed}`);
+  if (!Number.isInteger(o.images) || o.images < 1) throw new GawwnError(`\`images\` must be a positive integer, got ${o.images}`, { options: ['images'] });
+  if (!Number.isInteger(o.seed)) throw new GawwnError(`\`seed\` must be an integer, got ${o.seed}`, { options: ['seed'] });
   const lo = o.minSize ?? 200;
   const hi = o.maxSize ?? 500;
   if (!(lo >= 64 && hi >= lo)) throw new GawwnError(`image size range ${lo}..${hi} is invalid (need 64 <= min <= max)`);

@@ -1,6 +1,6 @@
 /**
  * Reading annotation text files robustly: a UTF-8 BOM, CRLF line ends and trailing blank lines simply work;
- * everything else that is malformed becomes a one-line `GawwnError` naming the file and line (issue 8).
+ * everything else that is malformed becomes a one-line `GawwnError` naming the file and line.
  */
 import { GawwnError } from '../util/errors.js';
 import { decodeUtf8, readRegularFile } from '../util/safe-open.js';

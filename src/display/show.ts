@@ -9,7 +9,7 @@ import { GawwnError } from '../util/errors.js';
 import {
   imageGrid, renderChartPng, tableHtml, escapeXml,
   type GridImage, type ImageGridOptions, type VegaLiteSpec, type HtmlTable,
-} from './render.js';
+} from '../render/render.js';
 
 /** A Jupyter display_data content: one entry per MIME type (the notebook front end picks the richest it can show). */
 export interface MimeBundle {
@@ -53,7 +53,7 @@ export function inKernel(): boolean {
 }
 
 function requireKernel(what: string): void {
-  if (displayHook() === null) throw new GawwnError(`${what}: not running in a tslab kernel (use display/render.ts to get the bytes instead)`);
+  if (displayHook() === null) throw new GawwnError(`${what}: not running in a tslab kernel (use render/render.ts to get the bytes instead)`);
 }
 
 /**

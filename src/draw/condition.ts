@@ -1,31 +1,29 @@
 /**
- * The draw page's wire format (issue 10): strict validation of the JSON posted to `/api/sample` and
+ * The draw page's wire format: strict validation of the JSON posted to `/api/sample` and
  * `/api/interpolate`, and the *condition* JSON — the same fields `gawwn sample --json` prints — that the page
  * saves and that `gawwn sample --condition FILE.json` or `conditionToRequest` + `sampleImages` replay.
  * Coordinates are normalised to [0,1] (x right, y down, box = top-left + size), as in src/sampling/sample.ts.
  */
 import * as fs from 'node:fs';
 import type { Box } from '../layers/geometry.js';
-import type { NormKeypoint } from '../display/render.js';
-import type { SampleRequest } from '../sampling/sample.js';
+import type { NormKeypoint } from '../render/render.js';
+import { layoutPath, type GivenPart, type Layout } from '../sampling/interpolate.js';
+import { partsToMap, type SampleRequest } from '../sampling/sample.js';
+
+export { layoutPath, partsToMap };
+export type { GivenPart, Layout };
 import { GawwnError } from '../util/errors.js';
 
 /** Bad request JSON: the server answers 400 with `message` as the reason. */
 export class RequestError extends Error {}
 
-/** Largest n the page may ask for at once (latency budget, issue 10 item 2). */
+/** Largest n the page may ask for at once (latency budget). */
 export const MAX_N = 16;
 /** Longest caption accepted (the text encoder reads at most a few hundred characters). */
 export const MAX_CAPTION = 500;
 /** Most frames of an interpolation strip. */
 export const MAX_FRAMES = 16;
 
-/** A given part: name from the model's partNames, position in [0,1]². */
-export interface GivenPart {
-  name: string;
-  x: number;
-  y: number;
-}
 
 export interface SampleBody {
   model: string;
@@ -36,10 +34,6 @@ export interface SampleBody {
   keypoints?: GivenPart[];
 }
 
-export interface Layout {
-  box?: Box;
-  keypoints?: GivenPart[];
-}
 
 export interface InterpolateBody {
   model: string;
@@ -183,42 +177,6 @@ export function parseInterpolateBody(v: unknown, model: (id: string) => ModelInf
     from: layout(v.from, 'from'),
     to: layout(v.to, 'to'),
   };
-}
-
-/**
- * Layouts of an interpolation strip from `from` to `to` (frame 0 = from, last = to). Boxes move linearly
- * (as `boxSchedule` in src/sampling/interpolate.ts); parts given in both layouts move linearly, parts given
- * only in `to` stay put, parts only in `from` are dropped (the keypoint generator fills them).
- */
-export function layoutPath(from: Layout, to: Layout, frames: number): Layout[] {
-  const lerp = (a: number, b: number, t: number): number => a + (b - a) * t;
-  return Array.from({ length: frames }, (_, f) => {
-    const t = frames === 1 ? 1 : f / (frames - 1);
-    const out: Layout = {};
-    if (to.box) {
-      const a = from.box ?? to.box;
-      out.box = { x: lerp(a.x, to.box.x, t), y: lerp(a.y, to.box.y, t), w: lerp(a.w, to.box.w, t), h: lerp(a.h, to.box.h, t) };
-    }
-    if (to.keypoints) {
-      const prev = new Map((from.keypoints ?? []).map((p) => [p.name, p]));
-      out.keypoints = to.keypoints.map((p) => {
-        const a = prev.get(p.name) ?? p;
-        return { name: p.name, x: lerp(a.x, p.x, t), y: lerp(a.y, p.y, t) };
-      });
-    }
-    return out;
-  });
-}
-
-/** Given parts by part index, for `SampleRequest.keypoints`. */
-export function partsToMap(parts: readonly GivenPart[], partNames: readonly string[]): Map<number, { x: number; y: number }> {
-  const m = new Map<number, { x: number; y: number }>();
-  for (const p of parts) {
-    const k = partNames.indexOf(p.name);
-    if (k < 0) throw new GawwnError(`unknown part '${p.name}' (parts: ${partNames.join(', ')})`);
-    m.set(k, { x: p.x, y: p.y });
-  }
-  return m;
 }
 
 function round(x: number): number {

@@ -1,11 +1,10 @@
 /**
- * The draw page from a notebook (issue 10 item 3): `openDraw` starts the server in the kernel's process for the
+ * The draw page from a notebook: `openDraw` starts the server in the kernel's process for the
  * notebook's model and prints the URL; `replayCondition` draws a condition the page saved with `sampleImages`,
  * the same call the page's server made, so the notebook gets the page's images back.
  */
-import { embedderFor } from '../cli/sample.js';
-import { resolveIn } from '../experiments/common.js';
-import { loadGenerator, type LoadedGenerator } from '../sampling/load.js';
+import { loadGenerator, resolveIn, type LoadedGenerator } from '../sampling/load.js';
+import { embedderFor } from '../sampling/pipeline.js';
 import { sampleImages, type SampleResult } from '../sampling/sample.js';
 import { conditionToRequest, parseCondition, readCondition, type Condition } from './condition.js';
 import { startDrawServer, type DrawServer, type DrawServerOptions } from './server.js';

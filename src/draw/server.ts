@@ -1,7 +1,7 @@
 /**
- * `gawwn draw` server (issue 10): one static page (src/draw/static, plain HTML/JS/CSS, no build step) and a
- * JSON API that samples through the same code path as `gawwn sample` (sampleImages + embedderFor, keypoint
- * completion by Gk as paper §5C). Inference runs here, not in the browser: with the models already loaded
+ * `gawwn draw` server: one static page (src/draw/static, plain HTML/JS/CSS, no build step) and a
+ * JSON API that samples through the same `Pipeline` as `gawwn sample` and the notebooks (keypoint completion
+ * by Gk, §4.3). Inference runs here, not in the browser: with the models already loaded
  * server-side on the native/wasm backend a draw of 4 small-preset images takes tens of ms, under the
  * 300 ms drag-to-image target, without shipping weights to the page.
  *
@@ -11,22 +11,18 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { imageGrid, KEYPOINT_COLORS } from '../display/render.js';
-import { loadGenerator, type LoadedGenerator } from '../sampling/load.js';
-import { sampleImages, type Embedder, type SampleResult } from '../sampling/sample.js';
-import { defaultCompleter, embedderFor } from '../cli/sample.js';
-import { resolveIn } from '../experiments/common.js';
+import { imageGrid, KEYPOINT_COLORS } from '../render/render.js';
+import type { LoadedGenerator } from '../sampling/load.js';
+import { Pipeline } from '../sampling/pipeline.js';
+import type { Embedder, SampleResult } from '../sampling/sample.js';
 import { GawwnError } from '../util/errors.js';
-import { Rng } from '../util/rng.js';
 import {
-  RequestError, layoutPath, makeCondition, parseInterpolateBody, parseSampleBody, partsToMap,
+  RequestError, makeCondition, parseInterpolateBody, parseSampleBody,
   type Condition, type Layout, type ModelInfo,
 } from './condition.js';
 
 /** Largest request body accepted (a full layout is well under 4 KB). */
 const MAX_BODY = 64 * 1024;
-/** Captions kept in the in-memory embedding cache per model. */
-const EMBED_CACHE = 256;
 
 export interface DrawServerOptions {
   /** Models to serve: run folders or `pretrained:NAME` (bbox or keypoint families). */
@@ -45,6 +41,8 @@ export interface DrawServerOptions {
 export interface DrawModel {
   /** The id the page uses: the spec as given on the command line. */
   id: string;
+  /** The model, its text encoder and embedding cache, and its keypoint generator. */
+  pipeline: Pipeline;
   gen: LoadedGenerator;
   completer?: LoadedGenerator;
   completerSpec?: string;
@@ -84,49 +82,26 @@ const STATIC: Record<string, string> = {
 };
 const MIME: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
 
-/** Caches caption → text code per model (typing and dragging re-use the same caption). */
-function cachedEmbedder(embed: Embedder): Embedder {
-  const cache = new Map<string, Float32Array>();
-  return async (captions) => {
-    const missing = [...new Set(captions.filter((c) => !cache.has(c)))];
-    if (missing.length > 0) {
-      const codes = await embed(missing);
-      missing.forEach((c, i) => cache.set(c, codes[i]));
-      while (cache.size > EMBED_CACHE) cache.delete(cache.keys().next().value as string);
-    }
-    return captions.map((c) => cache.get(c) as Float32Array);
-  };
+/** The draw page's view of a pipeline (the spec as given is the id the page and its saved conditions use). */
+function drawModel(id: string, p: Pipeline): DrawModel {
+  return { id, pipeline: p, gen: p.generator, completer: p.completer, completerSpec: p.completerSpec, embed: (c) => p.embed(c) };
 }
 
 /** Loads the models `gawwn draw` serves (`pretrained:NAME` looked up in `modelsDir` when given). */
 export async function loadDrawModels(runs: readonly string[], keypointGen?: string, modelsDir?: string): Promise<DrawModel[]> {
-  if (runs.length === 0) throw new GawwnError('give at least one model: --run RUN|pretrained:NAME');
+  if (runs.length === 0) throw new GawwnError('give at least one model to serve');
   const out: DrawModel[] = [];
   try {
     for (const id of runs) {
-      const gen = await loadGenerator(resolveIn(id, modelsDir));
-      const m: DrawModel = { id, gen, embed: cachedEmbedder(embedderFor(gen, modelsDir)) };
-      out.push(m);
-      if (gen.family !== 'bbox' && gen.family !== 'keypoint') throw new GawwnError(`gawwn draw serves box and keypoint models; ${id} is a ${gen.family} model`);
-      if (gen.family === 'keypoint') {
-        const spec = keypointGen ?? defaultCompleter(id, modelsDir);
-        if (spec !== undefined) {
-          m.completer = await loadGenerator(resolveIn(spec, modelsDir));
-          m.completerSpec = spec;
-          if (m.completer.family !== 'keypoint-gen') throw new GawwnError(`--keypoint-gen ${spec} is a ${m.completer.family} model, not a keypoint generator`);
-        }
-      }
+      const p = await Pipeline.load(id, { modelsDir, keypointGen });
+      out.push(drawModel(id, p));
+      if (p.family !== 'bbox' && p.family !== 'keypoint') throw new GawwnError(`gawwn draw serves box and keypoint models; ${id} is a ${p.family} model`);
     }
   } catch (e) {
-    for (const m of out) disposeModel(m);
+    for (const m of out) m.pipeline.dispose();
     throw e;
   }
   return out;
-}
-
-function disposeModel(m: DrawModel): void {
-  m.gen.dispose();
-  m.completer?.dispose();
 }
 
 function info(m: DrawModel): ModelInfo {
@@ -185,46 +160,27 @@ export async function drawSample(m: DrawModel, body: { caption: string; n: numbe
   const t0 = performance.now();
   await m.embed([body.caption]);
   const t1 = performance.now();
-  const r = await sampleImages(m.gen, m.embed, {
-    captions: [body.caption],
-    n: body.n,
-    seed: body.seed,
-    box: body.box,
-    keypoints: body.keypoints ? partsToMap(body.keypoints, m.gen.partNames) : m.gen.family === 'keypoint' ? new Map() : undefined,
-  }, m.completer);
+  const r = await m.pipeline.sample({ caption: body.caption, n: body.n, seed: body.seed, box: body.box, keypoints: body.keypoints });
   const t2 = performance.now();
   const images = await encode(r);
   const t3 = performance.now();
-  const condition = makeCondition({
-    run: m.id, family: m.gen.family, caption: body.caption, n: body.n, seed: body.seed, size: r.images[0].width,
-    box: r.box, keypoints: r.keypoints, keypointGen: m.completer && m.gen.family === 'keypoint' ? m.completerSpec : undefined,
-  });
+  const condition = makeCondition({ ...r.condition, run: m.id });
   return { images, condition, timing: { embedMs: t1 - t0, sampleMs: t2 - t1, encodeMs: t3 - t2, totalMs: t3 - t0 } };
 }
 
 /** An interpolation strip: the noise of sample `index` held fixed while the layout moves from → to. */
 export async function drawInterpolate(m: DrawModel, body: { caption: string; n: number; seed: number; index: number; frames: number; from: Layout; to: Layout }, signal?: AbortSignal): Promise<{ images: string[]; layouts: Layout[]; keypoints?: Condition['keypoints'] }> {
-  const nz = m.gen.config.model.nz;
-  // Same draw as /api/sample with this seed and n: z of sample `index`.
-  const z = new Rng(body.seed).normalArray(body.n * nz).slice(body.index * nz, (body.index + 1) * nz);
-  const layouts = layoutPath(body.from, body.to, body.frames);
-  const images: string[] = [];
-  const keypoints: NonNullable<Condition['keypoints']> = [];
-  for (const l of layouts) {
-    // A strip is several draws; stop between frames once its client has gone.
+  // A strip is several draws; the pipeline stops between frames once the client has gone.
+  let r;
+  try {
+    r = await m.pipeline.interpolate({ ...body, signal });
+  } catch (e) {
     if (signal?.aborted === true) throw new CancelledError('request closed');
-    const r = await sampleImages(m.gen, m.embed, {
-      captions: [body.caption], n: 1, seed: body.seed, z, box: l.box,
-      keypoints: l.keypoints ? partsToMap(l.keypoints, m.gen.partNames) : m.gen.family === 'keypoint' ? new Map() : undefined,
-    }, m.completer);
-    images.push(...(await encode(r)));
-    if (r.keypoints) keypoints.push(...makeCondition({ run: m.id, family: m.gen.family, caption: body.caption, n: 1, seed: body.seed, size: 0, keypoints: r.keypoints }).keypoints!);
+    throw e;
   }
-  return { images, layouts, keypoints: r0(keypoints) };
-}
-
-function r0<T>(a: T[]): T[] | undefined {
-  return a.length ? a : undefined;
+  const images = await Promise.all(r.images.map(async (im) => Buffer.from(await imageGrid([im], { gap: 0 })).toString('base64')));
+  const keypoints = r.keypoints ? makeCondition({ run: m.id, family: m.gen.family, caption: body.caption, n: 1, seed: body.seed, size: 0, keypoints: r.keypoints }).keypoints : undefined;
+  return { images, layouts: r.layouts, keypoints };
 }
 
 function send(res: http.ServerResponse, status: number, body: unknown): void {
@@ -345,7 +301,7 @@ export async function serveDraw(models: DrawModel[], port = 0): Promise<DrawServ
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      for (const m of models) disposeModel(m);
+      for (const m of models) m.pipeline.dispose();
     },
   };
 }
@@ -356,7 +312,7 @@ export async function startDrawServer(opts: DrawServerOptions): Promise<DrawServ
   try {
     return await serveDraw(models, opts.port ?? 0);
   } catch (e) {
-    for (const m of models) disposeModel(m);
+    for (const m of models) m.pipeline.dispose();
     throw e;
   }
 }

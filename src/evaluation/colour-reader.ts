@@ -1,5 +1,5 @@
 /**
- * Reading a part's colour from pixels (issue 7): the evaluator's attribute answer is NOT a learned head. The
+ * Reading a part's colour from pixels: the evaluator's attribute answer is NOT a learned head. The
  * synthetic sets paint every part with a flat vocabulary colour (data/raster.ts COLOURS) jittered by ±12 per
  * channel per image (data/synth-common.ts `jitter`), then JPEG-encode (q90, 4:4:4) and resize. So the colour of
  * a part is recovered by the per-channel MEDIAN of the pixels the evaluator labels as that part (the median

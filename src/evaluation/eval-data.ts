@@ -1,5 +1,5 @@
 /**
- * Evaluation data from a synthetic root (issue 7): the real images in the generators' 128² frame (the centred
+ * Evaluation data from a synthetic root: the real images in the generators' 128² frame (the centred
  * evaluation crop of `data/augment.ts`, no flip) with their exact ground truth — box, keypoints and, from
  * attributes.json, the colour of every named part.
  */

@@ -1,5 +1,5 @@
 /**
- * Control metrics of a generator on held-out conditions (issue 7 items 2–3). The conditions are the test split
+ * Control metrics of a generator on held-out conditions. The conditions are the test split
  * of a synthetic root — captions, boxes and keypoint layouts the generator never trained on. Each generated
  * image is read by the evaluator and compared with what was asked:
  * - box IoU: detected object box vs the requested box (for models not told a box — GAN-INT-CLS, the keypoint
@@ -47,7 +47,7 @@ export interface MetricSet {
   diversity: Estimate | null;
   /**
    * Attribute accuracy per attribute (e.g. `crown`), over the conditions whose caption names it: which parts
-   * follow the text. Absent in results written before session 9.
+   * follow the text. Absent in older result files (the field is optional).
    */
   attributeAccuracyByPart?: Record<string, Estimate | null>;
   /**
@@ -69,8 +69,8 @@ export interface EvalResult {
   steps: number;
   data: string;
   /**
-   * Layout of the data root: 'cub' (birds) or 'mpii' (people). Issue 7's targets are for the bird models, so the
-   * results table marks them only on birds. Absent in results written before session 7 (all of them birds).
+   * Layout of the data root: 'cub' (birds) or 'mpii' (people). The control targets are for the bird models, so the
+   * results table marks them only on birds. Absent in older result files, which are all birds.
    */
   dataFormat?: 'cub' | 'mpii';
   evaluator: string;
@@ -245,7 +245,7 @@ export async function evaluateGenerator(gen: LoadedGenerator, embed: Embedder, e
   const t0 = Date.now();
   const n = o.n ?? 200;
   const seed = o.seed ?? 1;
-  if (!Number.isInteger(n) || n < 2) throw new GawwnError(`--n must be an integer >= 2, got ${n}`);
+  if (!Number.isInteger(n) || n < 2) throw new GawwnError(`\`n\` must be an integer >= 2, got ${n}`, { options: ['n'] });
   const rng = new Rng(seed);
   // Decode only a seeded subset of the held-out split (a few more than n: some records may lack captions).
   const set = await loadEvalSet(o.dataRoot, { split: 'test', limit: Math.ceil(n * 1.1) + 2, seed });

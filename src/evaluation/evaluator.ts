@@ -1,5 +1,5 @@
 /**
- * The evaluator network (issue 7 item 1): a small CNN that reads a 128² image (the generators' output frame,
+ * The evaluator network: a small CNN that reads a 128² image (the generators' output frame,
  * HWC in [-1,1]) and reports what is drawn where — the object box, the K keypoints with their visibility, the
  * colour of each named part, and a feature vector (for the evaluator Fréchet distance and diversity).
  * It is trained on the real images of a synthetic set, whose ground truth is exact (attributes.json colours,
@@ -142,7 +142,7 @@ const CHANNELS: Record<string, { in: (number | 'fixed')[]; out: number | 'fixed'
  * (new channel j is old channel j mod C), so each layer's output kernel columns are copied and its input rows
  * divided by f. Then the kernels of widened outputs get noise of `noise` × their standard deviation, or the
  * copies would receive equal gradients forever. The nonlinearities (leaky ReLU), pooling, upsampling and
- * concatenations commute with the repetition. Not in the paper: the evaluator is ours (issue 7); it lets a
+ * concatenations commute with the repetition. Not in the paper: the evaluator is ours; it lets a
  * trained evaluator grow in capacity without starting over on 2 CPU cores.
  */
 export function widenEvaluator(from: tf.LayersModel, fromCfg: Readonly<EvaluatorConfig>, to: tf.LayersModel, toCfg: Readonly<EvaluatorConfig>, rng: Rng, noise = 0.01): void {

@@ -1,5 +1,5 @@
 /**
- * Control and quality metrics (issue 7 item 2). Each function states its definition; all are pure JS on plain
+ * Control and quality metrics. Each function states its definition; all are pure JS on plain
  * arrays (no tensors), so they are exact and testable on hand-made cases.
  * Coordinates are normalised to the image: x right, y down in [0,1]; boxes are [x, y, w, h].
  */

@@ -1,14 +1,14 @@
 /**
- * The results table (issue 7 item 4): every evaluated model × every metric, plus the real-data row and the
- * evaluator's ceiling, as markdown for the README and the comparison notebook. Targets of issue 7 are checked
- * for the GAWWN models (box / keypoint families) and marked; unmet targets are listed under the table.
+ * The results table: every evaluated model × every metric, plus the real-data row and the
+ * evaluator's ceiling, as markdown for the README and the comparison notebook. The control targets are checked
+ * for the GAWWN bird models (box / keypoint families) and marked; unmet targets are listed under the table.
  */
 import type { Estimate } from './metrics.js';
 import type { EstimateMetric, EvalResult } from './evaluate.js';
 
-/** Issue 7 targets for the shipped GAWWN bird models on held-out conditions. */
+/** Control targets for the shipped GAWWN bird models on held-out conditions: what "controllable" is taken to mean (§5.1, §5.2). */
 export const MODEL_TARGETS = Object.freeze({ boxIou: 0.75, pck: 0.8, attributeAccuracy: 0.9 });
-/** Issue 7 targets for the evaluator's ceiling. */
+/** Targets for the evaluator's ceiling: it must read real images well enough for the model targets to be measurable. */
 export const CEILING_TARGETS = Object.freeze({ boxIou: 0.9, pck: 0.95, attributeAccuracy: 0.95 });
 
 type Col = EstimateMetric;
@@ -40,7 +40,7 @@ export function formatEstimate(e: Estimate | null | undefined, digits = 3): stri
 }
 
 const isGawwn = (family: string): boolean => family === 'bbox' || family === 'keypoint';
-/** Issue 7 sets its targets for birds (models and ceiling); people results are shown unmarked. */
+/** The targets are for birds (models and ceiling); people results are shown unmarked. */
 const hasTargets = (r: EvalResult): boolean => r.dataFormat !== 'mpii';
 
 /** Markdown table of results (one row per model; real-data and ceiling rows from the first result). */
@@ -87,9 +87,9 @@ export function resultsTable(results: readonly EvalResult[]): string {
       `PCK@0.1 is normalised by the image side; n/a for models not told keypoints. Evaluator FD = Fréchet distance in the ` +
       `evaluator's feature space (not FID). ` +
       (targets
-        ? `Targets (issue 7): GAWWN models IoU ≥ ${MODEL_TARGETS.boxIou}, PCK ≥ ${MODEL_TARGETS.pck}, ` +
+        ? `Targets: GAWWN models IoU ≥ ${MODEL_TARGETS.boxIou}, PCK ≥ ${MODEL_TARGETS.pck}, ` +
           `attributes ≥ ${MODEL_TARGETS.attributeAccuracy}; ceiling IoU ≥ ${CEILING_TARGETS.boxIou}, PCK ≥ ${CEILING_TARGETS.pck}, attributes ≥ ${CEILING_TARGETS.attributeAccuracy}.`
-        : 'Issue 7 sets targets for the bird models only: these people results are not marked.'),
+        : 'There are control targets for the bird models only: these people results are not marked.'),
   );
   // Does z matter? Pixel std across z for a fixed condition, read against the std across captions.
   const zRows = results.filter((r) => r.generated.zPixelStd && r.generated.captionPixelStd);

@@ -1,11 +1,11 @@
 /**
- * The evaluation of the shipped models (issue 7 item 4): `gawwn eval … --out data/pretrained/eval/NAME.json`
+ * The evaluation of the shipped models: `gawwn eval … --out data/pretrained/eval/NAME.json`
  * results committed beside the weights, read back for the results table (README, `05-comparison`) and the
- * metric bars of §6D, so a notebook shows the numbers without re-running the evaluation.
+ * metric bars of §5.4, so a notebook shows the numbers without re-running the evaluation.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { escapeXml, type MetricRow } from '../display/render.js';
+import { escapeXml, type MetricRow } from '../render/render.js';
 import { pretrainedDir } from '../sampling/load.js';
 import { GawwnError } from '../util/errors.js';
 import { EVAL_FORMAT, type EvalResult, type EstimateMetric } from './evaluate.js';

@@ -1,5 +1,5 @@
 /**
- * Training the evaluator (issue 7 item 1) on the train split of a synthetic root, and measuring its ceiling on
+ * Training the evaluator on the train split of a synthetic root, and measuring its ceiling on
  * the held-out (test) split: box IoU, PCK@0.1 and attribute accuracy of the evaluator on real images vs their
  * exact ground truth. Run folder: RUN/{evaluator/ (manifest.json + weights.bin), log.jsonl, metrics.json}.
  * The colour centroids (colour-reader.ts) are fitted on the training split at the ground-truth masks before any
@@ -59,13 +59,13 @@ export interface TrainEvaluatorOptions {
   /**
    * Degrade training images as generated ones are (`augmentImages`): Gaussian noise and box blur. Default
    * false. Measured: evaluators trained on clean images lose their keypoints under noise of σ = 25/255
-   * (docs/evaluation.md, session 5), and generated images are noisy.
+   * (docs/evaluation.md), and generated images are noisy.
    */
   augment?: boolean;
   /**
    * Weight of the segmentation cross-entropy in the loss. Default 1. The cross-entropy is a mean over every
    * 64² cell, ~90 % of them easy background, while the attribute reading depends on the part labels of the
-   * few foreground cells: measured (session 6), a perfect 64² segmentation reads 0.99 of the drawn parts' colours,
+   * few foreground cells: measured, a perfect 64² segmentation reads 0.99 of the drawn parts' colours,
    * the trained ones 0.83.
    */
   segWeight?: number;
@@ -100,21 +100,10 @@ interface RunOptions {
   segWeight: number;
 }
 
-/** The command-line flag of each run option, for messages. */
-const RUN_FLAGS: Record<keyof RunOptions, string> = {
-  dataRoot: '--data',
-  testDataRoot: '--test-data',
-  batchSize: '--batch',
-  lr: '--lr',
-  seed: '--seed',
-  width: '--width',
-  featureDim: 'featureDim',
-  trainLimit: '--train-limit',
-  testLimit: '--test-limit',
-  init: '--init',
-  augment: '--augment',
-  segWeight: '--seg-weight',
-};
+/** The run options a resumed run must keep (its learning-rate schedule and data order depend on them). */
+const RUN_OPTIONS: readonly (keyof RunOptions)[] = [
+  'dataRoot', 'testDataRoot', 'batchSize', 'lr', 'seed', 'width', 'featureDim', 'trainLimit', 'testLimit', 'init', 'augment', 'segWeight',
+];
 
 /** Checkpoint `config` of an evaluator run. */
 interface EvaluatorRunState {
@@ -157,9 +146,9 @@ function resumedOptions(o: TrainEvaluatorOptions, state: EvaluatorRunState, file
     augment: o.augment,
     segWeight: o.segWeight,
   };
-  for (const k of Object.keys(RUN_FLAGS) as (keyof RunOptions)[]) {
+  for (const k of RUN_OPTIONS) {
     if (given[k] !== undefined && given[k] !== state.run[k]) {
-      throw new GawwnError(`--resume: this run was started with ${RUN_FLAGS[k]} ${String(state.run[k])}, not ${String(given[k])} (only --steps and --max-minutes can change)`, { file });
+      throw new GawwnError(`\`resume\`: this run was started with \`${k}\` ${String(state.run[k])}, not ${String(given[k])} (only \`steps\` and \`maxMinutes\` can change)`, { file, options: ['resume', k, 'steps', 'maxMinutes'] });
     }
   }
   const r = state.run;
@@ -249,7 +238,7 @@ function makeBatch(set: EvalSet, cfg: EvaluatorConfig, idx: readonly number[], r
  * Noise and blur augmentation of a batch `x [B,S,S,3]` in [-1,1], drawn per image from `rng`: with probability
  * 0.3 a 3×3 box blur, with probability 0.5 Gaussian noise of σ uniform in [0, 0.25] (up to 32/255 of the 0…255
  * range), then clipped to [-1,1]. Targets are unchanged: position, parts and colours stay where they were.
- * Not in the paper (the evaluator is ours, issue 7).
+ * Not in the paper (the evaluator is ours).
  */
 export function augmentImages(x: tf.Tensor4D, rng: Rng): tf.Tensor4D {
   const B = x.shape[0];
@@ -399,22 +388,22 @@ async function trainEvaluatorLocked(opts: TrainEvaluatorOptions): Promise<TrainE
   if (!Number.isInteger(checkpointEvery) || checkpointEvery < 1) throw new GawwnError(`checkpointEvery must be a positive integer, got ${checkpointEvery}`);
   // --resume: the run's own options (refusing different ones) and its newest complete checkpoint.
   const ck = opts.resume ? await loadLatest(opts.outDir, EVALUATOR_CHECKPOINT, { warn: (m) => log(`gawwn: warning: ${m}`) }) : null;
-  if (opts.resume && ck === null) throw new GawwnError('--resume: no evaluator checkpoint to continue from', { file: checkpointsDir(opts.outDir) });
+  if (opts.resume && ck === null) throw new GawwnError('`resume`: no evaluator checkpoint to continue from', { file: checkpointsDir(opts.outDir), options: ['resume'] });
   if (!opts.resume && fs.existsSync(checkpointsDir(opts.outDir))) {
-    throw new GawwnError('already holds an evaluator run; pass --resume to continue it or choose another --out', { file: opts.outDir });
+    throw new GawwnError('already holds an evaluator run; pass `resume` to continue it or choose another `outDir`', { file: opts.outDir, options: ['resume', 'outDir'] });
   }
   const state = ck ? (ck.config as EvaluatorRunState) : null;
   const o = ck && state ? resumedOptions(opts, state, path.join(ck.dir, 'manifest.json')) : opts;
-  if (o.dataRoot === undefined) throw new GawwnError('train-evaluator needs --data (the training root)');
+  if (o.dataRoot === undefined) throw new GawwnError('train-evaluator needs `dataRoot` (the training root)', { options: ['dataRoot'] });
   const steps = o.steps ?? 1500;
   const B = o.batchSize ?? 32;
   const lr0 = o.lr ?? 2e-3;
   const seed = o.seed ?? 1;
   // 0 steps with --init: refit the centroids and re-measure the ceiling of an existing evaluator.
-  if (!Number.isInteger(steps) || steps < (o.init !== undefined ? 0 : 1)) throw new GawwnError(`--steps must be a positive integer (or 0 with --init), got ${steps}`);
-  if (!Number.isInteger(B) || B < 1) throw new GawwnError(`--batch must be a positive integer, got ${B}`);
+  if (!Number.isInteger(steps) || steps < (o.init !== undefined ? 0 : 1)) throw new GawwnError(`\`steps\` must be a positive integer (or 0 with \`init\`), got ${steps}`, { options: ['steps', 'init'] });
+  if (!Number.isInteger(B) || B < 1) throw new GawwnError(`\`batchSize\` must be a positive integer, got ${B}`, { options: ['batchSize'] });
   const segWeight = o.segWeight ?? 1;
-  if (!(segWeight > 0) || !Number.isFinite(segWeight)) throw new GawwnError(`--seg-weight must be a positive number, got ${segWeight}`);
+  if (!(segWeight > 0) || !Number.isFinite(segWeight)) throw new GawwnError(`\`segWeight\` must be a positive number, got ${segWeight}`, { options: ['segWeight'] });
   const t0 = Date.now();
   const train = await loadEvalSet(o.dataRoot, { split: 'train', limit: o.trainLimit, seed, masks: true });
   const testRoot = o.testDataRoot ?? o.dataRoot;
@@ -452,11 +441,11 @@ async function trainEvaluatorLocked(opts: TrainEvaluatorOptions): Promise<TrainE
     try {
       if (prev) {
         const initMismatch = vocabularyMismatch(prev.config, cfg);
-        if (initMismatch) throw new GawwnError(`--init evaluator was trained on a dataset with other parts/attributes/colours/regions: its ${initMismatch}`, { file: o.init });
+        if (initMismatch) throw new GawwnError(`\`init\` evaluator was trained on a dataset with other parts/attributes/colours/regions: its ${initMismatch}`, { file: o.init, options: ['init'] });
         // A larger --width widens the --init evaluator (widenEvaluator: same function, more channels to train).
         cfg.width = o.width ?? prev.config.width;
         if (cfg.width % prev.config.width !== 0) {
-          throw new GawwnError(`--width ${cfg.width}: the --init evaluator has width ${prev.config.width}, and can only be continued at a multiple of it`, { file: o.init });
+          throw new GawwnError(`\`width\` ${cfg.width}: the \`init\` evaluator has width ${prev.config.width}, and can only be continued at a multiple of it`, { file: o.init, options: ['width', 'init'] });
         }
         cfg.featureDim = prev.config.featureDim;
         initSteps = prev.steps;

@@ -1,10 +1,10 @@
 /**
- * §6A "Controlling bird location via bounding boxes" (paper Fig. 4; N:demo_cub_move_bbox.lua, gawwn-reference
+ * §5.1 "Controlling bird location via bounding boxes" (paper Fig. 4; N:demo_cub_move_bbox.lua, gawwn-reference
  * §8): for each caption one noise vector z, kept across the frames of a box schedule (translate, stretch,
  * shrink), so only the box changes along a row. The box is drawn over every sample.
  */
 import type { Box } from '../layers/geometry.js';
-import { imageGrid, type GridImage } from '../display/render.js';
+import { imageGrid, type GridImage } from '../render/render.js';
 import { sampleImages } from '../sampling/sample.js';
 import { boxSchedule, type BoxDemo } from '../sampling/interpolate.js';
 import { GawwnError, check } from '../util/errors.js';
@@ -38,7 +38,7 @@ export interface BoxControlSchedule {
 }
 
 export interface BoxControlResult {
-  section: '6A';
+  section: '5.1';
   captions: string[];
   seed: number;
   frames: number;
@@ -48,7 +48,7 @@ export interface BoxControlResult {
   size: number;
 }
 
-/** Runs §6A. */
+/** Runs §5.1. */
 export async function runBoxControl(opts: BoxControlOptions = {}): Promise<BoxControlResult> {
   const seed = opts.seed ?? 0;
   const frames = opts.frames ?? 3;
@@ -80,6 +80,6 @@ export async function runBoxControl(opts: BoxControlOptions = {}): Promise<BoxCo
       });
       schedules.push({ demo, boxes, png, images });
     }
-    return { section: '6A', captions, seed, frames, schedules, model: m.info, size: schedules[0]?.images[0]?.width ?? 0 };
+    return { section: '5.1', captions, seed, frames, schedules, model: m.info, size: schedules[0]?.images[0]?.width ?? 0 };
   });
 }

@@ -1,5 +1,5 @@
 /**
- * Shared plumbing of the paper's experiments (§4B, §6A–§6E; gawwn-reference §8 demos): where models live
+ * Shared plumbing of the paper's experiments (§3.2, §5.1–§5.5; gawwn-reference §8 demos): where models live
  * (`pretrained:NAME` in the package, or the same names under a models directory), loading a generator with
  * its text encoder and training log, held-out examples of a dataset root, and small image helpers.
  * Everything returns plain data; nothing here displays (house style §3.7).
@@ -13,13 +13,13 @@ import { loadDataset } from '../data/inspect.js';
 import { synthBirds } from '../data/synth-birds.js';
 import { synthPeople } from '../data/synth-people.js';
 import type { DatasetRecord } from '../data/types.js';
-import { lossChart, readLossLog, type GridImage, type NormKeypoint, type VegaLiteSpec } from '../display/render.js';
-import { loadGenerator, pretrainedDir, type LoadedGenerator } from '../sampling/load.js';
+import { lossChart, readLossLog, type GridImage, type NormKeypoint, type VegaLiteSpec } from '../render/render.js';
+import type { LoadedGenerator } from '../sampling/load.js';
+import { Pipeline } from '../sampling/pipeline.js';
 import type { Embedder } from '../sampling/sample.js';
-import { embedCaptions } from '../text/cache.js';
-import { resolveTextEncoderSpec } from '../text/pretrained.js';
 import { GawwnError, check } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
+import { packageDataPath, pretrainedDir } from '../util/package-dir.js';
 
 /** Options every experiment takes. */
 export interface ExperimentOptions {
@@ -48,10 +48,8 @@ export interface ModelInfo {
 
 /** The shipped captions of N:scripts/cub_captions_move.txt (copied to data/captions so ../shared is not needed). */
 export function moveCaptions(): string[] {
-  for (const up of ['../../..', '../..']) {
-    const f = path.resolve(__dirname, up, 'data', 'captions', 'cub_captions_move.txt');
-    if (fs.existsSync(f)) return readCaptionFile(f);
-  }
+  const f = packageDataPath('captions', 'cub_captions_move.txt');
+  if (fs.existsSync(f)) return readCaptionFile(f);
   throw new GawwnError('data/captions/cub_captions_move.txt is missing from the package');
 }
 
@@ -63,11 +61,7 @@ export async function defaultCaptions(data: string | undefined, n: number, seed:
   return data !== undefined ? (await heldOutExamples(data, n, seed)).examples.map((e) => e.caption) : moveCaptions();
 }
 
-/** `pretrained:NAME` → `modelsDir/NAME` when a models directory is given and has it; other specs unchanged. */
-export function resolveIn(spec: string, modelsDir?: string): string {
-  if (modelsDir === undefined || !spec.startsWith('pretrained:')) return spec;
-  return path.join(modelsDir, spec.slice('pretrained:'.length));
-}
+export { resolveIn } from '../sampling/load.js';
 
 /** Where the models of `pretrained:` specs are looked up: `modelsDir`, else the package's data/pretrained. */
 export function modelsRoot(modelsDir?: string): string {
@@ -104,6 +98,8 @@ export function runLossChart(dir: string, title: string): VegaLiteSpec | undefin
 
 /** A loaded generator, its embedder (its own text encoder, resolved in the models dir) and its info. */
 export interface LoadedModel {
+  /** The model as a `Pipeline` (without a keypoint generator: experiments load Gk on their own). */
+  pipeline: Pipeline;
   gen: LoadedGenerator;
   embed: Embedder;
   info: ModelInfo;
@@ -111,24 +107,13 @@ export interface LoadedModel {
 
 /** Loads `spec` (resolved in `modelsDir`) with the embedder of the text encoder it records. */
 export async function loadModel(spec: string, modelsDir?: string, withEmbedder = true): Promise<LoadedModel> {
-  const gen = await loadGenerator(resolveIn(spec, modelsDir));
+  const pipeline = await Pipeline.load(spec, { modelsDir, keypointGen: null, textEncoder: withEmbedder });
+  const gen = pipeline.generator;
   const info: ModelInfo = {
     spec, source: gen.source, family: gen.family, preset: gen.preset, steps: gen.steps,
     lossChart: runLossChart(gen.source, `${spec} (${gen.family}) training losses`),
   };
-  let embed: Embedder = () => Promise.reject(new GawwnError(`model ${spec} has no text encoder`));
-  if (withEmbedder) {
-    if (gen.textEncoder === '') {
-      gen.dispose();
-      throw new GawwnError(`model ${spec} does not record its text encoder`, { file: gen.source });
-    }
-    const enc = resolveTextEncoderSpec(resolveIn(gen.textEncoder, modelsDir));
-    embed = async (captions) => {
-      const { dim, embeddings } = await embedCaptions(enc, captions);
-      return captions.map((_, i) => embeddings.slice(i * dim, (i + 1) * dim));
-    };
-  }
-  return { gen, embed, info };
+  return { pipeline, gen, embed: (captions) => pipeline.embed(captions), info };
 }
 
 /** One held-out example: the centred 128² crop (no flip), its keypoints, and a held-out caption. */
@@ -200,7 +185,7 @@ export async function withModels<T>(models: (LoadedModel | undefined)[], f: () =
   try {
     return await f();
   } finally {
-    for (const m of models) m?.gen.dispose();
+    for (const m of models) m?.pipeline.dispose();
   }
 }
 

@@ -1,11 +1,11 @@
 /**
- * §6D "Comparison to previous work" (paper Fig. 8): GAWWN beside GAN-INT-CLS (Reed et al., ICML 2016) on the
+ * §5.4 "Comparison to previous work" (paper Fig. 8): GAWWN beside GAN-INT-CLS (Reed et al., ICML 2016) on the
  * same captions. GAWWN is the keypoint model with keypoints generated from the text by Gk, so both models
  * get the caption only. GAN-INT-CLS draws 64×64: its samples are upscaled ×2 (nearest neighbour) to sit beside
  * GAWWN's 128×128 ones, which the result and its captions say. Metric rows (e.g. an evaluation's Inception
  * scores) are passed in and returned as a bar chart and a table; this experiment computes none itself.
  */
-import { imageGrid, metricBars, type GridImage, type MetricRow, type VegaLiteSpec } from '../display/render.js';
+import { imageGrid, metricBars, type GridImage, type MetricRow, type VegaLiteSpec } from '../render/render.js';
 import { sampleImages } from '../sampling/sample.js';
 import { GawwnError, check } from '../util/errors.js';
 import { defaultCaptions, loadModel, upscaleNearest, withModels, type ExperimentOptions, type ModelInfo } from './common.js';
@@ -29,7 +29,7 @@ export interface ComparisonOptions extends ExperimentOptions {
 }
 
 export interface ComparisonResult {
-  section: '6D';
+  section: '5.4';
   seed: number;
   captions: string[];
   samples: number;
@@ -50,7 +50,7 @@ export interface ComparisonResult {
   baseline: ModelInfo;
 }
 
-/** Runs §6D. */
+/** Runs §5.4. */
 export async function runComparison(opts: ComparisonOptions = {}): Promise<ComparisonResult> {
   const seed = opts.seed ?? 0;
   const samples = opts.samples ?? 4;
@@ -90,7 +90,7 @@ export async function runComparison(opts: ComparisonOptions = {}): Promise<Compa
         const png = await imageGrid(both, { cols: 2 * samples, captions: bothCaps });
         const note = `Each row: ${samples} GAWWN samples (${gs}×${gs}, keypoints generated from the caption by Gk), then ${samples} GAN-INT-CLS samples (${bs}×${bs}${factor > 1 ? `, shown upscaled ×${factor} by nearest neighbour` : ''}).`;
         return {
-          section: '6D', seed, captions, samples, png,
+          section: '5.4', seed, captions, samples, png,
           gawwnPng: await imageGrid(g.images, { cols: samples, captions: rowCaps(samples) }),
           baselinePng: await imageGrid(base, { cols: samples, captions: rowCaps(samples) }),
           gawwnSize: gs, baselineSize: bs, baselineUpscale: factor, note,

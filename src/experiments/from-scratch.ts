@@ -1,12 +1,12 @@
 /**
- * The notebooks' `TRAIN_FROM_SCRATCH` switch: trains small versions of the models an experiment needs, with
+ * `notebookSetup({ trainFromScratch: true })` of the notebooks: trains small versions of the models an experiment needs, with
  * the library's own trainers (DS-SJE for the text encoder, `train` for the image models), into a models
  * directory laid out like data/pretrained (`text-birds/`, `birds-bbox/`, …), to pass as `modelsDir`.
  * Small and short by default (minutes on 2 cores), so the samples are rough; the shipped models are larger.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { captionEmbeddings } from '../cli/train.js';
+import { captionEmbeddings } from '../text/cache.js';
 import { loadDataset } from '../data/inspect.js';
 import type { DatasetRecord } from '../data/types.js';
 import { resolveTextEncoderConfig } from '../text/encoder.js';

@@ -1,9 +1,9 @@
 /**
- * §6E "Beyond birds: generating images of humans" (paper Fig. 9; N:demo_mhp_keypoints_given.lua and
+ * §5.5 "Beyond birds: generating images of humans" (paper Fig. 9; N:demo_mhp_keypoints_given.lua and
  * N:demo_mhp_keypoints_gen.lua): the people keypoint model with the ground-truth joints of held-out people
  * and their last caption, and with joints generated from the caption alone by the people Gk.
  */
-import { imageGrid, type NormKeypoint } from '../display/render.js';
+import { imageGrid, type NormKeypoint } from '../render/render.js';
 import { check } from '../util/errors.js';
 import { loadModel, withModels, type ExperimentOptions, type ModelInfo } from './common.js';
 import { groundTruthGrid, type GroundTruthRow } from './keypoint-control.js';
@@ -23,7 +23,7 @@ export interface HumansOptions extends ExperimentOptions {
 }
 
 export interface HumansResult {
-  section: '6E';
+  section: '5.5';
   seed: number;
   samples: number;
   rows: GroundTruthRow[];
@@ -37,7 +37,7 @@ export interface HumansResult {
   partNames: string[];
 }
 
-/** Runs §6E. */
+/** Runs §5.5. */
 export async function runHumans(opts: HumansOptions): Promise<HumansResult> {
   const seed = opts.seed ?? 0;
   const samples = opts.samples ?? 4;
@@ -54,7 +54,7 @@ export async function runHumans(opts: HumansOptions): Promise<HumansResult> {
         captions: g.images.map((_, j) => (j % samples === 0 ? captions[Math.floor(j / samples)] : undefined)),
       });
       return {
-        section: '6E', seed, samples, rows: gt.rows, groundTruthPng: gt.png, generatedPng, generatedKeypoints: g.keypoints,
+        section: '5.5', seed, samples, rows: gt.rows, groundTruthPng: gt.png, generatedPng, generatedKeypoints: g.keypoints,
         model: m.info, completer: gk.info, partNames: m.gen.partNames,
       } satisfies HumansResult;
     });

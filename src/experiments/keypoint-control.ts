@@ -1,13 +1,13 @@
 /**
- * §6B "Controlling individual part locations via keypoints" (paper Fig. 5–6):
+ * §5.2 "Controlling individual part locations via keypoints" (paper Fig. 5–6):
  * - ground truth: held-out images of a dataset root, their keypoints and their held-out (10th) caption, several
  *   z per image (N:demo_cub_keypoints_given.lua); the real image is the first column;
- * - moving parts: the 3 box schedules of §6A, with only beak = box top-left and tail = box bottom-right given;
+ * - moving parts: the 3 box schedules of §5.1, with only beak = box top-left and tail = box bottom-right given;
  *   the keypoint generator Gk completes the other parts (drawn when v > 0.5), then G draws; same z for Gk and G
  *   along a row (N:demo_cub_move_keypoints.lua, gawwn-reference §8).
  */
 import type { Box } from '../layers/geometry.js';
-import { imageGrid, type GridImage, type NormKeypoint } from '../display/render.js';
+import { imageGrid, type GridImage, type NormKeypoint } from '../render/render.js';
 import { sampleImages } from '../sampling/sample.js';
 import { beakTailFromBox, boxSchedule, type BoxDemo } from '../sampling/interpolate.js';
 import { GawwnError, check } from '../util/errors.js';
@@ -49,7 +49,7 @@ export interface MovingPartsSchedule {
 }
 
 export interface KeypointControlResult {
-  section: '6B';
+  section: '5.2';
   seed: number;
   samples: number;
   rows: GroundTruthRow[];
@@ -62,7 +62,7 @@ export interface KeypointControlResult {
   partNames: string[];
 }
 
-/** The moving beak+tail demo on one keypoint model + Gk (shared with §6E-style uses). */
+/** The moving beak+tail demo on one keypoint model + Gk (shared with §5.5-style uses). */
 export async function movingParts(m: LoadedModel, gk: LoadedModel, captions: string[], demos: BoxDemo[], frames: number, seed: number): Promise<MovingPartsSchedule[]> {
   const parts = m.gen.partNames.map((p) => p.toLowerCase());
   const beak = parts.indexOf('beak');
@@ -119,7 +119,7 @@ export async function groundTruthGrid(m: LoadedModel, data: string, nImages: num
   return { rows, png: await imageGrid(images, { cols: samples + 1, keypoints: kps, captions: caps }) };
 }
 
-/** Runs §6B. */
+/** Runs §5.2. */
 export async function runKeypointControl(opts: KeypointControlOptions): Promise<KeypointControlResult> {
   const seed = opts.seed ?? 0;
   const samples = opts.samples ?? 4;
@@ -135,7 +135,7 @@ export async function runKeypointControl(opts: KeypointControlOptions): Promise<
       const captions = opts.moveCaptions ?? moveCaptions();
       const moving = await movingParts(m, gk!, captions, opts.schedules ?? ['translate', 'stretch', 'shrink'], opts.frames ?? 3, seed);
       return {
-        section: '6B', seed, samples, rows: gt.rows, groundTruthPng: gt.png, moving, moveCaptions: captions,
+        section: '5.2', seed, samples, rows: gt.rows, groundTruthPng: gt.png, moving, moveCaptions: captions,
         model: m.info, completer: gk!.info, partNames: m.gen.partNames,
       } satisfies KeypointControlResult;
     });

@@ -1,5 +1,5 @@
 /**
- * The main job (`gawwn reproduce`, `npm start`; issue 5 item 7): every experiment of the paper (§4B, §6A–§6E)
+ * The main job (`gawwn reproduce`, `npm start`): every experiment of the paper (§3.2, §5.1–§5.5)
  * on the shipped models → PNG grids and one self-contained HTML report with the loss curves of the runs that
  * produced the models. Without dataset roots, small synthetic sets are generated (deterministic seed) for the
  * experiments that need held-out ground truth. A missing model is an error naming every missing one, unless
@@ -7,8 +7,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeReport, type ReportSection } from '../display/report.js';
-import { escapeXml, type MetricRow, type VegaLiteSpec } from '../display/render.js';
+import { writeReport, type ReportSection } from '../render/report.js';
+import { escapeXml, type MetricRow, type VegaLiteSpec } from '../render/render.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { GawwnError } from '../util/errors.js';
 import { hasModel, modelsRoot, syntheticRoot, type ModelInfo } from './common.js';
@@ -25,16 +25,16 @@ export interface ReproduceOptions {
   out: string;
   /** Models by name (birds-bbox, …); default the package's data/pretrained. */
   modelsDir?: string;
-  /** CUB-style root for §4B/§6B/§6C; default a synthetic set generated under `out/data/birds`. */
+  /** CUB-style root for §3.2/§5.2/§5.3; default a synthetic set generated under `out/data/birds`. */
   birdsData?: string;
-  /** MPII-style root for §6E; default a synthetic set under `out/data/people`. */
+  /** MPII-style root for §5.5; default a synthetic set under `out/data/people`. */
   peopleData?: string;
   seed?: number;
   /** Samples per row. Default 4. */
   samples?: number;
   /** Report sections whose models are missing as skipped instead of failing. */
   allowMissing?: boolean;
-  /** Metric rows for §6D (from an evaluation), optional. */
+  /** Metric rows for §5.4 (from an evaluation), optional. */
   metrics?: MetricRow[];
   /** Progress lines (section started/finished). */
   log?: (line: string) => void;
@@ -60,12 +60,12 @@ export interface ReproduceResult {
 
 /** Models each section needs (names under the models root). */
 export const SECTION_MODELS: Readonly<Record<string, readonly string[]>> = Object.freeze({
-  '4B': ['text-birds'],
-  '6A': ['birds-bbox'],
-  '6B': ['birds-keypoint', 'birds-keypoint-gen'],
-  '6C': ['birds-keypoint', 'birds-keypoint-gen'],
-  '6D': ['birds-keypoint', 'birds-keypoint-gen', 'birds-gan-int-cls'],
-  '6E': ['people-keypoint', 'people-keypoint-gen'],
+  '3.2': ['text-birds'],
+  '5.1': ['birds-bbox'],
+  '5.2': ['birds-keypoint', 'birds-keypoint-gen'],
+  '5.3': ['birds-keypoint', 'birds-keypoint-gen'],
+  '5.4': ['birds-keypoint', 'birds-keypoint-gen', 'birds-gan-int-cls'],
+  '5.5': ['people-keypoint', 'people-keypoint-gen'],
 });
 
 function modelText(...ms: ModelInfo[]): string {
@@ -120,7 +120,7 @@ export async function runReproduce(opts: ReproduceOptions): Promise<ReproduceRes
     ? `Ground truth from a small synthetic ${kind} set generated for this report (${root}).`
     : `Ground truth from ${root}.`;
 
-  await section('4B', 'Text embedding (char-CNN-GRU, DS-SJE)', async () => {
+  await section('3.2', 'Text embedding (char-CNN-GRU, DS-SJE)', async () => {
     const r = await runTextEmbedding({ seed, modelsDir: md, data: birds });
     const rows = r.nearest.flatMap((n) => n.neighbours.map((x, i) => ({ query: i === 0 ? n.query : '', neighbour: x.caption, cosine: x.cosine.toFixed(3), 'same class': x.sameClass ? 'yes' : 'no' })));
     return {
@@ -133,47 +133,47 @@ export async function runReproduce(opts: ReproduceOptions): Promise<ReproduceRes
       tables: [{ html: tableHtmlRows(rows) }],
     };
   });
-  await section('6A', 'Controlling bird location via bounding boxes', async (files) => {
+  await section('5.1', 'Controlling bird location via bounding boxes', async (files) => {
     const r = await runBoxControl({ seed, modelsDir: md, data: birds });
     const images = [];
-    for (const s of r.schedules) images.push({ png: await png(`6A-box-${s.demo}.png`, s.png, files), caption: `${s.demo}: one z per row, boxes ${s.boxes.map((b) => `(${[b.x, b.y, b.w, b.h].map((v) => v.toFixed(2)).join(',')})`).join(' → ')}` });
+    for (const s of r.schedules) images.push({ png: await png(`5.1-box-${s.demo}.png`, s.png, files), caption: `${s.demo}: one z per row, boxes ${s.boxes.map((b) => `(${[b.x, b.y, b.w, b.h].map((v) => v.toFixed(2)).join(',')})`).join(' → ')}` });
     return { text: `Rows: ${r.captions.length} held-out captions of the birds set; the box (red) follows the schedule while z stays fixed per row.\n\n${modelText(r.model)}`, images, charts: charts(r.model) };
   });
-  await section('6B', 'Controlling individual part locations via keypoints', async (files) => {
+  await section('5.2', 'Controlling individual part locations via keypoints', async (files) => {
     const r = await runKeypointControl({ seed, modelsDir: md, data: birds, samples });
-    const images = [{ png: await png('6B-keypoints-given.png', r.groundTruthPng, files), caption: 'First column: held-out image with its keypoints; then samples from those keypoints and its held-out caption.' }];
-    for (const s of r.moving) images.push({ png: await png(`6B-move-${s.demo}.png`, s.png, files), caption: `${s.demo}: beak and tail given (box corners), the rest generated by Gk (rings).` });
+    const images = [{ png: await png('5.2-keypoints-given.png', r.groundTruthPng, files), caption: 'First column: held-out image with its keypoints; then samples from those keypoints and its held-out caption.' }];
+    for (const s of r.moving) images.push({ png: await png(`5.2-move-${s.demo}.png`, s.png, files), caption: `${s.demo}: beak and tail given (box corners), the rest generated by Gk (rings).` });
     return { text: `${dataNote('birds', birds)}\n\n${modelText(r.model, r.completer)}`, images, charts: charts(r.model, r.completer) };
   });
-  await section('6C', 'Generating keypoints and images from text alone', async (files) => {
+  await section('5.3', 'Generating keypoints and images from text alone', async (files) => {
     const r = await runTextOnly({ seed, modelsDir: md, data: birds, samples });
     return {
       text: `Gk draws the keypoints from the caption alone (no part given); they are drawn over the birds as rings.\n\n${modelText(r.model, r.completer)}`,
-      images: [{ png: await png('6C-text-only.png', r.png, files), caption: 'generated keypoints drawn' }, { png: await png('6C-text-only-plain.png', r.plainPng, files), caption: 'the same samples' }],
+      images: [{ png: await png('5.3-text-only.png', r.png, files), caption: 'generated keypoints drawn' }, { png: await png('5.3-text-only-plain.png', r.plainPng, files), caption: 'the same samples' }],
       charts: charts(r.model, r.completer),
     };
   });
-  await section('6D', 'Comparison with GAN-INT-CLS', async (files) => {
-    // The committed evaluation of the models (data/pretrained/eval, issue 7) unless metrics are given.
+  await section('5.4', 'Comparison with GAN-INT-CLS', async (files) => {
+    // The committed evaluation of the models (data/pretrained/eval) unless metrics are given.
     const results = loadEvalResults(shippedEvalDir(modelsRoot(md)));
     const metrics = opts.metrics ?? (results.length > 0 ? evalMetricRows(results) : undefined);
     const r = await runComparison({ seed, modelsDir: md, data: birds, samples, metrics });
     return {
       text: `${r.note}\n\n${modelText(r.model, r.completer, r.baseline)}${results.length > 0 ? '\n\nMeasured control of the models (evaluator on held-out conditions, mean [95% CI]; data/pretrained/eval):' : ''}`,
       ...(results.length > 0 ? { tables: [{ html: resultsHtml(results) }] } : {}),
-      images: [{ png: await png('6D-comparison.png', r.png, files), caption: 'GAWWN (left) vs GAN-INT-CLS (right, upscaled)' }],
+      images: [{ png: await png('5.4-comparison.png', r.png, files), caption: 'GAWWN (left) vs GAN-INT-CLS (right, upscaled)' }],
       charts: [...(r.metricsChart ? [r.metricsChart] : []), ...charts(r.model, r.completer, r.baseline)],
     };
   });
-  await section('6E', 'Generating images of humans', async (files) => {
+  await section('5.5', 'Generating images of humans', async (files) => {
     const r = await runHumans({ seed, modelsDir: md, data: people, samples });
     const results = loadEvalResults(shippedEvalDir(modelsRoot(md), 'people'));
     return {
       text: `${dataNote('people', people)}\n\n${modelText(r.model, r.completer)}${results.length > 0 ? '\n\nMeasured control of the people model (its own evaluator on held-out people, mean [95% CI]; data/pretrained/eval/people):' : ''}`,
       ...(results.length > 0 ? { tables: [{ html: resultsHtml(results) }] } : {}),
       images: [
-        { png: await png('6E-humans-given.png', r.groundTruthPng, files), caption: 'First column: held-out person with its joints; then samples from those joints and its caption.' },
-        { png: await png('6E-humans-generated.png', r.generatedPng, files), caption: 'joints generated from the caption by Gk' },
+        { png: await png('5.5-humans-given.png', r.groundTruthPng, files), caption: 'First column: held-out person with its joints; then samples from those joints and its caption.' },
+        { png: await png('5.5-humans-generated.png', r.generatedPng, files), caption: 'joints generated from the caption by Gk' },
       ],
       charts: charts(r.model, r.completer),
     };

@@ -1,11 +1,11 @@
 /**
- * §4B the text embedding GAWWN conditions on (char-CNN-GRU trained with DS-SJE, Reed et al. CVPR 2016):
+ * §3.2 the text embedding GAWWN conditions on (char-CNN-GRU trained with DS-SJE, Reed et al. CVPR 2016):
  * held-out retrieval metrics of a text encoder (its own image side, retrieval.ts) on the test split of a
  * CUB-style root with text_c10 captions, and the nearest held-out captions of a few query captions
  * (cosine similarity), to read what the embedding groups together.
  */
 import * as path from 'node:path';
-import { metricBars, type VegaLiteSpec } from '../display/render.js';
+import { metricBars, type VegaLiteSpec } from '../render/render.js';
 import { datasetCaptionSource, isHeldOut, sjeClassOf } from '../text/dataset-source.js';
 import { loadDataset } from '../data/inspect.js';
 import type { DatasetRecord } from '../data/types.js';
@@ -37,7 +37,7 @@ export interface NearestCaptions {
 }
 
 export interface TextEmbeddingResult {
-  section: '4B';
+  section: '3.2';
   seed: number;
   encoder: string;
   source: string;
@@ -66,7 +66,7 @@ function cosine(a: Float32Array, ai: number, b: Float32Array, bi: number, d: num
   return s / Math.sqrt(na * nb + 1e-12);
 }
 
-/** Runs §4B. */
+/** Runs §3.2. */
 export async function runTextEmbedding(opts: TextEmbeddingOptions): Promise<TextEmbeddingResult> {
   const seed = opts.seed ?? 0;
   const spec = opts.encoder ?? 'pretrained:text-birds';
@@ -102,7 +102,7 @@ export async function runTextEmbedding(opts: TextEmbeddingOptions): Promise<Text
     });
     const trainingMetrics = (run.manifest.meta as { metrics?: Record<string, unknown> } | undefined)?.metrics;
     return {
-      section: '4B', seed, encoder: spec, source: dir, step: run.manifest.step, embDim: D, metrics, trainingMetrics,
+      section: '3.2', seed, encoder: spec, source: dir, step: run.manifest.step, embDim: D, metrics, trainingMetrics,
       metricsChart: metrics ? metricBars([
         { label: 'caption→image top-1', value: metrics.captionToImageTop1 },
         { label: 'image→caption top-1', value: metrics.imageToCaptionTop1 },

@@ -1,9 +1,9 @@
 /**
- * §6C "Generating both bird keypoints and images from text alone" (paper Fig. 7; N:demo_cub_keypoints_gen.lua):
+ * §5.3 "Generating both bird keypoints and images from text alone" (paper Fig. 7; N:demo_cub_keypoints_gen.lua):
  * the keypoint generator Gk runs with an empty conditioning input (no part given), from the caption and z;
  * its keypoints with v > 0.5 go to the keypoint G and are drawn over the birds (as dashed rings: generated).
  */
-import { imageGrid, type GridImage, type NormKeypoint } from '../display/render.js';
+import { imageGrid, type GridImage, type NormKeypoint } from '../render/render.js';
 import { sampleImages } from '../sampling/sample.js';
 import { GawwnError, check } from '../util/errors.js';
 import { defaultCaptions, loadModel, withModels, type ExperimentOptions, type LoadedModel, type ModelInfo } from './common.js';
@@ -24,7 +24,7 @@ export interface TextOnlyOptions extends ExperimentOptions {
 }
 
 export interface TextOnlyResult {
-  section: '6C';
+  section: '5.3';
   seed: number;
   captions: string[];
   samples: number;
@@ -38,14 +38,14 @@ export interface TextOnlyResult {
   completer: ModelInfo;
 }
 
-/** Text-only rows for any keypoint model + Gk (also used by §6D and §6E). */
+/** Text-only rows for any keypoint model + Gk (also used by §5.4 and §5.5). */
 export async function textOnlySamples(m: LoadedModel, gk: LoadedModel, captions: string[], samples: number, seed: number): Promise<{ images: GridImage[]; keypoints: NormKeypoint[][][] }> {
   if (m.gen.family !== 'keypoint') throw new GawwnError(`text-only sampling needs a keypoint model; ${m.info.spec} is a ${m.gen.family} model`);
   if (gk.gen.family !== 'keypoint-gen') throw new GawwnError(`${gk.info.spec} is a ${gk.gen.family} model, not a keypoint generator`);
   const images: GridImage[] = [];
   const keypoints: NormKeypoint[][][] = [];
   for (const [i, c] of captions.entries()) {
-    // An empty `given` map: Gk sees no part switched on, the §6C setting.
+    // An empty `given` map: Gk sees no part switched on, the §5.3 setting.
     const r = await sampleImages(m.gen, m.embed, { captions: [c], n: samples, seed: seed * 1000 + i, keypoints: new Map() }, gk.gen);
     images.push(...r.images);
     keypoints.push(r.keypoints!);
@@ -53,7 +53,7 @@ export async function textOnlySamples(m: LoadedModel, gk: LoadedModel, captions:
   return { images, keypoints };
 }
 
-/** Runs §6C. */
+/** Runs §5.3. */
 export async function runTextOnly(opts: TextOnlyOptions = {}): Promise<TextOnlyResult> {
   const seed = opts.seed ?? 0;
   const samples = opts.samples ?? 4;
@@ -68,7 +68,7 @@ export async function runTextOnly(opts: TextOnlyOptions = {}): Promise<TextOnlyR
       const rowCaps = images.map((_, j) => (j % samples === 0 ? caps[Math.floor(j / samples)] : undefined));
       const png = await imageGrid(images, { cols: samples, keypoints: keypoints.flat(), captions: rowCaps });
       const plainPng = await imageGrid(images, { cols: samples, captions: rowCaps });
-      return { section: '6C', seed, captions: caps, samples, keypoints, png, plainPng, model: m.info, completer: gk.info } satisfies TextOnlyResult;
+      return { section: '5.3', seed, captions: caps, samples, keypoints, png, plainPng, model: m.info, completer: gk.info } satisfies TextOnlyResult;
     });
   });
 }

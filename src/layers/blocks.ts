@@ -1,5 +1,5 @@
 /**
- * Factories for the Torch layers the GAWWN nets are made of (reference §1 mapping), with the original's
+ * Factories for the Torch layers the GAWWN nets are made of (gawwn-reference §1 mapping), with the original's
  * init (init.ts) and hyper-parameters. Torch's `SpatialConvolution(k, s, p)` with p = (k − s)/2 is TF.js
  * 'same' padding for the even inputs used here (k4 s2 p1, k3 s1 p1), and p = 0 is 'valid'; the same holds
  * for `SpatialFullConvolution` and conv2dTranspose. BatchNorm: Torch eps 1e-5 and momentum 0.1, i.e. TF.js
@@ -99,7 +99,7 @@ export class Blocks {
   }
 
   /**
-   * The bottleneck residual block of the generators (reference §2.2 step 3, §3.2 step 4):
+   * The bottleneck residual block of the generators (gawwn-reference §2.2 step 3, §3.2 step 4):
    * act(x + BN(conv3(act(BN(conv3(act(BN(conv1(x)))))))) with widths C → mid → mid → C.
    */
   residual(x: Sym, name: string, channels: number, mid: number, act: Act): Sym {

@@ -3,7 +3,7 @@
  * Conventions: a box is normalised `(x, y, w, h)` on the image in [0,1], x to the right, y down, top-left
  * corner plus size. STN coordinates are in [−1,1] with `align_corners=True`. An axis-aligned affine is
  * `{sX, sY, tX, tY}`: the sampling position of output coordinate g is `s·g + t` on each axis.
- * stnbhwd's matrix is `[[sY,0,tY],[0,sX,tX]]` (row 1 gives y, reference §1); `affineToMatrix` writes it.
+ * stnbhwd's matrix is `[[sY,0,tY],[0,sX,tX]]` (row 1 gives y, gawwn-reference §1); `affineToMatrix` writes it.
  */
 import { check } from '../util/errors.js';
 

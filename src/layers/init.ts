@@ -1,5 +1,5 @@
 /**
- * Weight initialisation of the original (`weights_init` in every N:main_*.lua, reference §1), deterministic
+ * Weight initialisation of the original (`weights_init` in every N:main_*.lua, gawwn-reference §1), deterministic
  * from a seed: every convolution (transposed included) gets weight N(0, 0.02) and bias 0; every batch norm
  * gets γ ~ N(1, 0.02) and β = 0; `nn.Linear` keeps Torch's default, weight and bias ~ U(±1/√fan_in).
  * Each initializer draws its own seed from one Rng, so the same seed and build order give the same weights.

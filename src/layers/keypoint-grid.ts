@@ -1,5 +1,5 @@
 /**
- * Keypoints → binary location maps and the gating mask (gawwn-reference §3.1; the donkeys
+ * Keypoints → binary location maps and the gating mask (§4.2; gawwn-reference §3.1; the donkeys
  * N:data/donkey_folder_{cub,mhp}_keypoint_and_image.lua). For each keypoint with visibility v > 0.1 the cell
  * is `clamp(round(M·p), 1, M) − 1` on each axis (the 1-indexed Lua cell, shifted to 0-indexed). The maps are
  * one-hot, not Gaussian. The mask is `clamp(Σ_k map_k, 0, 1)` (Lua `nn.Sum(2)` + `nn.Clamp(0,1)`).

@@ -1,5 +1,5 @@
 /**
- * Spatial replication of a vector (Lua `nn.Replicate(n,3):Replicate(n,4)`, reference §1): [B, C] → [B, H, W, C].
+ * Spatial replication of a vector (Lua `nn.Replicate(n,3):Replicate(n,4)`, gawwn-reference §1): [B, C] → [B, H, W, C].
  * Used to tile text codes over the 16×16 (or 4×4) grid before concatenation with feature maps.
  */
 import * as tf from '@tensorflow/tfjs';

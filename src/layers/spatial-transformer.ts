@@ -1,5 +1,5 @@
 /**
- * The spatial transformer exactly as GAWWN uses it (gawwn-reference §1, §2.1; stnbhwd's
+ * The spatial transformer exactly as GAWWN uses it (§4.1; gawwn-reference §1, §2.1; stnbhwd's
  * AffineGridGeneratorBHWD + BilinearSamplerBHWD): bilinear, align_corners=True, zero padding.
  * - `crop` (D): the box region of the map is zoomed to the output grid (D-affine).
  * - `paste` (G): the whole map is placed into the box, zeros outside (G-affine = CropInvert of the D-affine).

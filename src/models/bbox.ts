@@ -1,5 +1,5 @@
 /**
- * The bounding-box-conditional GAWWN (paper §3, gawwn-reference §2; ported from N:main_cub_bbox.lua with
+ * The bounding-box-conditional GAWWN (§4.1, gawwn-reference §2; ported from N:main_cub_bbox.lua with
  * num_elt = 1, as N:scripts/train_cub_bbox.sh runs it). Boxes enter as normalised (x, y, w, h) [B,4]; the
  * STN layers derive the crop (D) or paste (G) affine themselves. Layer names keep the Lua module names.
  */
@@ -11,7 +11,7 @@ import { SpatialTransformer } from '../layers/spatial-transformer.js';
 import type { ModelConfig } from '../config/types.js';
 import { checkImageConfig, discriminatorHead, imgGlobalD, prepTxtD } from './common.js';
 
-/** Channels of the last hidden ConvT of bbox-G: the Lua code hard-codes 32 (not ngf/4; reference §2.2). */
+/** Channels of the last hidden ConvT of bbox-G: the Lua code hard-codes 32 (not ngf/4; gawwn-reference §2.2). */
 export const BBOX_G_LAST_CHANNELS = 32;
 
 /**

@@ -1,5 +1,5 @@
 /**
- * Pieces the image discriminators share (reference §2.3, §3.3): the image trunk `imgGlobalD`, the text
+ * Pieces the image discriminators share (gawwn-reference §2.3, §3.3): the image trunk `imgGlobalD`, the text
  * projection `prep_txt_d`, and the output head. Each is built once per model and applied once; its output
  * feeds both the region and the global path (the Lua code reuses one module instance on identical input).
  */
@@ -46,7 +46,7 @@ export function scoreHead(b: Blocks, phi: Sym, t: Sym, width: number, cfg: Model
 /** Builders validate their config at entry (house style §3.3). */
 export function checkImageConfig(cfg: ModelConfig): void {
   check(cfg.imageSize === 128, `model.imageSize must be 128 (the nets' stride ladders assume it), got ${cfg.imageSize}`);
-  check(cfg.keypointGrid === 16, `model.keypointGrid must be 16 (reference §1), got ${cfg.keypointGrid}`);
+  check(cfg.keypointGrid === 16, `model.keypointGrid must be 16 (gawwn-reference §1), got ${cfg.keypointGrid}`);
   for (const k of ['ngf', 'ndf', 'nz', 'txtSize', 'ntD', 'numParts'] as const) {
     check(Number.isInteger(cfg[k]) && cfg[k] > 0, `model.${k} must be a positive integer, got ${cfg[k]}`);
   }

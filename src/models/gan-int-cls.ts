@@ -1,5 +1,5 @@
 /**
- * GAN-INT-CLS (Reed et al., ICML 2016), the 64×64 text-to-image baseline of paper §6D, ported layer by layer
+ * GAN-INT-CLS (Reed et al., ICML 2016), the 64×64 text-to-image baseline of §5.4, ported layer by layer
  * from `I:main_cls_int.lua` (reedscot/icml2016, the version with D's residual branch wired in; gawwn-reference
  * §0 tag I, §5). A DCGAN with the text code concatenated to z in G and tiled over D's 4×4 features, plus one
  * bottleneck residual block at 4×4 and 8×8 in G and at 4×4 in D. Shapes are NHWC.

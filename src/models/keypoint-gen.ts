@@ -1,5 +1,5 @@
 /**
- * The conditional keypoint generator Gk and its discriminator Dk (paper §4.3, gawwn-reference §4; ported from
+ * The conditional keypoint generator Gk and its discriminator Dk (§4.3, gawwn-reference §4; ported from
  * N:main_gen_keypoints.lua). Keypoints are [B, K, 3] = normalised (x, y, v). Gk completes a partial set:
  * output = s ⊙ k_g + (1 − s) ⊙ f(z, t, k_g), s = the visibility column of k_g replicated over (x, y, v)
  * (Lua maskOn/maskOff): a keypoint is "given" iff its v = 1, there is no separate switch input.

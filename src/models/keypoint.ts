@@ -1,5 +1,5 @@
 /**
- * The keypoint-conditional GAWWN (paper §4, gawwn-reference §3; ported from N:main_cub_keypoints.lua and,
+ * The keypoint-conditional GAWWN (§4.2, gawwn-reference §3; ported from N:main_cub_keypoints.lua and,
  * for `variant: 'mhp'`, N:main_mhp.lua). Keypoints enter as binary maps [B, 16, 16, K] (layers/keypoint-grid.ts);
  * the gating mask clamp(Σ_k maps, 0, 1) is computed inside the nets, as in Lua. Layer names keep the Lua names.
  */
@@ -16,7 +16,7 @@ import { checkImageConfig, discriminatorHead, imgGlobalD, prepTxtD } from './com
  * Inputs: 1. `z` [B, nz]; 2. `t` [B, txtSize]; 3. `kp` [B, 16, 16, K] binary keypoint maps.
  * Output: `image` [B, 128, 128, 3] in [−1, 1].
  * `noise_txt` = act(concat[Linear(z), Linear(t)]) is computed once and feeds both the region and the global path.
- * MHP variant (reference §3.4): the region projection has no BN/act before the mask, and the region path ends
+ * MHP variant (gawwn-reference §3.4): the region projection has no BN/act before the mask, and the region path ends
  * in an extra residual block.
  */
 export function buildKeypointGenerator(cfg: Readonly<ModelConfig>, seed = 0): tf.LayersModel {
@@ -95,7 +95,7 @@ export function buildKeypointDiscriminator(cfg: Readonly<ModelConfig>, seed = 1)
   r = new KeypointGate({ name: 'keyMulD_gate' }).apply([r, kp]) as Sym;
   r = tf.layers.concatenate({ name: 'regionD_concat' }).apply([r, kp]) as Sym; // [B,16,16,2ndf+K]
   r = b.convBnAct(r, 'regionD_1', ndf * 2, 1, 1, 'valid', act);
-  // The mean is over all 16×16 positions, not only the masked ones (reference §3.3).
+  // The mean is over all 16×16 positions, not only the masked ones (gawwn-reference §3.3).
   r = chain(r, b.conv('regionD_2_conv', ndf, 1, 1, 'valid'), tf.layers.globalAveragePooling2d({ name: 'regionD_mean' }), b.act(`regionD_${act}`, act));
 
   // Global path: image trunk down to 4×4, text tiled 4×4 (PAPER-VS-CODE: the paper says additive; N concatenates).

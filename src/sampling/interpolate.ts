@@ -99,3 +99,41 @@ export function vectorPath(a: Float32Array, b: Float32Array, n: number, f: (a: F
   check(Number.isInteger(n) && n >= 2, `a path needs at least 2 frames, got ${n}`);
   return Array.from({ length: n }, (_, i) => f(a, b, i / (n - 1)));
 }
+
+/** A given part: name from the model's partNames, position in [0,1]². */
+export interface GivenPart {
+  name: string;
+  x: number;
+  y: number;
+}
+
+/** Where to draw: a box (box model) or given parts (keypoint model). */
+export interface Layout {
+  box?: Box;
+  keypoints?: GivenPart[];
+}
+
+/**
+ * Layouts of an interpolation strip from `from` to `to` (frame 0 = from, last = to). Boxes move linearly
+ * (as `boxSchedule` in src/sampling/interpolate.ts); parts given in both layouts move linearly, parts given
+ * only in `to` stay put, parts only in `from` are dropped (the keypoint generator fills them).
+ */
+export function layoutPath(from: Layout, to: Layout, frames: number): Layout[] {
+  const lerp = (a: number, b: number, t: number): number => a + (b - a) * t;
+  return Array.from({ length: frames }, (_, f) => {
+    const t = frames === 1 ? 1 : f / (frames - 1);
+    const out: Layout = {};
+    if (to.box) {
+      const a = from.box ?? to.box;
+      out.box = { x: lerp(a.x, to.box.x, t), y: lerp(a.y, to.box.y, t), w: lerp(a.w, to.box.w, t), h: lerp(a.h, to.box.h, t) };
+    }
+    if (to.keypoints) {
+      const prev = new Map((from.keypoints ?? []).map((p) => [p.name, p]));
+      out.keypoints = to.keypoints.map((p) => {
+        const a = prev.get(p.name) ?? p;
+        return { name: p.name, x: lerp(a.x, p.x, t), y: lerp(a.y, p.y, t) };
+      });
+    }
+    return out;
+  });
+}

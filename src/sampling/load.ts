@@ -11,18 +11,11 @@ import type { GawwnConfig } from '../config/types.js';
 import { buildGanIntClsGenerator } from '../models/gan-int-cls.js';
 import { familyBuilders } from '../models/registry.js';
 import { GawwnError } from '../util/errors.js';
+import { pretrainedDir } from '../util/package-dir.js';
 import { assignModelWeights, importWeights, loadCheckpoint, loadLatest } from '../training/checkpoint.js';
 import type { TrainFamily } from '../training/loop.js';
 
-/** The package's shipped models (data/pretrained), found from the built or source file location. */
-export function pretrainedDir(): string {
-  // dist/src/sampling/load.js -> project root is three levels up; src/sampling/load.ts (ts-node) two.
-  for (const up of ['../../..', '../..']) {
-    const d = path.resolve(__dirname, up, 'data', 'pretrained');
-    if (fs.existsSync(d)) return d;
-  }
-  return path.resolve(__dirname, '../../..', 'data', 'pretrained');
-}
+export { pretrainedDir };
 
 /** Names of the shipped models (folders of data/pretrained with a manifest). */
 export function listPretrained(): string[] {
@@ -30,6 +23,19 @@ export function listPretrained(): string[] {
   if (!fs.existsSync(d)) return [];
   return fs.readdirSync(d).filter((n) => fs.existsSync(path.join(d, n, 'manifest.json'))).sort();
 }
+
+/** `pretrained:NAME` → `modelsDir/NAME` when a models directory is given; other specs unchanged. */
+export function resolveIn(spec: string, modelsDir?: string): string {
+  if (modelsDir === undefined || !spec.startsWith('pretrained:')) return spec;
+  return path.join(modelsDir, spec.slice('pretrained:'.length));
+}
+
+/**
+ * The checkpoint group of G's running average (TrainConfig.emaBeta), when a run keeps one: sampling prefers it to
+ * the last iterate, whose samples swing with the adversarial game's last few steps. Exported weights (final/,
+ * published models) hold the average as group G and say so in `meta.averaged`.
+ */
+export const AVERAGED_G_GROUP = 'Gema';
 
 /** Where `RUN` or `pretrained:NAME` lives on disk. */
 export function resolveModelSpec(spec: string): string {
@@ -60,6 +66,8 @@ export interface LoadedGenerator {
   steps: number;
   /** The folder it was loaded from. */
   source: string;
+  /** Whether G holds the run's averaged weights (`AVERAGED_G_GROUP`) rather than the last iterate. */
+  averaged?: boolean;
   dispose(): void;
 }
 
@@ -91,13 +99,16 @@ export async function loadGenerator(spec: string, opts: { checkpoint?: string } 
   const exported = opts.checkpoint !== undefined ? null : fs.existsSync(path.join(dir, 'manifest.json')) ? dir : fs.existsSync(path.join(dir, 'final', 'manifest.json')) ? path.join(dir, 'final') : null;
   let meta: Meta;
   let G: tf.LayersModel;
+  let averaged = false;
   if (exported !== null) {
     const w = await importWeights(exported);
     meta = w.meta as unknown as Meta;
     if (!meta.family || !meta.config) throw new GawwnError('exported weights carry no model family/config in their manifest meta', { file: path.join(exported, 'manifest.json') });
     G = buildG(meta);
-    if (!w.groups.G) throw new GawwnError(`weights in ${exported} have no group 'G'`);
-    assignModelWeights(G, w.groups.G, `${exported} G`);
+    averaged = w.groups[AVERAGED_G_GROUP] !== undefined || (meta as { averaged?: boolean }).averaged === true;
+    const g = w.groups[AVERAGED_G_GROUP] ?? w.groups.G;
+    if (!g) throw new GawwnError(`weights in ${exported} have no group 'G'`);
+    assignModelWeights(G, g, `${exported} G`);
   } else {
     const ck = opts.checkpoint !== undefined ? await loadCheckpoint(opts.checkpoint) : await loadLatest(dir);
     if (ck === null) throw new GawwnError('run has neither final/ weights nor a checkpoint', { file: dir });
@@ -106,7 +117,8 @@ export async function loadGenerator(spec: string, opts: { checkpoint?: string } 
     meta = { family: ck.modelFamily as TrainFamily, preset: ck.preset, config: ck.config as GawwnConfig, steps: ck.step, textEncoder: extra.textEncoder, partNames: extra.partNames };
     G = buildG(meta);
     // A run with a weight-averaged G samples from the average (TrainConfig.emaBeta).
-    assignModelWeights(G, ck.groups.Gema ?? ck.groups.G, `${ck.dir} ${ck.groups.Gema ? "Gema" : "G"}`);
+    averaged = ck.groups[AVERAGED_G_GROUP] !== undefined;
+    assignModelWeights(G, ck.groups[AVERAGED_G_GROUP] ?? ck.groups.G, `${ck.dir} ${averaged ? AVERAGED_G_GROUP : 'G'}`);
   }
   let textEncoder = meta.textEncoder ?? '';
   if (textEncoder !== '' && !textEncoder.startsWith('pretrained:') && !path.isAbsolute(textEncoder)) textEncoder = path.resolve(dir, textEncoder);
@@ -119,6 +131,7 @@ export async function loadGenerator(spec: string, opts: { checkpoint?: string } 
     textEncoder,
     steps: meta.steps ?? 0,
     source: dir,
+    averaged,
     dispose: () => G.dispose(),
   };
 }

@@ -1,49 +1,28 @@
 /**
- * Sampling with a location (paper §5): a caption and a box (§5A), or a caption and some keypoints (§5B) with
- * the missing ones completed by the keypoint generator Gk (§5C; visibility > 0.5 drawn, as the original
+ * Sampling with a location (§4): a caption and a box (§4.1), or a caption and some keypoints (§4.2) with
+ * the missing ones completed by the keypoint generator Gk (§4.3; visibility > 0.5 drawn, as the original
  * demos). Coordinates are normalised to [0,1]: x right, y down, box = top-left + size.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Box } from '../layers/geometry.js';
 import { keypointsToGrid } from '../layers/keypoint-grid.js';
-import type { NormKeypoint } from '../display/render.js';
+import type { NormKeypoint } from '../render/render.js';
 import { GawwnError, check } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
-import { strictNumber } from '../util/strict-number.js';
 import type { LoadedGenerator } from './load.js';
 
 /** Embeds captions with the model's text encoder: one vector per caption. */
 export type Embedder = (captions: readonly string[]) => Promise<Float32Array[]>;
 
-/** Parses `x,y,w,h` (normalised). */
-export function parseBox(s: string): Box {
-  // strictNumber: Number('') is 0, so ',,0.5,0.5' would have been a box at the corner.
-  const v = s.split(',').map((x) => strictNumber(x) ?? NaN);
-  if (v.length !== 4 || v.some((x) => !Number.isFinite(x))) throw new GawwnError(`--box expects x,y,w,h (four numbers in [0,1]), got '${s}'`);
-  const [x, y, w, h] = v;
-  if (w <= 0 || h <= 0) throw new GawwnError(`--box width and height must be positive, got '${s}'`);
-  if (x < 0 || y < 0 || x + w > 1 + 1e-6 || y + h > 1 + 1e-6) throw new GawwnError(`--box must lie inside the image [0,1]², got '${s}'`);
-  return { x, y, w, h };
-}
-
-/** Parses `beak:x,y;tail:x,y` against the dataset's part names (case-insensitive; '_' or '-' = space). */
-export function parseKeypoints(s: string, partNames: readonly string[]): Map<number, { x: number; y: number }> {
-  const norm = (n: string): string => n.trim().toLowerCase().replace(/[_-]+/g, ' ');
-  const names = partNames.map(norm);
-  const out = new Map<number, { x: number; y: number }>();
-  for (const item of s.split(';').map((x) => x.trim()).filter((x) => x !== '')) {
-    const m = /^([^:]+):\s*([^,]+),\s*(.+)$/.exec(item);
-    if (!m) throw new GawwnError(`--keypoints expects 'name:x,y;name:x,y', got '${item}'`);
-    const k = names.indexOf(norm(m[1]));
-    if (k < 0) throw new GawwnError(`unknown part '${m[1].trim()}' (parts: ${partNames.join(', ')})`);
-    // A part given twice is a typo in one of them; the draw server refuses it too (condition.ts).
-    if (out.has(k)) throw new GawwnError(`part '${partNames[k]}' given twice in --keypoints`);
-    const x = strictNumber(m[2]) ?? NaN;
-    const y = strictNumber(m[3]) ?? NaN;
-    if (!Number.isFinite(x) || !Number.isFinite(y) || x < 0 || x > 1 || y < 0 || y > 1) throw new GawwnError(`keypoint '${m[1].trim()}' must be two numbers in [0,1], got '${m[2]},${m[3]}'`);
-    out.set(k, { x, y });
+/** Given parts by part index, for `SampleRequest.keypoints`. */
+export function partsToMap(parts: readonly { name: string; x: number; y: number }[], partNames: readonly string[]): Map<number, { x: number; y: number }> {
+  const m = new Map<number, { x: number; y: number }>();
+  for (const p of parts) {
+    const k = partNames.indexOf(p.name);
+    if (k < 0) throw new GawwnError(`unknown part '${p.name}' (parts: ${partNames.join(', ')})`);
+    m.set(k, { x: p.x, y: p.y });
   }
-  return out;
+  return m;
 }
 
 export interface SampleRequest {
@@ -73,7 +52,7 @@ export interface SampleResult {
 
 /**
  * Completes keypoints with Gk: given parts are switched on (v = 1); Gk fills the rest; output visibility
- * > 0.5 is drawn (gawwn-reference §4 "Inference"). With no given parts this is the §6C "text only" setting.
+ * > 0.5 is drawn (gawwn-reference §4 "Inference"). With no given parts this is the §5.3 "text only" setting.
  */
 export function completeKeypoints(gk: tf.LayersModel, z: tf.Tensor2D, txt: tf.Tensor2D, given: Map<number, { x: number; y: number }>, K: number): tf.Tensor3D {
   const B = z.shape[0];
@@ -92,7 +71,7 @@ export function completeKeypoints(gk: tf.LayersModel, z: tf.Tensor2D, txt: tf.Te
 
 /** Draws `req.n` samples. `completer` (Gk) is needed by the keypoint family when parts are missing. */
 export async function sampleImages(gen: LoadedGenerator, embed: Embedder, req: SampleRequest, completer?: LoadedGenerator): Promise<SampleResult> {
-  check(Number.isInteger(req.n) && req.n >= 1, `--n must be a positive integer, got ${req.n}`);
+  check(Number.isInteger(req.n) && req.n >= 1, `the number of samples must be a positive integer, got ${req.n}`);
   const captions = req.captions.length === 1 ? Array(req.n).fill(req.captions[0]) : req.captions;
   check(captions.length === req.n, `give one caption or exactly n = ${req.n} captions, got ${req.captions.length}`);
   const nz = gen.config.model.nz;
@@ -111,7 +90,7 @@ export async function sampleImages(gen: LoadedGenerator, embed: Embedder, req: S
     let keypoints: NormKeypoint[][] | undefined;
     switch (gen.family) {
       case 'bbox': {
-        if (!req.box) throw new GawwnError('the box model needs --box x,y,w,h');
+        if (!req.box) throw new GawwnError('the box model needs a box (x, y, w, h)');
         const b = tf.tensor2d(Array(req.n).fill([req.box.x, req.box.y, req.box.w, req.box.h]), [req.n, 4]);
         owned.push(b);
         out = gen.G.predict([z, txt, b]) as tf.Tensor;
@@ -123,7 +102,7 @@ export async function sampleImages(gen: LoadedGenerator, embed: Embedder, req: S
         let kp: tf.Tensor3D;
         if (given.size < K) {
           if (!completer) {
-            if (given.size === 0) throw new GawwnError('the keypoint model needs --keypoints (or a keypoint generator to complete them)');
+            if (given.size === 0) throw new GawwnError('the keypoint model needs given keypoints (or a keypoint generator to complete them)');
             const d = new Float32Array(req.n * K * 3);
             for (let b = 0; b < req.n; b++) for (const [k, p] of given) d.set([p.x, p.y, 1], (b * K + k) * 3);
             kp = tf.tensor3d(d, [req.n, K, 3]);

@@ -25,6 +25,7 @@ import { waitForLock } from '../util/run-lock.js';
 import { readT7Embeddings } from './reed-t7.js';
 import { resolveTextEncoderSpec } from './pretrained.js';
 import { describeFsError } from '../util/safe-open.js';
+import type { DatasetRecord } from '../data/types.js';
 
 export const CACHE_FORMAT = 'gawwn-embedding-cache/2';
 const MAGIC = Buffer.from('GAWWNEMB', 'latin1');
@@ -273,4 +274,17 @@ export async function embedCaptions(
 /** Copies precomputed embeddings (e.g. `readT7Embeddings`, or a GAWWN record's `captions` + `txt`) into a cache. */
 export function importEmbeddings(cache: EmbeddingCache, captions: readonly string[], embeddings: Float32Array): void {
   cache.put(captions, embeddings);
+}
+
+/** Embeds every caption of `records` once; returns the per-caption lookup the batcher averages. */
+export async function captionEmbeddings(encoder: string, records: readonly DatasetRecord[]): Promise<{ dim: number; embed: (r: DatasetRecord, i: number) => Float32Array }> {
+  const all = [...new Set(records.flatMap((r) => r.captions ?? []))];
+  const { dim, embeddings } = await embedCaptions(encoder, all);
+  const row = new Map(all.map((c, i) => [c, i]));
+  return { dim, embed: (r, i) => {
+    const c = r.captions?.[i];
+    const k = c === undefined ? undefined : row.get(c);
+    if (k === undefined) throw new GawwnError(`no embedding for caption ${i} of image ${'imageId' in r ? r.imageId : (r as { path: string }).path}`);
+    return embeddings.subarray(k * dim, (k + 1) * dim);
+  } };
 }

@@ -14,7 +14,7 @@ import type { SjeDataSource } from './train-sje.js';
 
 /**
  * How the image side sees an image: `full` = the whole image (the original's square load); `box` = the object's
- * box with a 10% margin on each side. DEVIATION (issue 4): the original image side was GoogLeNet on 10 crops of CUB
+ * box with a 10% margin on each side. DEVIATION: the original image side was GoogLeNet on 10 crops of CUB
  * photographs, where the bird fills most of the frame; synthetic birds cover 15-90% of theirs, and a 64² view of
  * the whole frame leaves a small bird a few pixels wide, so the image side does not generalise.
  */

@@ -1,5 +1,5 @@
 /**
- * Character-level text encoders of Reed et al. (paper §4B; gawwn-reference §7):
+ * Character-level text encoders of Reed et al. (§3.2; gawwn-reference §7):
  *   - `cnn-gru` (default; what GAWWN used): `I:modules/HybridCNNLong.lua` + `I:modules/FixedGRU.lua`,
  *     three temporal convolutions down to 18 steps, a GRU with the original gate equations, the mean of the
  *     18 hidden states, Linear(cnn_dim -> 1024).

@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { pretrainedDir } from '../sampling/load.js';
+import { pretrainedDir } from '../util/package-dir.js';
 import { GawwnError } from '../util/errors.js';
 import { MANIFEST_NAME } from './run-io.js';
 

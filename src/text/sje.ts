@@ -1,6 +1,6 @@
 /**
  * Deep symmetric structured joint embedding loss (DS-SJE; Reed et al. CVPR 2016, used for GAWWN's text
- * encoder, paper §4B; gawwn-reference §7, C:train_sje_hybrid.lua). For a batch of B distinct classes with
+ * encoder, §3.2; gawwn-reference §7, C:train_sje_hybrid.lua). For a batch of B distinct classes with
  * image features φ(img_i) and text features φ(txt_j), s(i,j) = ⟨φ(img_i), φ(txt_j)⟩ and
  *   L = Σ_i Σ_{j≠i} max(0, 1 + s(i,j) − s(i,i)) / B²                (each image ranks the texts)
  *     + Σ_j Σ_{i≠j} max(0, 1 + s(i,j) − s(j,j)) / B²   (symmetric=1: each text ranks the images).

@@ -1,5 +1,5 @@
 /**
- * DS-SJE training of the char-CNN-GRU text encoder jointly with a small image encoder (paper §4B;
+ * DS-SJE training of the char-CNN-GRU text encoder jointly with a small image encoder (§3.2;
  * gawwn-reference §7, C:train_sje_hybrid.lua). Each step draws `batchClasses` distinct classes, one image
  * per class and one random caption of that image, and minimises the symmetric hinge loss (sje.ts) with
  * RMSprop; the learning rate decays ×`lrDecay` per epoch (epoch = images / batch steps) as in C.
@@ -246,7 +246,7 @@ export async function trainTextEncoder<Item>(opts: TrainTextEncoderOptions<Item>
   let rng = new Rng(opts.seed);
   let init: { text: Record<string, Float32Array>; image: Record<string, Float32Array>; step: number } | undefined;
   if (opts.resume) {
-    check(opts.outDir !== undefined, '--resume needs a run directory');
+    check(opts.outDir !== undefined, '`resume` needs a run directory (`outDir`)', { options: ['resume', 'outDir'] });
     const run = loadEncoderRun(opts.outDir);
     check(run.imageWeights !== undefined, 'the run has no image encoder to resume');
     init = { text: run.textWeights, image: run.imageWeights, step: run.manifest.step };

@@ -2,7 +2,7 @@
  * Adam with one `tf.tidy` per variable. tfjs 4.22's `AdamOptimizer.applyGradients` runs the update of every
  * variable inside ONE tidy, so the ~11 weight-sized temporaries of each variable's update (β·m, (1−β)·g, g², the
  * bias-corrected moments, √v̂ + ε, the step, …) stay allocated until the last variable is done. For the paper's
- * box generator (reference §2.2: 73.6 M parameters, 294 MB of float32; its two 4×4 1024→1024 transposed
+ * box generator (gawwn-reference §2.2: 73.6 M parameters, 294 MB of float32; its two 4×4 1024→1024 transposed
  * convolutions alone are 128 MB) that is ~3 GB of temporaries on top of weights, moments and gradients, and the
  * wasm backend's 4 GiB heap overflowed: `gawwn bench --model bbox --preset paper` failed at any batch size (at
  * batch 2, 4.6 GB of live tensors when it died), with "dfilter lies outside the heap" or "memory access out of

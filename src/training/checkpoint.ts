@@ -1,6 +1,5 @@
 /**
- * Training checkpoints that survive `kill -9` and refuse to load what they are not (issue 8 items 2–3,
- * issue 5 item 1). The original saved `name_epoch_net_G.t7` / `_net_D.t7` every `save_every` epochs with no
+ * Training checkpoints that survive `kill -9` and refuse to load what they are not. The original saved `name_epoch_net_G.t7` / `_net_D.t7` every `save_every` epochs with no
  * optimiser or RNG state (gawwn-reference §5); here one checkpoint holds everything needed to continue:
  *
  *   RUN/checkpoints/step-000123/manifest.json   format, model family, preset, resolved config, step, epoch,
@@ -378,7 +377,7 @@ export async function assignOptimizerWeights(optimizer: tf.Optimizer, tensors: r
 
 /** Options of `exportWeights`. */
 export interface ExportOptions {
-  /** Storage type of float tensors. float16 halves the size (issue 5: ≤ 60 MB shipped). Default float32. */
+  /** Storage type of float tensors. float16 halves the size (≤ 60 MB shipped). Default float32. */
   dtype?: 'float32' | 'float16';
   /** JSON stored in the manifest: model family, preset, config, training command, losses … */
   meta?: Record<string, unknown>;

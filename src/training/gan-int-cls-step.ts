@@ -116,7 +116,7 @@ export function bceLoss(p: tf.Tensor, label: 0 | 1, weights: tf.Tensor | null = 
 }
 
 /** G-step weights: 1 for the first B samples, `interpWeight` for the B/2 interpolated ones → [1.5·B, 1]. */
-export function interpolationWeights(B: number, interpWeight: number): tf.Tensor2D {
+export function interpolatedLossWeights(B: number, interpWeight: number): tf.Tensor2D {
   const w = new Float32Array(B + B / 2).fill(1);
   w.fill(interpWeight, B);
   return tf.tensor2d(w, [w.length, 1]);
@@ -179,7 +179,7 @@ export function createGanIntClsTrainer(cfg: Readonly<GanIntClsConfig>, rng: Rng)
     const n = B + B / 2;
     const tInterp = interpolateText(batch.txt); // [1.5B, txtSize]
     const z = tf.tensor2d(rng.normalArray(n * nz), [n, nz]);
-    const weights = interpolationWeights(B, interpWeight);
+    const weights = interpolatedLossWeights(B, interpWeight);
     let dFakeG: tf.Scalar | null = null;
     try {
       const g = tf.variableGrads(() => {

@@ -1,5 +1,5 @@
 /**
- * Numerical guard (issue 8 item 4): a GAN that diverges produces NaN/Inf losses and then NaN weights. The
+ * Numerical guard: a GAN that diverges produces NaN/Inf losses and then NaN weights. The
  * training loop calls `checkLossesFinite` on every step's losses before anything is saved, so the run stops
  * with a message naming the step, the losses and the last good checkpoint, which is never overwritten
  * (saveCheckpoint also refuses NaN/Inf tensors).

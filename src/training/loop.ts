@@ -21,7 +21,7 @@ import type { GanIntClsConfig } from '../config/gan-int-cls.js';
 import { batches, meanEmbedding, type Batch as DataBatch } from '../data/batches.js';
 import { loadDataset } from '../data/inspect.js';
 import { recordGroup, type DatasetRecord, type WarnFn } from '../data/types.js';
-import { imageGrid, imagesFromTensor } from '../display/render.js';
+import { imageGrid, imagesFromTensor } from '../render/render.js';
 import { keypointsToGrid } from '../layers/keypoint-grid.js';
 import { writeFileAtomic, writeFileAtomicSync } from '../util/atomic.js';
 import { GawwnError, check } from '../util/errors.js';
@@ -45,11 +45,11 @@ import { createGanIntClsTrainer } from './gan-int-cls-step.js';
 import { checkLossesFinite } from './guard.js';
 import { createGanTrainer } from './step.js';
 
-/** Every trainable family: the three GAWWN networks and the GAN-INT-CLS baseline (§6D). */
+/** Every trainable family: the three GAWWN networks and the GAN-INT-CLS baseline (§5.4). */
 export type TrainFamily = ModelFamily | 'gan-int-cls';
 export const TRAIN_FAMILIES: readonly TrainFamily[] = ['bbox', 'keypoint', 'keypoint-gen', 'gan-int-cls'];
 
-/** Text code of one caption of a record (the batcher averages `numCaptions` of them, paper §5). */
+/** Text code of one caption of a record (the batcher averages `numCaptions` of them, gawwn-reference §5). */
 export type CaptionEmbedding = (record: DatasetRecord, captionIndex: number) => Float32Array;
 
 export interface TrainOptions {
@@ -559,7 +559,7 @@ async function writeSampleGrid(s: TrainSession, f: FixedSample | null, file: str
     tf.dispose([maps, mask]);
     kps = ((await f.keypoints.array()) as number[][][]).map((k) => k.map(([x, y, v]) => ({ x, y, v })));
   } else if (s.family === 'keypoint-gen') {
-    // Text only: empty conditioning (all switches off), as the §6C demo; draw the generated points on grey.
+    // Text only: empty conditioning (all switches off), as the §5.3 demo; draw the generated points on grey.
     const kg = tf.zerosLike(f.keypoints);
     const k = G.predict([f.z, f.txt, kg]) as tf.Tensor3D;
     kps = ((await k.array()) as number[][][]).map((p) => p.map(([x, y, v]) => ({ x, y, v: v > 0.5 ? 1 : 0 })));

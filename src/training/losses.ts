@@ -1,5 +1,5 @@
 /**
- * GAN losses of GAWWN (gawwn-reference §4, §5). D ends in a sigmoid and the loss is Torch's `nn.BCECriterion`
+ * GAN losses of GAWWN (§3.1; gawwn-reference §4, §5). D ends in a sigmoid and the loss is Torch's `nn.BCECriterion`
  * (mean over the batch, log(x + 1e-12)). The image models use the matching-aware D of GAN-CLS:
  * errD = BCE(real, 1) + w·BCE(wrong text, 0) + (1 − w)·BCE(fake, 0), w = clsWeight = 0.5. G's loss is the
  * non-saturating BCE(D(G(z)), 1). Gk/Dk have no wrong-text term.
@@ -33,7 +33,7 @@ export function matchingAwareDLoss(pReal: tf.Tensor, pWrong: tf.Tensor, pFake: t
   return { total, real, wrong, fake };
 }
 
-/** Plain GAN D loss (Dk, reference §4): BCE(real, 1) + BCE(fake, 0). */
+/** Plain GAN D loss (Dk, gawwn-reference §4): BCE(real, 1) + BCE(fake, 0). */
 export function plainDLoss(pReal: tf.Tensor, pFake: tf.Tensor): { total: tf.Scalar; real: tf.Scalar; fake: tf.Scalar } {
   const real = bce(pReal, 1);
   const fake = bce(pFake, 0);

@@ -1,5 +1,5 @@
 /**
- * One training step per model family (gawwn-reference §5; fDx/fGx of N:main_*.lua):
+ * One training step per model family (§3.1, §4; gawwn-reference §5; fDx/fGx of N:main_*.lua):
  *   1. D step: D on (real, cond, t) → 1, (real, cond, t_shuffled) → 0 (image families; t_shuffled is an
  *      in-batch random permutation, `torch.randperm`, which may map a sample to itself), (G(z), cond, t) → 0;
  *      errD = real + clsWeight·wrong + (1 − clsWeight)·fake; Adam on D's trainable variables only.
@@ -18,11 +18,11 @@
  * D's moving statistics are updated once per step (Lua: three times); G's once, as in Lua. The extra forwards
  * (G's forward to make the D step's fakes, D's forward in the G step) run with the other net's moving
  * statistics snapshotted and restored.
- * Keypoint-gen (reference §4): real keypoints with v < 0.01 are zeroed; k_g keeps each keypoint with
+ * Keypoint-gen (gawwn-reference §4): real keypoints with v < 0.01 are zeroed; k_g keeps each keypoint with
  * probability 1 − gkDropProb (= 0.1) drawn from the Rng; no wrong-text term.
  * Instance noise (train.instanceNoise, off by default): N(0, σ²) is added to the joint image batch of each D pass,
  * drawn from the Rng after z and the wrong-text permutation (D step first, then G step).
- * MHP gate (reference §3.4): D's Adam step runs only while the EMA (0.99) of D's mean fake score exceeds
+ * MHP gate (gawwn-reference §3.4): D's Adam step runs only while the EMA (0.99) of D's mean fake score exceeds
  * `train.fakeScoreThresh`; the EMA is updated by the D pass and again by the G pass, as in Lua.
  * DEVIATION: TF.js Adam adds ε to the bias-corrected √v̂, Torch's optim.adam adds it to √v; in Torch's terms
  * TF.js uses ε·√(1−β2^t) instead of ε, which differs only while √v is near 1e-8.
@@ -279,6 +279,12 @@ export function createGanTrainer(cfg: Readonly<GawwnConfig>, rng: Rng): GanTrain
         const g = withFrozenStats(D, () => maybeFrozen(G, freezeG, () =>
           tf.variableGrads(() => {
             const fakeG = G.apply(gIn, { training: true }) as tf.Tensor;
+            // With batch norm in D, D sees the D step's exact batch, [real | wrong | fake] (or [real | fake]), so G
+            // is scored by the function D was trained as (§3.1). Were the G pass [real | fake] against a
+            // [real | wrong | fake] D pass, D's batch statistics would differ between the two and G could win by
+            // moving them rather than by drawing better: D's fake score falls in its own pass while it rises in G's,
+            // and the samples grow stripes (box IoU 0.35 against 0.46 with this pass on the same seed,
+            // data/pretrained/README.md). A spectrally normalised D scores the fakes alone (gParts).
             const parts = jointD(gParts(fakeG));
             const out = parts[parts.length - 1];
             dFakeG = tf.keep(tf.mean(out)) as tf.Scalar;

@@ -5,11 +5,11 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { ModelFamily } from '../config/types.js';
 
-/** Box family: images with one box each (num_elt = 1, reference §2.1). */
+/** Box family: images with one box each (num_elt = 1, gawwn-reference §2.1). */
 export interface BboxBatch {
   /** [B, 128, 128, 3] float32 in [−1, 1]. */
   images: tf.Tensor4D;
-  /** [B, txtSize] text embeddings (caption average, reference §5). */
+  /** [B, txtSize] text embeddings (caption average, gawwn-reference §5). */
   txt: tf.Tensor2D;
   /** [B, 4] normalised (x, y, w, h) on the image. */
   box: tf.Tensor2D;
@@ -46,7 +46,7 @@ export interface StepResult {
   lossD: number;
   /** BCE(D(real, cond, t), 1). */
   lossReal: number;
-  /** BCE(D(real, cond, t_shuffled), 0), unweighted; 0 for keypoint-gen (no wrong term, reference §4). */
+  /** BCE(D(real, cond, t_shuffled), 0), unweighted; 0 for keypoint-gen (no wrong term, gawwn-reference §4). */
   lossWrong: number;
   /** BCE(D(G(z), cond, t), 0), unweighted. */
   lossFake: number;

@@ -1,6 +1,6 @@
 /**
  * Atomic writes: a file or a directory of files appears under its final name complete or not at all, even
- * if the process is killed (`kill -9`) or the machine loses power mid-write (issue 8 items 2–3). The recipe
+ * if the process is killed (`kill -9`) or the machine loses power mid-write. The recipe
  * is the POSIX one: write a temporary sibling, fsync it, rename it over the final name, fsync the parent
  * directory so the rename itself is durable.
  */

@@ -1,6 +1,6 @@
 /**
  * IEEE 754 binary16 ("half") conversion by hand, for storing the shipped pretrained weights at half size
- * (issue 5 item 6: data/pretrained/ ≤ 60 MB). tfjs has no float16 dtype on its CPU/wasm backends, so weights
+ * (data/pretrained/ ≤ 60 MB). tfjs has no float16 dtype on its CPU/wasm backends, so weights
  * are converted on write and widened back to float32 on read. Rounding is round-to-nearest-even, as the
  * hardware conversions (F16C, numpy's `astype(float16)`) do; overflow gives ±Infinity, NaN stays NaN.
  */

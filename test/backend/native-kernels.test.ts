@@ -1,6 +1,6 @@
 /**
  * The native kernels (src/backend/native) against the cpu backend: every overridden kernel, forward and
- * gradient, on the layer shapes GAWWN uses (reference §2–§4: 4×4 s2 p1, 3×3 s1 p1, 1×1, 4×4 s1 valid and
+ * gradient, on the layer shapes GAWWN uses (gawwn-reference §2–§4: 4×4 s2 p1, 3×3 s1 p1, 1×1, 4×4 s1 valid and
  * the transposed convolutions of the same), matmul with transposes and broadcasting, fused bias+activation,
  * the memory-bound kernels (Tile, Sum/Mean, LeakyRelu/Greater/Select, batch norm, Concat/SplitV), wasm-heap
  * growth, bounds checks and leaks. Each comparison also checks that the native path (not a fallback) ran.

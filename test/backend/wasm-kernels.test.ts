@@ -79,7 +79,7 @@ async function assertNoLeak(what: string, fn: () => tf.Tensor | tf.Tensor[]): Pr
   assert.equal(wasmBackend().numDataIds(), ids, `${what}: wasm data ids leaked`);
 }
 
-// Conv cases: [x shape NHWC, filter [kh, kw, Ci, Co], stride, pad]. GAWWN's (reference §2–§3) plus the
+// Conv cases: [x shape NHWC, filter [kh, kw, Ci, Co], stride, pad]. GAWWN's (gawwn-reference §2–§3) plus the
 // awkward ones: 'same' with odd sizes, 'valid' with unused rows, asymmetric explicit pads, k not a
 // multiple of s, k < s, unequal strides.
 const CONV_CASES: Array<[number[], number[], number | [number, number], Pad]> = [

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../src/util/backend.js';
+import { initBackend } from '../../src/backend/select.js';
 import { Rng } from '../../src/util/rng.js';
 
 test('wasm with 2 threads initialises, uses 2 threads, and matches cpu on matmul and conv gradients', async () => {

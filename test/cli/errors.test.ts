@@ -115,3 +115,15 @@ M._load = function (req, ...rest) {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('library errors name options; the CLI spells them as its flags (asFlags)', async () => {
+  const { asFlags, flagOf } = await import('../../src/cli/main.js');
+  const { GawwnError } = await import('../../src/util/errors.js');
+  assert.deepEqual(['steps', 'maxMinutes', 'dataRoot', 'batchSize', 'classSeed', 'outDir'].map(flagOf), ['--steps', '--max-minutes', '--data', '--batch', '--class-seed', '--out']);
+  const e = new GawwnError('`resume`: this run was started with `dataRoot` /tmp/steps/a, not /b (only `steps` and `maxMinutes` can change)', {
+    file: '/runs/resume/checkpoints', options: ['resume', 'dataRoot', 'steps', 'maxMinutes'],
+  });
+  // Only the quoted names change: the same words in a path or a value stay.
+  assert.equal(asFlags(e), '/runs/resume/checkpoints: --resume: this run was started with --data /tmp/steps/a, not /b (only --steps and --max-minutes can change)');
+  assert.equal(asFlags(new GawwnError('`n` must be an integer >= 2, got 1')), '`n` must be an integer >= 2, got 1');
+});

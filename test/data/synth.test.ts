@@ -183,9 +183,9 @@ test('synthesis refuses a non-empty output folder and bad counts, leaving nothin
   fs.mkdirSync(out);
   fs.writeFileSync(path.join(out, 'keep.txt'), 'mine');
   await assert.rejects(synthBirds({ out, images: 2, seed: 0 }), /x: output folder exists and is not empty/);
-  await assert.rejects(synthPeople({ out: path.join(base, 'y'), images: 0, seed: 0 }), /--images must be a positive integer, got 0/);
-  await assert.rejects(synthBirds({ out: path.join(base, 'z'), images: NaN, seed: 0 }), /--images must be a positive integer, got NaN/);
-  await assert.rejects(synthBirds({ out: path.join(base, 'w'), images: 2, seed: 0, classSeed: 1.5 }), /--class-seed must be an integer, got 1.5/);
+  await assert.rejects(synthPeople({ out: path.join(base, 'y'), images: 0, seed: 0 }), /`images` must be a positive integer, got 0/);
+  await assert.rejects(synthBirds({ out: path.join(base, 'z'), images: NaN, seed: 0 }), /`images` must be a positive integer, got NaN/);
+  await assert.rejects(synthBirds({ out: path.join(base, 'w'), images: 2, seed: 0, classSeed: 1.5 }), /`classSeed` must be an integer, got 1.5/);
   assert.deepEqual(fs.readdirSync(base), ['x']);
   assert.deepEqual(fs.readdirSync(out), ['keep.txt']);
 });

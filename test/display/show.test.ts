@@ -9,7 +9,7 @@ import * as path from 'path';
 import { spawnSync } from 'child_process';
 import sharp from 'sharp';
 import { show, showChart, showGrid, showTable, progress, progressHtml, inKernel, showPng } from '../../src/display/show.js';
-import { lossChart, type HtmlTable } from '../../src/display/render.js';
+import { lossChart, type HtmlTable } from '../../src/render/render.js';
 import { GawwnError } from '../../src/util/errors.js';
 
 interface Msg { data: Record<string, unknown>; metadata: Record<string, unknown>; transient: { display_id?: string }; update: boolean }

@@ -22,7 +22,7 @@ test('parseSampleBody accepts a well-formed box or keypoint request and returns 
     model: 'bb', caption: 'a bird', n: 4, seed: 7, box: { x: 0.1, y: 0.2, w: 0.5, h: 0.6 },
   });
   assert.deepEqual(parseSampleBody({ model: 'kp', caption: 'c', n: 1, seed: 0, keypoints: [{ name: 'beak', x: 0.25, y: 0.5 }] }, lookup).keypoints, [{ name: 'beak', x: 0.25, y: 0.5 }]);
-  // With a keypoint generator, no parts at all is the text-only setting (paper §6C).
+  // With a keypoint generator, no parts at all is the text-only setting (§5.3).
   assert.equal(parseSampleBody({ model: 'kp', caption: 'c', n: 1, seed: 0 }, lookup).keypoints, undefined);
 });
 

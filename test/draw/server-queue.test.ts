@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { BusyError, CancelledError, MAX_QUEUED_DRAWS, drawQueue, loadDrawModels, serveDraw, type DrawServer } from '../../src/draw/server.js';
-import { initBackend } from '../../src/util/backend.js';
+import { initBackend } from '../../src/backend/select.js';
 import { gawwn, makeTinyFixture, type TinyFixture } from '../cli/tiny-fixture.js';
 
 let f: TinyFixture;

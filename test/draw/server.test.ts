@@ -13,15 +13,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
-import { imageGrid } from '../../src/display/render.js';
+import { imageGrid } from '../../src/render/render.js';
 import {
   benchPage, dragOnEditor, editorRect, findChromium, firstSrc, openBrowser, pageCondition as condition, pageLatencies, placePart, selectModel, typeCaption, waitDraw,
   type DrawBrowser,
-} from '../../src/draw/bench.js';
+} from '../../src/bench/draw.js';
 import { readCondition } from '../../src/draw/condition.js';
 import { openDraw, replayCondition } from '../../src/draw/notebook.js';
 import { drawSample, loadDrawModels, serveDraw, type DrawModel, type DrawServer } from '../../src/draw/server.js';
-import { initBackend } from '../../src/util/backend.js';
+import { initBackend } from '../../src/backend/select.js';
 import { GawwnError } from '../../src/util/errors.js';
 
 const projectRoot = path.resolve(__dirname, '../../..');
@@ -289,7 +289,7 @@ test('headless Chromium: type a caption, drag a box, place a beak; the images ch
   try {
     browser = await openBrowser(server.url, { acceptDownloads: true });
     const page = browser.page;
-    // Keypoint model first, no parts placed: the keypoint generator fills them all (text-only, §6C).
+    // Keypoint model first, no parts placed: the keypoint generator fills them all (text-only, §5.3).
     await waitDraw(page, 0);
     assert.equal(await page.locator('#samples img').count(), 4);
     let c = await condition(page);

@@ -9,7 +9,7 @@ import { synthPeople } from '../../src/data/synth-people.js';
 import { loadEvalSet, maskOf, readSyntheticAttributes, targetsOf } from '../../src/evaluation/eval-data.js';
 import { buildEvaluator, evaluatorLoss, keypointBox, runEvaluator, softArgmax, widenEvaluator, type EvaluatorConfig } from '../../src/evaluation/evaluator.js';
 import { augmentImages, chooseBoxRule, fitColourCentroids, loadEvaluator, trainEvaluator } from '../../src/evaluation/train-evaluator.js';
-import { initBackend } from '../../src/util/backend.js';
+import { initBackend } from '../../src/backend/select.js';
 import { Rng } from '../../src/util/rng.js';
 
 let base = '';
@@ -206,7 +206,7 @@ test('the evaluator learns on a tiny synthetic set (loss decreases), saves and l
   assert.equal(r3.steps, 0);
   assert.deepEqual(r3.ceiling, r.ceiling);
   assert.deepEqual(r3.config, r.config);
-  await assert.rejects(trainEvaluator({ dataRoot: birds, outDir: out3, steps: 0, log: null }), /--steps/);
+  await assert.rejects(trainEvaluator({ dataRoot: birds, outDir: out3, steps: 0, log: null }), /`steps`/);
   // A larger --width widens it: the widened evaluator scores the held-out images as the narrow one did.
   const out4 = path.join(base, 'ev4');
   const r4 = await trainEvaluator({ dataRoot: birds, outDir: out4, init: out, steps: 0, width: 8, log: null, seed: 2 });
@@ -217,7 +217,7 @@ test('the evaluator learns on a tiny synthetic set (loss decreases), saves and l
   assert.equal(ev4.model.getLayer('conv1').getWeights()[0].shape[3], 8);
   ev4.dispose();
   const bad6 = path.join(base, 'ev-w6');
-  await assert.rejects(trainEvaluator({ dataRoot: birds, outDir: bad6, init: out, steps: 1, width: 6, log: null }), /--width 6: the --init evaluator has width 4/);
+  await assert.rejects(trainEvaluator({ dataRoot: birds, outDir: bad6, init: out, steps: 1, width: 6, log: null }), /`width` 6: the `init` evaluator has width 4/);
   assert.equal(fs.existsSync(bad6), false);
   ev.dispose();
   await assert.rejects(loadEvaluator(base), /no evaluator/);
@@ -247,7 +247,7 @@ test('--test-data: trained on one root, the ceiling is measured on the test spli
   await assert.rejects(trainEvaluator({ dataRoot: more, testDataRoot: people, outDir: bad, steps: 1, log: null }), /test root's partNames .* differ/);
   assert.equal(fs.existsSync(bad), false);
   // The same check guards --init: a birds evaluator is not continued on people, and nothing is written.
-  await assert.rejects(trainEvaluator({ dataRoot: people, init: out, outDir: bad, steps: 1, log: null }), /--init evaluator .*: its partNames .* differ/);
+  await assert.rejects(trainEvaluator({ dataRoot: people, init: out, outDir: bad, steps: 1, log: null }), /`init` evaluator .*: its partNames .* differ/);
   assert.equal(fs.existsSync(bad), false);
 });
 
@@ -301,8 +301,8 @@ test('trainEvaluator --resume: killed after a checkpoint, the run continues to t
   fs.writeFileSync(path.join(cut, 'log.jsonl'), lines.slice(0, 5).join('\n') + '\n' + lines[5].slice(0, 20));
   // Options that define the run cannot change on resume; the refusal writes nothing.
   const before = fs.readdirSync(path.join(cut, 'checkpoints')).sort();
-  await assert.rejects(trainEvaluator({ outDir: cut, resume: true, lr: 1e-4, log: null }), /--resume: this run was started with --lr 0.002, not 0.0001/);
-  await assert.rejects(trainEvaluator({ outDir: cut, resume: true, dataRoot: path.join(base, 'elsewhere'), log: null }), /started with --data .*birds, not .*elsewhere/);
+  await assert.rejects(trainEvaluator({ outDir: cut, resume: true, lr: 1e-4, log: null }), /`resume`: this run was started with `lr` 0.002, not 0.0001/);
+  await assert.rejects(trainEvaluator({ outDir: cut, resume: true, dataRoot: path.join(base, 'elsewhere'), log: null }), /started with `dataRoot` .*birds, not .*elsewhere/);
   assert.deepEqual(fs.readdirSync(path.join(cut, 'checkpoints')).sort(), before);
   assert.ok(!fs.existsSync(path.join(cut, 'metrics.json')));
   const tensors = tf.memory().numTensors;
@@ -325,8 +325,8 @@ test('trainEvaluator --resume: killed after a checkpoint, the run continues to t
   const c = await trainEvaluator({ outDir: cut, resume: true, steps: 8, log: null });
   assert.equal(c.steps, 8);
   assert.equal(losses(cut).length, 8);
-  await assert.rejects(trainEvaluator({ ...opts, outDir: cut }), /already holds an evaluator run; pass --resume/);
-  await assert.rejects(trainEvaluator({ outDir: path.join(base, 'ev-none'), resume: true, log: null }), /--resume: no evaluator checkpoint/);
+  await assert.rejects(trainEvaluator({ ...opts, outDir: cut }), /already holds an evaluator run; pass `resume`/);
+  await assert.rejects(trainEvaluator({ outDir: path.join(base, 'ev-none'), resume: true, log: null }), /`resume`: no evaluator checkpoint/);
 });
 
 test('trainEvaluator --augment trains on degraded images and records it', async () => {
@@ -364,7 +364,7 @@ test('evaluatorLoss: total = kp + vis + segWeight × seg (seg reported unweighte
   assert.deepEqual(w5.slice(1).map((v) => v.toFixed(6)), w1.slice(1).map((v) => v.toFixed(6)));
   for (const bad of [0, -1, Number.NaN]) {
     const out = path.join(base, `ev-badw-${bad}`);
-    await assert.rejects(trainEvaluator({ dataRoot: birds, outDir: out, steps: 1, log: null, segWeight: bad }), /--seg-weight must be a positive number/);
+    await assert.rejects(trainEvaluator({ dataRoot: birds, outDir: out, steps: 1, log: null, segWeight: bad }), /`segWeight` must be a positive number/);
     assert.equal(fs.existsSync(out), false);
   }
 });

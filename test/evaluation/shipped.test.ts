@@ -10,7 +10,7 @@ import { loadEvaluator, scoreOnRealSet, trainEvaluator, type EvaluatorCeiling, t
 import { loadEvalSet } from '../../src/evaluation/eval-data.js';
 import { synthBirds } from '../../src/data/synth-birds.js';
 import { synthPeople } from '../../src/data/synth-people.js';
-import { initBackend } from '../../src/util/backend.js';
+import { initBackend } from '../../src/backend/select.js';
 import { Rng } from '../../src/util/rng.js';
 
 const est = (value: number, lo: number, hi: number) => ({ value, ci: [lo, hi] as [number, number], n: 10 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { resolveGanIntClsConfig } from '../../src/config/gan-int-cls.js';
-import { bceLoss, createGanIntClsTrainer, interpolateText, interpolationWeights, type GanIntClsBatch } from '../../src/training/gan-int-cls-step.js';
+import { bceLoss, createGanIntClsTrainer, interpolateText, interpolatedLossWeights, type GanIntClsBatch } from '../../src/training/gan-int-cls-step.js';
 import { GawwnError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/rng.js';
 
@@ -28,7 +28,7 @@ test('interpolateText appends (t_i + t_{i+B/2})/2 for i < B/2 (I: interp_type=1)
 
 test('bceLoss is Torch BCECriterion(weights): -Σ w·log(q + 1e-12) / n, n = element count', () => {
   const p = tf.tensor2d([[0.8], [0.6], [0.3]]);
-  const w = interpolationWeights(2, 0.5); // 2 + 1 samples: weights [1, 1, 0.5]
+  const w = interpolatedLossWeights(2, 0.5); // 2 + 1 samples: weights [1, 1, 0.5]
   assert.deepEqual(Array.from(w.dataSync()), [1, 1, 0.5]);
   const l1 = bceLoss(p, 1, w);
   close(l1.dataSync()[0], -(Math.log(0.8) + Math.log(0.6) + 0.5 * Math.log(0.3)) / 3);

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { synthBirds } from '../../src/data/synth-birds.js';
 import { train } from '../../src/training/loop.js';
 import { loadLatest } from '../../src/training/checkpoint.js';
-import { initBackend } from '../../src/util/backend.js';
+import { initBackend } from '../../src/backend/select.js';
 import { GawwnError } from '../../src/util/errors.js';
 import { LOCK_NAME } from '../../src/util/run-lock.js';
 

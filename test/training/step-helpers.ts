@@ -1,7 +1,7 @@
 /** Shared helpers of the trainer tests: random batches and weight snapshots. */
 import * as tf from '@tensorflow/tfjs';
 import type { GawwnConfig } from '../../src/config/types.js';
-import { randomBatch } from '../../src/training/bench.js';
+import { randomBatch } from '../../src/bench/training.js';
 import type { Batch } from '../../src/training/types.js';
 import { Rng } from '../../src/util/rng.js';
 

@@ -1,7 +1,7 @@
 // Native CPU kernels for training GAWWN: convolution, transposed convolution, filter gradient and
-// (batched) matrix product, all as im2col/col2im + OpenBLAS sgemm (issue 9, item 3).
+// (batched) matrix product, all as im2col/col2im + OpenBLAS sgemm.
 //
-// Why: the networks of reference §2–§4 spend nearly all their time in 4×4/3×3/1×1 convolutions and
+// Why: the networks of gawwn-reference §2–§4 spend nearly all their time in 4×4/3×3/1×1 convolutions and
 // their two gradients. tfjs-wasm runs these single-threaded at a few GFLOP/s; OpenBLAS sgemm reaches
 // ~190 GFLOP/s on this machine's two cores.
 //
@@ -581,7 +581,7 @@ napi_value ReduceMiddle(napi_env env, napi_callback_info info) {
 
 // Element-wise kernels of the LeakyReLU forward and gradient (tfjs: where(x > 0, dy, alpha·dy)), which
 // tfjs-wasm 4.22 runs at ~5–7 ns per element against ~0.15 for a plain loop; D applies LeakyReLU after
-// every layer (reference §2.3, §3.3).
+// every layer (gawwn-reference §2.3, §3.3).
 // leakyRelu(heap, xOff, outOff, n, alpha): out = x < 0 ? alpha·x : x            (float32)
 // greater(heap, aOff, bOff, outOff, n, bIsScalar): out = a > b                   (float32 → bool bytes)
 // select(heap, condOff, tOff, eOff, outOff, n): out = cond ? t : e               (bool, float32 → float32)

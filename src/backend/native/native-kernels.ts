@@ -1,6 +1,6 @@
 /**
- * OpenBLAS-accelerated kernels for the tfjs 'wasm' backend (issue 9, item 3): the heavy kernels of training
- * GAWWN (reference §2–§4 are stacks of 4×4 / 3×3 / 1×1 convolutions, transposed convolutions and linears)
+ * OpenBLAS-accelerated kernels for the tfjs 'wasm' backend: the heavy kernels of training
+ * GAWWN (gawwn-reference §2–§4 are stacks of 4×4 / 3×3 / 1×1 convolutions, transposed convolutions and linears)
  * computed by a Node native addon (`gawwn_native.cc`: im2col / col2im + `cblas_sgemm`) directly on the
  * wasm heap, with no copy in or out.
  *
@@ -10,8 +10,8 @@
  * - memory-bound ones that tfjs-wasm 4.22 runs 10–80× slower than a plain loop and that a training step
  *   calls at every layer (measured in step-bench.ts): Tile (tfjs's batch-norm gradient tiles), Sum and Mean
  *   over a contiguous run of axes (batch-norm statistics; wasm transposes first), LeakyRelu with the Greater
- *   and Select of its gradient (D, reference §2.3/§3.3), FusedBatchNorm, Concat and SplitV (the channel
- *   concatenations of reference §2–§3 and their gradients).
+ *   and Select of its gradient (D, gawwn-reference §2.3/§3.3), FusedBatchNorm, Concat and SplitV (the channel
+ *   concatenations of gawwn-reference §2–§3 and their gradients).
  * Anything the addon does not cover (non-float32, NCHW, a bias or PReLU weight that is not per-channel, a
  * broadcast it does not handle) goes to the kernel that was registered before (tfjs's own wasm kernel, or
  * the one from `backend/wasm-kernels.ts`), so results never depend on coverage.

@@ -1,4 +1,4 @@
-// gawwn draw page (issue 10): place a box or parts, type a caption, watch GAWWN draw. Plain JS, no build step.
+// gawwn draw page: place a box or parts, type a caption, watch GAWWN draw. Plain JS, no build step.
 // Coordinates are normalised to [0,1] (x right, y down; box = top-left + size), as `gawwn sample`.
 'use strict';
 (() => {

@@ -1,11 +1,11 @@
 /**
- * Soak test of a trainer (issue 8 item 5): run many steps and record `tf.memory().numTensors`, tfjs's byte
+ * Soak test of a trainer: run many steps and record `tf.memory().numTensors`, tfjs's byte
  * count and the process RSS every N steps, so a leak of one tensor per step (or per N steps) shows up as a
  * non-zero delta. Reported by a command, not asserted by a timed test. Works against any object with the
  * trainer shape `{step(batch), dispose()}`, so it does not depend on the model code.
  */
 import * as tf from '@tensorflow/tfjs';
-import { checkLossesFinite } from './guard.js';
+import { checkLossesFinite } from '../training/guard.js';
 import { GawwnError } from '../util/errors.js';
 
 /** What the soak drives: one optimisation step per call, returning its losses as plain numbers. */
@@ -16,7 +16,7 @@ export interface SoakTrainer<B> {
 
 /** Options of `runSoak`. */
 export interface SoakOptions<B> {
-  /** Steps to run (issue 8: 1,000). */
+  /** Steps to run (1,000 shows a leak of one tensor per step plainly). */
   steps: number;
   /** Record a sample every this many steps. Default 50. */
   every?: number;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { formatKernelProfile, profileKernels } from '../../src/backend/profile.js';
+import { formatKernelProfile, profileKernels } from '../../src/bench/profile.js';
 import { registerWasmTrainingKernels } from '../../src/backend/wasm-kernels.js';
 
 test('profileKernels ranks kernels by total time, counts calls, shares sum to 1', async () => {

@@ -14,7 +14,7 @@ import { GawwnError, check } from '../util/errors.js';
 
 /** One image of a grid: HWC pixels, RGB (3 channels) or grey (1 channel). */
 export interface GridImage {
-  /** Floats in [-1, 1] (the generator's tanh range, paper §4) or bytes in [0, 255]. Length H·W·C. */
+  /** Floats in [-1, 1] (the generator's tanh range, §4) or bytes in [0, 255]. Length H·W·C. */
   data: Float32Array | Uint8Array;
   width: number;
   height: number;

@@ -1,5 +1,5 @@
 /**
- * Where a step's time goes, per kernel (issue 9 item 1: `gawwn bench --profile`). Uses `tf.profile`, which
+ * Where a step's time goes, per kernel (`gawwn bench --profile`). Uses `tf.profile`, which
  * times every kernel the engine dispatches (a composite kernel that calls other kernel functions directly,
  * as ours in wasm-kernels.ts do, counts once, under its own name).
  */

@@ -1,6 +1,6 @@
 /**
- * A DCGAN-shaped training workload for measuring backend kernels (issue 9): the same layer kinds and
- * resolutions as GAWWN's image paths (reference §2–§3: 4×4 s2 p1 convs and transposed convs, the 4×4 s1 p0
+ * A DCGAN-shaped training workload for measuring backend kernels: the same layer kinds and
+ * resolutions as GAWWN's image paths (gawwn-reference §2–§3: 4×4 s2 p1 convs and transposed convs, the 4×4 s1 p0
  * projection from/to 1×1, BN in training mode, ReLU/LeakyReLU/Tanh/Sigmoid) but none of the conditioning,
  * so kernel work can be timed before the full networks exist. Not part of the model code.
  *

@@ -1,5 +1,5 @@
 /**
- * Drag-to-image latency of the `gawwn draw` page (issue 10 item 2, the 300 ms target): headless Chromium
+ * Drag-to-image latency of the `gawwn draw` page (the 300 ms target): headless Chromium
  * (Debian `chromium`, driven by playwright-core) opens the page, types a caption, then drags the box (box
  * models) or a placed beak (keypoint models) N times; each drag's pointer move → its images decoded in the
  * page is read from the page's own clock (`window.__draw.latencies`, src/draw/static/app.js). The same
@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { writeFileAtomic } from '../util/atomic.js';
 import { GawwnError } from '../util/errors.js';
-import type { DrawServer } from './server.js';
+import type { DrawServer } from '../draw/server.js';
 
 /** Where Debian (and Ubuntu's older package) installs Chromium. */
 export const CHROMIUM_PATHS = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
@@ -203,8 +203,8 @@ export interface DrawBenchOptions {
 export async function benchPage(page: Page, models: readonly { id: string; family: string; partNames: readonly string[] }[], opts: DrawBenchOptions = {}): Promise<DrawBenchResult[]> {
   const draws = opts.draws ?? 20;
   const n = opts.n ?? 4;
-  if (!Number.isInteger(draws) || draws < 1) throw new GawwnError(`--draws must be a positive integer, got ${draws}`);
-  if (![1, 2, 4, 8].includes(n)) throw new GawwnError(`--n must be one of the page's sample counts 1, 2, 4, 8; got ${n}`);
+  if (!Number.isInteger(draws) || draws < 1) throw new GawwnError(`\`draws\` must be a positive integer, got ${draws}`, { options: ['draws'] });
+  if (![1, 2, 4, 8].includes(n)) throw new GawwnError(`\`n\` must be one of the page's sample counts 1, 2, 4, 8; got ${n}`, { options: ['n'] });
   await waitIdle(page);
   if ((await page.inputValue('#n')) !== String(n)) {
     const before = await drawCount(page);

@@ -1,8 +1,8 @@
 /**
  * Times the DCGAN-shaped training workload (bench-workload.ts) on the wasm backend with a chosen set of our
- * kernels, and profiles one step: how the numbers in the kernels report were produced (issue 9).
+ * kernels, and profiles one step: how the numbers in the kernels report were produced.
  *
- *   node dist/src/backend/kernel-bench.js [--mode fast|subpixel|phases|native|baseline] [--size 128]
+ *   node dist/src/bench/kernels.js [--mode fast|subpixel|phases|native|baseline] [--size 128]
  *        [--batch 16] [--ngf 32] [--steps 3] [--threads 1]
  *
  * --mode baseline: only the missing Conv2DBackpropFilter registered (as the dilated conv), everything else
@@ -10,12 +10,12 @@
  * Prints one JSON line, then the profile table.
  */
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../util/backend.js';
+import { initBackend } from '../backend/select.js';
 import { GawwnError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
-import { buildDcganWorkload } from './bench-workload.js';
+import { buildDcganWorkload } from './workload.js';
 import { formatKernelProfile, profileKernels } from './profile.js';
-import { registerWasmTrainingKernels, TransposedConvMode } from './wasm-kernels.js';
+import { registerWasmTrainingKernels, TransposedConvMode } from '../backend/wasm-kernels.js';
 
 export interface KernelBenchOptions {
   mode: TransposedConvMode | 'baseline';

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import {
   imageGrid, imagesFromTensor, lossChart, metricBars, renderChartPng, readLossLog, tableHtml, wrapText, escapeXml,
   BOX_COLOR, BOX_STROKE, KEYPOINT_COLORS, GRID_BACKGROUND, type GridImage, type HtmlTable, type LossRecord,
-} from '../../src/display/render.js';
+} from '../../src/render/render.js';
 import { GawwnError } from '../../src/util/errors.js';
 
 async function decode(png: Uint8Array): Promise<{ w: number; h: number; px: (x: number, y: number) => number[] }> {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { runSoak, formatSoakReport, type SoakTrainer } from '../../src/training/soak.js';
+import { runSoak, formatSoakReport, type SoakTrainer } from '../../src/bench/soak.js';
 import { GawwnError } from '../../src/util/errors.js';
 
 interface Batch {

@@ -1,12 +1,12 @@
 /**
- * wasmMemoryError (util/backend.ts): filling the wasm backend's 4 GiB heap gives one line that says so and what to
+ * wasmMemoryError (backend/select.ts): filling the wasm backend's 4 GiB heap gives one line that says so and what to
  * do, instead of "memory access out of bounds". Runs in its own process (node --test spawns one per file): the
  * heap it grows to ~4 GiB is never returned to the system.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, wasmMemoryError } from '../../src/util/backend.js';
+import { initBackend, wasmMemoryError } from '../../src/backend/select.js';
 
 test('the wasm heap filled past 4 GiB: the allocation fails at once, earlier tensors stay intact, and the CLI line names the fix', async () => {
   await initBackend({ force: 'wasm', report: null });

@@ -4,8 +4,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import sharp from 'sharp';
-import { reportHtml, writeReport, type Report } from '../../src/display/report.js';
-import { lossChart } from '../../src/display/render.js';
+import { reportHtml, writeReport, type Report } from '../../src/render/report.js';
+import { lossChart } from '../../src/render/render.js';
 
 async function report(): Promise<Report> {
   const png = new Uint8Array(await sharp({ create: { width: 3, height: 2, channels: 3, background: 'blue' } }).png().toBuffer());

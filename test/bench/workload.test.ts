@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { buildDcganWorkload } from '../../src/backend/bench-workload.js';
+import { buildDcganWorkload } from '../../src/bench/workload.js';
 import { registerWasmTrainingKernels } from '../../src/backend/wasm-kernels.js';
 import { Rng } from '../../src/util/rng.js';
 

@@ -1,6 +1,6 @@
 /**
- * Kernel benchmark for the OpenBLAS path (issue 9): the convolution kernels of one keypoint-GAN training
- * step (reference §3.2 G, §3.3 D, 128 px) on plain wasm vs wasm+openblas, plus raw sgemm GFLOP/s.
+ * Kernel benchmark for the OpenBLAS path: the convolution kernels of one keypoint-GAN training
+ * step (gawwn-reference §3.2 G, §3.3 D, 128 px) on plain wasm vs wasm+openblas, plus raw sgemm GFLOP/s.
  *
  * Every layer is described by its convolution geometry (a transposed convolution ConvT k s p from a small to
  * a large map is the convolution from the large map back to the small one), and each layer runs the three
@@ -8,21 +8,21 @@
  * (the reverse) and Conv2DBackpropFilter (the weight gradient). Linears, batch norm and element-wise ops
  * are not included: this isolates the part the native kernels replace. `gawwn bench` measures whole steps.
  *
- * Plain tfjs-wasm 4.22 has no Conv2DBackpropFilter; there the weight gradient is computed as issue 2
- * prescribes (one dilated conv2d with batch and channel axes swapped), which is what `wasm-kernels.ts` does.
+ * Plain tfjs-wasm 4.22 has no Conv2DBackpropFilter; there the weight gradient is computed
+ * as one dilated conv2d with batch and channel axes swapped, which is what `wasm-kernels.ts` does.
  *
- * Run: `node dist/src/backend/native/bench.js [--ngf 32] [--batch 16] [--reps 3] [--skip-wasm] [--json]`
+ * Run: `node dist/src/bench/native.js [--ngf 32] [--batch 16] [--reps 3] [--skip-wasm] [--json]`
  */
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../../util/rng.js';
-import { loadNativeKernels, nativeAddon, registerNativeKernels, unregisterNativeKernels } from './native-kernels.js';
+import { Rng } from '../util/rng.js';
+import { loadNativeKernels, nativeAddon, registerNativeKernels, unregisterNativeKernels } from '../backend/native/native-kernels.js';
 
 /** One convolution geometry: input [batch, h, h, ci], filter [k, k, ci, co], stride s, symmetric padding p. */
 export interface ConvLayer { name: string; h: number; ci: number; co: number; k: number; s: number; p: number }
 
 /**
- * The convolutions of the keypoint-conditional G and D (reference §3.2–§3.3) at width `ngf` = `ndf`,
+ * The convolutions of the keypoint-conditional G and D (gawwn-reference §3.2–§3.3) at width `ngf` = `ndf`,
  * K keypoints, text projection nt. Channel counts scale as in the reference (128 → ngf, 256 → 2·ngf, …).
  */
 export function keypointGanLayers(ngf: number, k = 15, nt = 128): { g: ConvLayer[]; d: ConvLayer[] } {
@@ -60,7 +60,7 @@ export function layerGflop(l: ConvLayer, batch: number): number {
 
 type Pad4 = [[number, number], [number, number], [number, number], [number, number]];
 
-/** Weight gradient as one dilated conv2d with batch and channel axes swapped (issue 2), for plain wasm. */
+/** Weight gradient as one dilated conv2d with batch and channel axes swapped, for plain wasm. */
 function filterGradViaConv(x: tf.Tensor4D, dy: tf.Tensor4D, l: ConvLayer): tf.Tensor4D {
   return tf.tidy(() => {
     const xp = tf.pad(x, [[0, 0], [l.p, l.p], [l.p, l.p], [0, 0]]).transpose([3, 1, 2, 0]) as tf.Tensor4D; // [Ci,Hp,Wp,N]

@@ -1,25 +1,25 @@
 /**
- * A stand-in for one keypoint-GAN training step (reference §3.2 G, §3.3 D, §5 step) written directly in
+ * A stand-in for one keypoint-GAN training step (gawwn-reference §3.2 G, §3.3 D, §5 step) written directly in
  * tfjs ops, to time the native kernels in context (batch norm, activations, concatenations, Adam and
  * tfjs's autograd included) before the real models exist on this branch. Topology and channel widths
  * follow the reference with ngf = ndf; the linear widths (4·ngf per text/noise branch, nt = 128) are
  * the reference's divided like the conv widths. It is NOT the library's model: `gawwn bench` is the
  * measurement of record once the models land.
  *
- * Run: `node dist/src/backend/native/step-bench.js [--ngf 32] [--batch 16] [--steps 3] [--threads 2] [--wasm]`
+ * Run: `node dist/src/bench/native-step.js [--ngf 32] [--batch 16] [--steps 3] [--threads 2] [--wasm]`
  * (`--wasm` times plain wasm instead; tfjs-wasm 4.22 cannot train without a Conv2DBackpropFilter kernel, so
  * that needs `registerWasmTrainingKernels()` to provide one.)
  */
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../../util/rng.js';
-import { registerWasmTrainingKernels } from '../wasm-kernels.js';
-import { loadNativeKernels, registerNativeKernels } from './native-kernels.js';
+import { Rng } from '../util/rng.js';
+import { registerWasmTrainingKernels } from '../backend/wasm-kernels.js';
+import { loadNativeKernels, registerNativeKernels } from '../backend/native/native-kernels.js';
 
 type T4 = tf.Tensor4D;
 const P1: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [1, 1], [1, 1], [0, 0]];
 
-/** Variables with the reference init (conv N(0, 0.02), BN γ N(1, 0.02), β 0; §1). */
+/** Variables with the reference init (conv N(0, 0.02), BN γ N(1, 0.02), β 0; gawwn-reference §1). */
 class Params {
   readonly vars: tf.Variable[] = [];
   constructor(private readonly rng: Rng) {}
@@ -62,7 +62,7 @@ const lrelu = (x: tf.Tensor) => tf.leakyRelu(x, 0.2);
 // the Tile kernel) is one slice + add per repetition (256 of each for 16×16); Multiply's is one sum.
 const tile = (v: tf.Tensor, hw: number) => v.reshape([v.shape[0], 1, 1, v.shape[1] as number]).mul(tf.ones([1, hw, hw, 1]));
 
-/** Keypoint G (§3.2): z [B,100], t [B,1024], kp [B,16,16,K] → image [B,128,128,3]. */
+/** Keypoint G (§4.2; gawwn-reference §3.2): z [B,100], t [B,1024], kp [B,16,16,K] → image [B,128,128,3]. */
 function buildG(p: Params, g: number, K: number) {
   const zl = dense(p, 100, 4 * g), tl = dense(p, 1024, 4 * g);
   const reg = dense(p, 8 * g, 4 * g), regBn = bn(p, 4 * g), regT = convT(p, 4 * g, 4 * g, 3), regTBn = bn(p, 4 * g);
@@ -91,7 +91,7 @@ function buildG(p: Params, g: number, K: number) {
   };
 }
 
-/** Keypoint D (§3.3): image, kp, t → probability [B,1]. */
+/** Keypoint D (§4.2; gawwn-reference §3.3): image, kp, t → probability [B,1]. */
 function buildD(p: Params, d: number, K: number, nt = 128) {
   const c1 = conv(p, 3, d, 4), c2 = conv(p, d, d, 4), c3 = conv(p, d, 2 * d, 4), c3b = bn(p, 2 * d), c4 = conv(p, 2 * d, 2 * d, 3), c4b = bn(p, 2 * d);
   const txt = dense(p, 1024, nt);

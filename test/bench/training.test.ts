@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { resolveConfig } from '../../src/config/resolve.js';
 import { buildKeypointCompleter, buildKeypointCritic } from '../../src/models/keypoint-gen.js';
-import { countForwardMacs, runBench, stepFlops } from '../../src/training/bench.js';
+import { countForwardMacs, runBench, stepFlops } from '../../src/bench/training.js';
 import { main } from '../../src/cli/main.js';
 
 test.before(async () => {

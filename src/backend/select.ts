@@ -13,10 +13,10 @@
  * OpenBLAS/im2col threads of wasm+openblas, e.g. 1 per job when several jobs share the cores.
  */
 import * as tf from '@tensorflow/tfjs';
-import { GawwnError } from './errors.js';
-import { registerWasmTrainingKernels } from '../backend/wasm-kernels.js';
-import { loadNativeKernels, registerNativeKernels } from '../backend/native/native-kernels.js';
-import { prepareWasmThreads } from '../backend/wasm-threads.js';
+import { GawwnError } from '../util/errors.js';
+import { registerWasmTrainingKernels } from './wasm-kernels.js';
+import { loadNativeKernels, registerNativeKernels } from './native/native-kernels.js';
+import { prepareWasmThreads } from './wasm-threads.js';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm+openblas' | 'wasm' | 'cpu';
 export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm+openblas', 'wasm', 'cpu'];
@@ -132,7 +132,7 @@ async function tryBackend(name: BackendName, wasmThreads: number, nativeThreads:
  * Makes a failed wasm heap allocation throw at once. tfjs-wasm 4.22 (`BackendWasm.move`) takes whatever `_malloc`
  * returns as the tensor's offset, and when the 4 GiB heap is full that is 0: the new tensor is then written over
  * the start of the heap (other tensors, the module's own data) and the process fails later, elsewhere, or computes
- * on corrupted memory (seen in session 10: filling the heap with 1 GiB tensors gave the 4th one offset 0). Near
+ * on corrupted memory (seen: filling the heap with 1 GiB tensors gave the 4th one offset 0). Near
  * 4 GiB it can also return a block that ends past the heap, which is refused the same way.
  * Emscripten's `Module._malloc` is a stub that replaces itself with `asm.malloc` on first use, so the wrapper calls
  * `asm.malloc` directly.
@@ -172,8 +172,7 @@ function firstLine(e: unknown): string {
  * When `e` is the wasm backend running out of memory, one line saying so and what to do; otherwise null.
  * WebAssembly (wasm32) caps the backend's heap at 4 GiB, and when an allocation would pass it the failure
  * surfaces far from its cause: emscripten's "Aborted()", a wasm "memory access out of bounds", or an output
- * placed past the heap's end that the native kernels refuse ("… lies outside the heap"). Measured (session 10,
- * paper preset, batch 16, after `training/adam.ts` and the sharing Identity of `backend/wasm-kernels.ts`): the
+ * placed past the heap's end that the native kernels refuse ("… lies outside the heap"). Measured (paper preset, batch 16, after `training/adam.ts` and the sharing Identity of `backend/wasm-kernels.ts`): the
  * heap settles at 3.55 GiB (keypoint) and 3.84 GiB (box) on wasm+openblas; on plain wasm the box model passes
  * 4 GiB at batch 16 and fits at 8.
  */

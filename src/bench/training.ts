@@ -1,5 +1,5 @@
 /**
- * `gawwn bench`: times training steps and a sampling pass on random inputs (issue 2 item 6). This is how speed
+ * `gawwn bench`: times training steps and a sampling pass on random inputs. This is how speed
  * is measured. FLOPs are counted analytically from the layer shapes, not measured:
  * - forward FLOPs of a net = 2 × Σ MACs × B over its Conv2D (Ho·Wo·k²·Cin·Cout), Conv2DTranspose
  *   (Hin·Win·k²·Cin·Cout) and Dense (in·out) layers; batch norm, activations, the STN matmuls and the
@@ -9,15 +9,15 @@
  *   + G step [G and D forward+backward (3·F_G + 3·F_D)] = 4·F_G + 12·F_D (keypoint-gen: 4·F_G + 9·F_D).
  */
 import * as tf from '@tensorflow/tfjs';
-import { profileKernels } from '../backend/profile.js';
+import { profileKernels } from './profile.js';
 import { resolveConfig } from '../config/resolve.js';
 import type { GawwnConfig, ModelFamily, PresetName } from '../config/types.js';
 import { keypointsToGrid } from '../layers/keypoint-grid.js';
 import { generate, sampleNoise } from '../sampling/generate.js';
 import { check } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
-import { createGanTrainer } from './step.js';
-import type { Batch } from './types.js';
+import { createGanTrainer } from '../training/step.js';
+import type { Batch } from '../training/types.js';
 
 /** Multiply–accumulates of one sample's forward pass through the conv, transposed-conv and dense layers. */
 export function countForwardMacs(model: tf.LayersModel): number {
@@ -56,7 +56,7 @@ export interface BenchOptions {
   seed?: number;
   /** tfjs backend name to report. */
   backend: string;
-  /** Also profile one extra step: the ten slowest kernels and their share of kernel time (issue 9). */
+  /** Also profile one extra step: the ten slowest kernels and their share of kernel time. */
   profile?: boolean;
 }
 
@@ -102,8 +102,8 @@ export function randomBatch(cfg: Readonly<GawwnConfig>, batch: number, rng: Rng)
 
 /** Runs the benchmark: 1 warm-up step, `steps` timed steps, 1 warm-up + 1 timed sampling pass. */
 export async function runBench(opts: BenchOptions): Promise<BenchResult> {
-  check(Number.isInteger(opts.batch) && opts.batch > 0, `--batch must be a positive integer, got ${opts.batch}`);
-  check(Number.isInteger(opts.steps) && opts.steps > 0, `--steps must be a positive integer, got ${opts.steps}`);
+  check(Number.isInteger(opts.batch) && opts.batch > 0, `\`batch\` must be a positive integer, got ${opts.batch}`, { options: ['batch'] });
+  check(Number.isInteger(opts.steps) && opts.steps > 0, `\`steps\` must be a positive integer, got ${opts.steps}`, { options: ['steps'] });
   const cfg = resolveConfig(opts.preset, { model: { family: opts.model }, train: { batchSize: opts.batch, seed: opts.seed ?? 0 } });
   const rng = new Rng(cfg.train.seed);
   const trainer = createGanTrainer(cfg, rng);
