@@ -85,6 +85,9 @@ async function publishLocked(run: string, name: string, dest: string, opts: { te
       fs.rmSync(scratch, { recursive: true, force: true });
     }
     copy('config.json');
+    // The validation curve (gawwn eval curve) up to the published step, so notebooks plot how the model got here.
+    const curve = path.join(run, 'curve.jsonl');
+    if (fs.existsSync(curve)) files['curve.jsonl'] = Buffer.from(logUpToStep(fs.readFileSync(curve, 'utf8'), steps));
     // The log up to the published step: a run stopped after its last checkpoint logged steps these weights never saw.
     const log = path.join(run, 'log.jsonl');
     if (fs.existsSync(log)) files['log.jsonl'] = Buffer.from(logUpToStep(fs.readFileSync(log, 'utf8'), steps));

@@ -44,6 +44,8 @@ export interface ModelInfo {
   steps: number;
   /** Loss curves from the run's log (log.jsonl next to the weights, or of the run), when present. */
   lossChart?: VegaLiteSpec;
+  /** Validation metrics of the averaged G over training (`gawwn eval curve`, curve.jsonl), when present. */
+  curveChart?: VegaLiteSpec;
 }
 
 /** The shipped captions of N:scripts/cub_captions_move.txt (copied to data/captions so ../shared is not needed). */
@@ -96,6 +98,22 @@ export function runLossChart(dir: string, title: string): VegaLiteSpec | undefin
   return lossChart(recs, keys, { title, maxPoints: 300 });
 }
 
+/** Metrics `gawwn eval curve` writes, in the order they are plotted. */
+export const CURVE_METRICS = ['boxIou', 'pck', 'attributeAccuracy', 'zPixelStd', 'captionPixelStd'] as const;
+
+/**
+ * The vega-lite chart of a model folder's validation curve (curve.jsonl: one line per checkpoint), or undefined
+ * when it has none: whether the run kept improving, and whether z kept mattering (zPixelStd against captionPixelStd).
+ */
+export function runCurveChart(dir: string, title: string): VegaLiteSpec | undefined {
+  const f = path.join(dir, 'curve.jsonl');
+  if (!fs.existsSync(f) || fs.statSync(f).size === 0) return undefined;
+  const recs = readLossLog(f);
+  const keys = CURVE_METRICS.filter((k) => recs.some((r) => Number.isFinite(r[k])));
+  if (recs.length === 0 || keys.length === 0) return undefined;
+  return lossChart(recs, keys, { title, yTitle: 'metric', maxPoints: 300 });
+}
+
 /** A loaded generator, its embedder (its own text encoder, resolved in the models dir) and its info. */
 export interface LoadedModel {
   /** The model as a `Pipeline` (without a keypoint generator: experiments load Gk on their own). */
@@ -112,6 +130,7 @@ export async function loadModel(spec: string, modelsDir?: string, withEmbedder =
   const info: ModelInfo = {
     spec, source: gen.source, family: gen.family, preset: gen.preset, steps: gen.steps,
     lossChart: runLossChart(gen.source, `${spec} (${gen.family}) training losses`),
+    curveChart: runCurveChart(gen.source, `${spec} (${gen.family}) validation metrics of the averaged G`),
   };
   return { pipeline, gen, embed: (captions) => pipeline.embed(captions), info };
 }

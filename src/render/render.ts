@@ -234,6 +234,8 @@ export interface LossChartOptions {
   maxPoints?: number;
   /** Log-scale y axis. Default false. */
   logY?: boolean;
+  /** Title of the y axis. Default 'loss'. */
+  yTitle?: string;
 }
 
 /**
@@ -294,7 +296,7 @@ export function lossChart(records: readonly LossRecord[], keys?: readonly string
     mark: { type: 'line', strokeWidth: 1.5 },
     encoding: {
       x: { field: 'step', type: 'quantitative', title: 'step' },
-      y: { field: 'value', type: 'quantitative', title: 'loss', scale: opts.logY ? { type: 'log' } : { zero: false } },
+      y: { field: 'value', type: 'quantitative', title: opts.yTitle ?? 'loss', scale: opts.logY ? { type: 'log' } : { zero: false } },
       color: { field: 'series', type: 'nominal', title: null, sort: [...ks] },
     },
   };
