@@ -286,8 +286,9 @@ async function trainLocked(opts: TrainOptions): Promise<TrainResult> {
   // The checkpoint is read before the networks are built: its config is the resumed run's (resumeOverrides).
   let ck: LoadedCheckpoint | null = null;
   if (opts.resume) {
-    checkSameInputs(opts);
     ck = await loadLatest(opts.outDir, expect, { warn });
+    // Only weights mix two conditionings: a run killed before its first checkpoint restarts with whatever is given.
+    if (ck !== null) checkSameInputs(opts);
     if (ck === null) warn(`no checkpoint in ${opts.outDir}; starting from step 0`);
   } else if (fs.existsSync(path.join(opts.outDir, 'checkpoints'))) {
     throw new GawwnError(`${opts.outDir} already holds a run; pass --resume to continue it or choose another --out`);
