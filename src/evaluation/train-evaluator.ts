@@ -374,9 +374,17 @@ export async function trainEvaluator(opts: TrainEvaluatorOptions): Promise<Train
   if (fs.existsSync(opts.outDir) && !fs.statSync(opts.outDir).isDirectory()) {
     throw new GawwnError('exists and is not a folder; --out names an evaluator run folder', { file: opts.outDir });
   }
+  const created = !fs.existsSync(opts.outDir);
   const lock = lockFolder(opts.outDir, 'gawwn train-evaluator');
   try {
     return await trainEvaluatorLocked(opts);
+  } catch (e) {
+    // A refused start (bad option, bad data) leaves no folder behind; one with checkpoints is kept for --resume.
+    if (created && !fs.existsSync(checkpointsDir(opts.outDir))) {
+      lock.release();
+      fs.rmSync(opts.outDir, { recursive: true, force: true });
+    }
+    throw e;
   } finally {
     lock.release();
   }

@@ -312,8 +312,9 @@ async function trainLocked(opts: TrainOptions): Promise<TrainResult> {
   // The checkpoint is read before the networks are built: its config is the resumed run's (resumeOverrides).
   let ck: LoadedCheckpoint | null = null;
   if (opts.resume) {
-    checkSameInputs(opts);
     ck = await loadLatest(opts.outDir, expect, { warn });
+    // Only weights mix two conditionings: a run killed before its first checkpoint restarts with whatever is given.
+    if (ck !== null) checkSameInputs(opts);
     if (ck === null) warn(`no checkpoint in ${opts.outDir}; starting from step 0`);
   } else if (fs.existsSync(path.join(opts.outDir, 'checkpoints'))) {
     throw new GawwnError(`${opts.outDir} already holds a run; pass --resume to continue it or choose another --out`);
@@ -406,9 +407,9 @@ async function trainLocked(opts: TrainOptions): Promise<TrainResult> {
       const epoch = Math.floor(step / stepsPerEpoch);
       const lr = scheduledLearningRate(s.lr, epoch, s.decayEvery, s.lrDecay);
       s.setLearningRate(lr);
-      // Its noise comes from a stream of its own: drawing it from `rng` on the first step of every process would
-      // make a resumed run's draws differ from the uninterrupted run's.
-      if (fixed === null) fixed = keepFixed(b, s, new Rng(seed + 2));
+      // A fresh run draws its noise from `rng`; a resumed one must not (the run it continues drew it at step 1,
+      // before the checkpoint's RNG state), or its draws would differ from the uninterrupted run's.
+      if (fixed === null) fixed = keepFixed(b, s, step === 0 ? rng : new Rng(seed + 2));
       if (b.rngAfter !== undefined) dataRngAfter = b.rngAfter;
       if (step + 1 === poisonAt) poisonWeights(s.D);
       let losses: Record<string, number>;

@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { synthBirds } from '../../src/data/synth-birds.js';
+import { embeddingCacheDir } from '../../src/text/cache.js';
 
 const bin = path.resolve(__dirname, '../../../bin/gawwn.js');
 const run = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, GAWWN_BACKEND: 'cpu' } });
@@ -40,7 +41,9 @@ test('gawwn train-text-encoder + gawwn embed on a synthetic CUB-style root with 
   assert.equal(j1.dim, 32);
   assert.equal(j1.embeddings.length, 2);
   assert.equal(j1.embeddings[0].vector.length, 32);
-  assert.ok(fs.existsSync(path.join(out, 'embeddings', `${summary.encoderId}.json`)));
+  // The cache is in the user cache folder (the child inherits this process's environment), not in the run.
+  assert.ok(fs.existsSync(path.join(embeddingCacheDir(), `${summary.encoderId}.emb`)));
+  assert.ok(!fs.existsSync(path.join(out, 'embeddings')));
   const e2 = run(['embed', '--encoder', out, 'this bird has a red body']);
   assert.deepEqual(JSON.parse(e2.stdout).embeddings[0], j1.embeddings[0]);
 
