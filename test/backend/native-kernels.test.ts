@@ -14,7 +14,7 @@ import { spawnSync } from 'child_process';
 import { Rng } from '../../src/util/rng.js';
 import {
   loadNativeKernels, registerNativeKernels, unregisterNativeKernels, nativeAddon, nativeKernelsRegistered,
-  NATIVE_KERNEL_NAMES, type NativeLoadResult,
+  NATIVE_KERNEL_NAMES, setNativeLibrary, openblasCoreFor, setRuntimeEnvironment, type NativeLoadResult,
 } from '../../src/backend/native/native-kernels.js';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -99,6 +99,35 @@ async function compare(t: { skip: (m: string) => void }, name: string, f: Fn, in
   return true;
 }
 
+type Library = 'onednn' | 'openblas';
+
+/**
+ * Registers `body` once per native library (oneDNN convolutions + GEMM, and im2col + OpenBLAS sgemm), so both
+ * paths are checked against the cpu backend; a library the addon was built without is skipped. With oneDNN
+ * it also checks that oneDNN, not the im2col fallback, ran every convolution when `onednnConvs` is set.
+ */
+function libTest(name: string, body: (t: { skip: (m: string) => void }) => Promise<unknown>, opts: { onednnConvs?: boolean } = {}): void {
+  for (const lib of ['onednn', 'openblas'] as const) {
+    test(`[${lib}] ${name}`, async (t) => {
+      if (!loaded.ok) return t.skip(`native addon not available: ${loaded.reason}`);
+      if ((lib === 'onednn' ? loaded.onednn : loaded.openblas) === '') return t.skip(`addon built without ${lib}`);
+      const addon = nativeAddon();
+      assert.ok(addon !== null);
+      const before = addon.info().onednnConvs;
+      setNativeLibrary(lib, lib);
+      try {
+        await body(t);
+      } finally {
+        const dflt: Library = loaded.onednn !== '' ? 'onednn' : 'openblas';
+        setNativeLibrary(dflt, dflt);
+      }
+      const ran = addon.info().onednnConvs - before;
+      if (lib === 'openblas') assert.equal(ran, 0, 'oneDNN ran a convolution while the OpenBLAS path was chosen');
+      else if (opts.onednnConvs === true) assert.ok(ran > 0, 'oneDNN ran no convolution');
+    });
+  }
+}
+
 type Pad = 'valid' | 'same' | tf.backend_util.ExplicitPadding;
 const P1: Pad = [[0, 0], [1, 1], [1, 1], [0, 0]];
 const CONVS: { name: string; x: number[]; w: number[]; s: number; pad: Pad }[] = [
@@ -114,18 +143,18 @@ const CONVS: { name: string; x: number[]; w: number[]; s: number; pad: Pad }[] =
 ];
 
 for (const c of CONVS) {
-  test(`conv2d ${c.name}: forward, dx (Conv2DBackpropInput), dw (Conv2DBackpropFilter) match cpu`, async (t) => {
+  libTest(`conv2d ${c.name}: forward, dx (Conv2DBackpropInput), dw (Conv2DBackpropFilter) match cpu`, async (t) => {
     const rng = new Rng(1);
     await compare(t, `conv2d ${c.name}`, ([x, w]) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.s, c.pad),
       [input(rng, c.x), input(rng, c.w)], true, ['conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter']);
-  });
+  }, { onednnConvs: true });
 }
 
-test('conv2d with dilation 2 (forward) matches cpu', async (t) => {
+libTest('conv2d with dilation 2 (forward) matches cpu', async (t) => {
   const rng = new Rng(2);
   await compare(t, 'dilated conv', ([x, w]) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same', 'NHWC', 2),
     [input(rng, [2, 9, 9, 2]), input(rng, [3, 3, 2, 3])], false, ['conv2d']);
-});
+}, { onednnConvs: true });
 
 // Transposed convolutions as GAWWN's generators use them (ConvT k s p = conv2dTranspose with the same geometry).
 const DECONVS: { name: string; x: number[]; w: number[]; out: number[]; s: number; pad: Pad }[] = [
@@ -137,27 +166,27 @@ const DECONVS: { name: string; x: number[]; w: number[]; out: number[]; s: numbe
 ];
 
 for (const c of DECONVS) {
-  test(`conv2dTranspose ${c.name}: forward and both gradients match cpu`, async (t) => {
+  libTest(`conv2dTranspose ${c.name}: forward and both gradients match cpu`, async (t) => {
     const rng = new Rng(3);
     await compare(t, `conv2dTranspose ${c.name}`,
       ([x, w]) => tf.conv2dTranspose(x as tf.Tensor4D, w as tf.Tensor4D, c.out as [number, number, number, number], c.s, c.pad),
       [input(rng, c.x), input(rng, c.w)], true, ['conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter']);
-  });
+  }, { onednnConvs: true });
 }
 
 const ACTS = ['linear', 'relu', 'relu6', 'leakyrelu', 'elu', 'sigmoid', 'prelu'] as const;
 for (const act of ACTS) {
   // tfjs can differentiate fused ops only for some activations; the rest are checked forward.
   const grads = act === 'linear' || act === 'relu' || act === 'elu' || act === 'relu6' || act === 'prelu';
-  test(`fused conv2d + bias + ${act} matches cpu${grads ? ' (with gradients)' : ''}`, async (t) => {
+  libTest(`fused conv2d + bias + ${act} matches cpu${grads ? ' (with gradients)' : ''}`, async (t) => {
     const rng = new Rng(4);
     await compare(t, `fused conv ${act}`, ([x, w, b, p]) => tf.fused.conv2d({
       x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 2, pad: P1, bias: b, activation: act,
       preluActivationWeights: act === 'prelu' ? p : undefined, leakyreluAlpha: 0.2,
     }), [input(rng, [2, 8, 8, 3]), input(rng, [4, 4, 3, 5]), input(rng, [5]), ...(act === 'prelu' ? [input(rng, [5])] : [])],
     grads, ['conv2d']);
-  });
-  test(`fused matMul + bias + ${act} matches cpu${grads ? ' (with gradients)' : ''}`, async (t) => {
+  }, { onednnConvs: act !== 'prelu' });
+  libTest(`fused matMul + bias + ${act} matches cpu${grads ? ' (with gradients)' : ''}`, async (t) => {
     const rng = new Rng(5);
     await compare(t, `fused matMul ${act}`, ([a, b, bias, p]) => tf.fused.matMul({
       a, b, bias, activation: act, preluActivationWeights: act === 'prelu' ? p : undefined, leakyreluAlpha: 0.2,
@@ -168,12 +197,12 @@ for (const act of ACTS) {
 
 // tfjs 4.22 cannot differentiate a batch-broadcast matMul (its BatchMatMul gradient keeps the broadcast
 // shape), so the broadcast cases are compared forward only.
-test('fused conv2d + bias + leakyrelu on a larger map (epilogue split across threads) matches cpu', async (t) => {
+libTest('fused conv2d + bias + leakyrelu on a larger map (epilogue split across threads) matches cpu', async (t) => {
   const rng = new Rng(13);
   await compare(t, 'fused conv big', ([x, w, b]) => tf.fused.conv2d({
     x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: 'same', bias: b, activation: 'leakyrelu', leakyreluAlpha: 0.2,
   }), [input(rng, [2, 32, 32, 3]), input(rng, [3, 3, 3, 32]), input(rng, [32])], false, ['conv2d']);
-});
+}, { onednnConvs: true });
 
 const MATMULS: { name: string; a: number[]; b: number[]; tA: boolean; tB: boolean; grads?: false }[] = [
   { name: '2-D', a: [5, 7], b: [7, 3], tA: false, tB: false },
@@ -188,7 +217,7 @@ const MATMULS: { name: string; a: number[]; b: number[]; tA: boolean; tB: boolea
 ];
 
 for (const c of MATMULS) {
-  test(`matMul ${c.name}: forward${c.grads === false ? '' : ' and gradients'} match cpu`, async (t) => {
+  libTest(`matMul ${c.name}: forward${c.grads === false ? '' : ' and gradients'} match cpu`, async (t) => {
     const rng = new Rng(6);
     await compare(t, `matMul ${c.name}`, ([a, b]) => tf.matMul(a, b, c.tA, c.tB),
       [input(rng, c.a), input(rng, c.b)], c.grads !== false, ['batchMatMul']);
@@ -347,11 +376,33 @@ test('split into sizes (with -1) and into equal parts, and int32 concat, match c
   assert.equal(calls.concatRows, 3);
 });
 
-test('a GAWWN-like layer (ConvT 4 s2 p1, 8x8x64 -> 16x16x32, batch 2) matches cpu', async (t) => {
+libTest('a GAWWN-like layer (ConvT 4 s2 p1, 8x8x64 -> 16x16x32, batch 2) matches cpu', async (t) => {
   const rng = new Rng(7);
   await compare(t, 'GAWWN ConvT',
     ([x, w]) => tf.conv2dTranspose(x as tf.Tensor4D, w as tf.Tensor4D, [2, 16, 16, 32], 2, P1),
     [input(rng, [2, 8, 8, 64]), input(rng, [4, 4, 32, 64])], true, ['conv2dBackpropInput', 'conv2d', 'conv2dBackpropFilter']);
+}, { onednnConvs: true });
+
+test('OpenBLAS core type is chosen from the CPU flags; a user setting is kept', () => {
+  const avx512 = ['avx512f', 'avx512bw', 'avx512vl', 'avx512dq', 'avx512cd', 'avx2', 'fma'];
+  assert.equal(openblasCoreFor(new Set(avx512)), 'SkylakeX');
+  assert.equal(openblasCoreFor(new Set([...avx512, 'avx512_bf16'])), 'Cooperlake');
+  assert.equal(openblasCoreFor(new Set(['avx2', 'fma', 'sse4_2'])), 'Haswell');
+  assert.equal(openblasCoreFor(new Set(['avx512f', 'avx2'])), undefined); // partial AVX-512 and no FMA: leave it to OpenBLAS
+  assert.equal(openblasCoreFor(new Set()), undefined);
+  const env: NodeJS.ProcessEnv = {};
+  setRuntimeEnvironment(env, new Set(avx512));
+  assert.deepEqual(env, { OPENBLAS_CORETYPE: 'SkylakeX', OMP_WAIT_POLICY: 'passive' });
+  const mine: NodeJS.ProcessEnv = { OPENBLAS_CORETYPE: 'Haswell', OMP_WAIT_POLICY: 'active' };
+  setRuntimeEnvironment(mine, new Set(avx512));
+  assert.deepEqual(mine, { OPENBLAS_CORETYPE: 'Haswell', OMP_WAIT_POLICY: 'active' });
+});
+
+test('setNativeLibrary refuses a library the addon was built without', (t) => {
+  if (!loaded.ok) return t.skip(`native addon not available: ${loaded.reason}`);
+  if (loaded.onednn !== '' && loaded.openblas !== '') return t.skip('addon has both libraries');
+  const missing: Library = loaded.onednn === '' ? 'onednn' : 'openblas';
+  assert.throws(() => setNativeLibrary(missing, missing), /no (oneDNN|OpenBLAS)/);
 });
 
 test('outputs are read from the heap after it grows (memory.grow replaces the ArrayBuffer)', async (t) => {

@@ -18,11 +18,22 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
+#ifdef GAWWN_DNNL
+#include <oneapi/dnnl/dnnl.hpp>
+// Debian's libdnnl is built on OpenMP (DNNL_CPU_RUNTIME OMP), whose thread count is the only knob.
+extern "C" void omp_set_num_threads(int n);
+extern "C" int omp_get_max_threads(void);
+#endif
+
+#ifdef GAWWN_OPENBLAS
 extern "C" {
 void cblas_sgemm(int order, int transA, int transB, int M, int N, int K, float alpha, const float* A, int lda,
                  const float* B, int ldb, float beta, float* C, int ldc);
@@ -30,6 +41,10 @@ void openblas_set_num_threads(int n);
 int openblas_get_num_threads(void);
 char* openblas_get_config(void);
 }
+#endif
+#if !defined(GAWWN_DNNL) && !defined(GAWWN_OPENBLAS)
+#error "build with GAWWN_DNNL (libdnnl-dev) and/or GAWWN_OPENBLAS (libopenblas-dev)"
+#endif
 
 namespace {
 
@@ -43,6 +58,17 @@ enum Act { kLinear = 0, kRelu = 1, kRelu6 = 2, kPrelu = 3, kLeakyRelu = 4, kSigm
 constexpr size_t kMaxColFloats = size_t(16) << 20;
 
 int gHelperThreads = 2;  // threads used for im2col / col2im / epilogues (set with setNumThreads)
+
+// Which library runs convolutions and GEMMs (setLibrary): oneDNN when it was built in, else OpenBLAS.
+// Switchable at run time so that tests check both paths against the cpu backend and benchmarks pair them.
+#ifdef GAWWN_DNNL
+bool gDnnlConv = true;
+bool gDnnlGemm = true;
+#else
+bool gDnnlConv = false;
+bool gDnnlGemm = false;
+#endif
+double gDnnlConvCalls = 0;  // convolutions oneDNN ran (info().onednnConvs): lets tests see which path ran
 
 struct Fail {
   std::string msg;
@@ -285,8 +311,20 @@ void sgemm(bool tA, bool tB, size_t M, size_t N, size_t K, const float* A, size_
     return;
   }
   if (M > 2147483647 || N > 2147483647 || K > 2147483647) throw Fail{"matrix too large for 32-bit BLAS"};
+#ifdef GAWWN_DNNL
+  if (gDnnlGemm) {
+    // Row-major like cblas. oneDNN's sgemm picks its kernel from the CPU's ISA at run time, so it is not
+    // subject to OpenBLAS's DYNAMIC_ARCH core detection (which can take an AVX-512 CPU for Prescott).
+    if (dnnl_sgemm(tA ? 'T' : 'N', tB ? 'T' : 'N', dnnl_dim_t(M), dnnl_dim_t(N), dnnl_dim_t(K), 1.0f, A, dnnl_dim_t(lda), B,
+                   dnnl_dim_t(ldb), beta, C, dnnl_dim_t(ldc)) != dnnl_success)
+      throw Fail{"dnnl_sgemm failed"};
+    return;
+  }
+#endif
+#ifdef GAWWN_OPENBLAS
   cblas_sgemm(kRowMajor, tA ? kTrans : kNoTrans, tB ? kTrans : kNoTrans, int(M), int(N), int(K), 1.0f, A, int(lda), B,
               int(ldb), beta, C, int(ldc));
+#endif
 }
 
 // out[m, c] = act(out[m, c] + bias[c % biasSize]) with prelu weights indexed the same way.
@@ -353,6 +391,211 @@ Epilogue readEpilogue(const Args& a, size_t i, size_t channels) {
 constexpr size_t kEpilogueArgs = 6;
 
 // ---------------------------------------------------------------------------------------------------
+// oneDNN convolutions (when built with libdnnl-dev): forward (with bias and activation fused as
+// post-ops), backward data (= transposed convolution) and backward weights, straight on the NHWC / HWIO
+// tensors of the wasm heap.
+//
+// Why: im2col + sgemm materialises kh·kw copies of every activation and hands the GEMM skinny shapes
+// (GAWWN's 4×4 stride-2 layers have K = 16·Ci and few output channels), so the filter gradient, ~2/3 of
+// a training step, ran at a fraction of sgemm's speed. oneDNN's direct JIT kernels (the library PyTorch's
+// CPU convolutions use, https://oneapi-src.github.io/oneDNN/dev_guide_convolution.html) read NHWC
+// ("nxc") activations in place; only the weights are reordered to the blocked layout the kernel picks
+// (format_tag::any), which costs a pass over the (small) filter per call.
+//
+// Primitives are created once per geometry and kept (creating one JITs code: ~1 ms); memory objects are
+// created without a buffer and pointed at the heap on each call (set_data_handle), so a call allocates
+// nothing in the wasm heap and the heap cannot move under it.
+// ---------------------------------------------------------------------------------------------------
+#ifdef GAWWN_DNNL
+namespace dn {
+
+using tag = dnnl::memory::format_tag;
+using dt = dnnl::memory::data_type;
+
+dnnl::engine& engine() {
+  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
+  return e;
+}
+dnnl::stream& stream() {
+  static dnnl::stream s(engine());
+  return s;
+}
+
+enum Kind { kFwd = 0, kBwdData = 1, kBwdWeights = 2 };
+
+struct Entry {
+  dnnl::primitive prim;
+  dnnl::memory act, out, bias;   // activations (src / diff_dst), result (dst / diff_src), bias: heap views
+  dnnl::memory wUser;            // the HWIO filter in the heap (set per call)
+  dnnl::memory wPrim;            // the filter in the primitive's layout (owned), when it differs from HWIO
+  dnnl::reorder wReorder;        // HWIO → primitive layout (fwd, bwd data) or back (bwd weights)
+  bool reorderW = false;
+  std::string impl;
+};
+
+// The padding oneDNN needs on the bottom/right so that its output size equals tfjs's, or false when
+// tfjs's geometry cannot be expressed that way (then the im2col path runs).
+bool padding(const Geom& g, dnnl::memory::dims& padL, dnnl::memory::dims& padR) {
+  auto far = [](int in, int out, int k, int s, int d, int p0, int& p1) {
+    const int span = (k - 1) * d + 1;
+    p1 = std::max(0, (out - 1) * s + span - in - p0);
+    return (in + p0 + p1 - span) / s + 1 == out && p0 >= 0;
+  };
+  int pb = 0, pr = 0;
+  if (!far(g.H, g.Ho, g.kh, g.sh, g.dh, g.padT, pb) || !far(g.W, g.Wo, g.kw, g.sw, g.dw, g.padL, pr)) return false;
+  padL = {g.padT, g.padL};
+  padR = {pb, pr};
+  return true;
+}
+
+std::string key(Kind k, const Geom& g, bool bias, int act, float alpha) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "%d|%d,%d,%d,%d|%d,%d,%d|%d,%d,%d,%d,%d,%d,%d,%d|%d,%d,%.9g", int(k), g.N, g.H, g.W, g.Ci,
+                g.Ho, g.Wo, g.Co, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.padT, g.padL, int(bias), act, double(alpha));
+  return buf;
+}
+
+// Post-op for the activation, or false when oneDNN has none that matches tfjs's exactly.
+bool activation(int act, float alpha, dnnl::post_ops& ops) {
+  using alg = dnnl::algorithm;
+  switch (act) {
+    case kLinear: return true;
+    case kRelu: ops.append_eltwise(1.f, alg::eltwise_relu, 0.f, 0.f); return true;
+    case kLeakyRelu: ops.append_eltwise(1.f, alg::eltwise_relu, alpha, 0.f); return true;
+    case kRelu6: ops.append_eltwise(1.f, alg::eltwise_clip_v2, 0.f, 6.f); return true;
+    case kSigmoid: ops.append_eltwise(1.f, alg::eltwise_logistic, 0.f, 0.f); return true;
+    case kElu: ops.append_eltwise(1.f, alg::eltwise_elu, 1.f, 0.f); return true;
+    default: return false;  // PReLU with a weight per channel: the im2col path
+  }
+}
+
+// Returns the cached entry, creating it on first use; nullptr when oneDNN cannot run this geometry.
+Entry* get(Kind kind, const Geom& g, bool bias, int act, float alpha) {
+  static std::unordered_map<std::string, std::unique_ptr<Entry>> cache;
+  const std::string k = key(kind, g, bias, act, alpha);
+  auto it = cache.find(k);
+  if (it != cache.end()) return it->second.get();
+  std::unique_ptr<Entry> e;
+  try {
+    dnnl::memory::dims padL, padR;
+    if (!padding(g, padL, padR)) {
+      cache.emplace(k, nullptr);
+      return nullptr;
+    }
+    e.reset(new Entry());
+    auto& eng = engine();
+    const dnnl::memory::desc x({g.N, g.Ci, g.H, g.W}, dt::f32, tag::nhwc);
+    const dnnl::memory::desc y({g.N, g.Co, g.Ho, g.Wo}, dt::f32, tag::nhwc);
+    const dnnl::memory::desc wHwio({g.Co, g.Ci, g.kh, g.kw}, dt::f32, tag::hwio);
+    const dnnl::memory::desc wAny({g.Co, g.Ci, g.kh, g.kw}, dt::f32, tag::any);
+    const dnnl::memory::desc b({g.Co}, dt::f32, tag::x);
+    const dnnl::memory::dims strides{g.sh, g.sw}, dil{g.dh - 1, g.dw - 1};
+    dnnl::post_ops ops;
+    if (!activation(act, alpha, ops)) {
+      cache.emplace(k, nullptr);
+      return nullptr;
+    }
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(ops);
+    const auto prop = kind == kFwd ? dnnl::prop_kind::forward_inference : dnnl::prop_kind::forward_training;
+    const auto fwdDesc = bias ? dnnl::convolution_forward::desc(prop, dnnl::algorithm::convolution_direct, x, wAny, b, y, strides, dil, padL, padR)
+                              : dnnl::convolution_forward::desc(prop, dnnl::algorithm::convolution_direct, x, wAny, y, strides, dil, padL, padR);
+    const dnnl::convolution_forward::primitive_desc fwd(fwdDesc, attr, eng);
+    dnnl::memory::desc wPrim;
+    if (kind == kFwd) {
+      e->prim = dnnl::convolution_forward(fwd);
+      wPrim = fwd.weights_desc();
+      e->impl = fwd.impl_info_str();
+      e->act = dnnl::memory(x, eng, DNNL_MEMORY_NONE);
+      e->out = dnnl::memory(y, eng, DNNL_MEMORY_NONE);
+      if (bias) e->bias = dnnl::memory(b, eng, DNNL_MEMORY_NONE);
+    } else if (kind == kBwdData) {
+      const dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, x, wAny, y, strides, dil, padL, padR);
+      const dnnl::convolution_backward_data::primitive_desc pd(d, eng, fwd);
+      e->prim = dnnl::convolution_backward_data(pd);
+      wPrim = pd.weights_desc();
+      e->impl = pd.impl_info_str();
+      e->act = dnnl::memory(y, eng, DNNL_MEMORY_NONE);
+      e->out = dnnl::memory(x, eng, DNNL_MEMORY_NONE);
+    } else {
+      const dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, x, wAny, y, strides, dil, padL, padR);
+      const dnnl::convolution_backward_weights::primitive_desc pd(d, eng, fwd);
+      e->prim = dnnl::convolution_backward_weights(pd);
+      wPrim = pd.diff_weights_desc();
+      e->impl = pd.impl_info_str();
+      e->act = dnnl::memory(x, eng, DNNL_MEMORY_NONE);    // src
+      e->out = dnnl::memory(y, eng, DNNL_MEMORY_NONE);    // diff_dst
+    }
+    e->wUser = dnnl::memory(wHwio, eng, DNNL_MEMORY_NONE);
+    e->reorderW = wPrim != wHwio;
+    if (e->reorderW) {
+      e->wPrim = dnnl::memory(wPrim, eng);
+      e->wReorder = kind == kBwdWeights ? dnnl::reorder(e->wPrim, e->wUser) : dnnl::reorder(e->wUser, e->wPrim);
+    }
+  } catch (const dnnl::error&) {
+    e.reset();  // no implementation for this geometry: the im2col path runs
+  }
+  Entry* raw = e.get();
+  cache.emplace(k, std::move(e));
+  return raw;
+}
+
+// y = act(conv(x, w) + bias). False when oneDNN does not take this case.
+bool forward(const Geom& g, const float* x, const float* w, float* y, const Epilogue& ep) {
+  const bool bias = ep.bias != nullptr;
+  if (bias && ep.biasSize != size_t(g.Co)) return false;
+  Entry* e = get(kFwd, g, bias, ep.act, ep.alpha);
+  if (e == nullptr) return false;
+  auto& s = stream();
+  e->act.set_data_handle(const_cast<float*>(x));
+  e->out.set_data_handle(y);
+  e->wUser.set_data_handle(const_cast<float*>(w));
+  if (e->reorderW) e->wReorder.execute(s, e->wUser, e->wPrim);
+  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, e->act}, {DNNL_ARG_WEIGHTS, e->reorderW ? e->wPrim : e->wUser}, {DNNL_ARG_DST, e->out}};
+  if (bias) {
+    e->bias.set_data_handle(const_cast<float*>(ep.bias));
+    args.emplace(DNNL_ARG_BIAS, e->bias);
+  }
+  e->prim.execute(s, args);
+  s.wait();
+  gDnnlConvCalls += 1;
+  return true;
+}
+
+// dx = conv_backward_data(dy, w).
+bool backwardData(const Geom& g, const float* dy, const float* w, float* dx) {
+  Entry* e = get(kBwdData, g, false, kLinear, 0.f);
+  if (e == nullptr) return false;
+  auto& s = stream();
+  e->act.set_data_handle(const_cast<float*>(dy));
+  e->out.set_data_handle(dx);
+  e->wUser.set_data_handle(const_cast<float*>(w));
+  if (e->reorderW) e->wReorder.execute(s, e->wUser, e->wPrim);
+  e->prim.execute(s, {{DNNL_ARG_DIFF_DST, e->act}, {DNNL_ARG_WEIGHTS, e->reorderW ? e->wPrim : e->wUser}, {DNNL_ARG_DIFF_SRC, e->out}});
+  s.wait();
+  gDnnlConvCalls += 1;
+  return true;
+}
+
+// dw = conv_backward_weights(x, dy).
+bool backwardWeights(const Geom& g, const float* x, const float* dy, float* dw) {
+  Entry* e = get(kBwdWeights, g, false, kLinear, 0.f);
+  if (e == nullptr) return false;
+  auto& s = stream();
+  e->act.set_data_handle(const_cast<float*>(x));
+  e->out.set_data_handle(const_cast<float*>(dy));
+  e->wUser.set_data_handle(dw);
+  e->prim.execute(s, {{DNNL_ARG_SRC, e->act}, {DNNL_ARG_DIFF_DST, e->out}, {DNNL_ARG_DIFF_WEIGHTS, e->reorderW ? e->wPrim : e->wUser}});
+  if (e->reorderW) e->wReorder.execute(s, e->wPrim, e->wUser);
+  s.wait();
+  gDnnlConvCalls += 1;
+  return true;
+}
+
+}  // namespace dn
+#endif  // GAWWN_DNNL
+
+// ---------------------------------------------------------------------------------------------------
 // Exported functions
 // ---------------------------------------------------------------------------------------------------
 
@@ -366,6 +609,9 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
     float* y = a.heap.f32(num(a, 3), double(g.ySize()), "output");
     const Epilogue e = readEpilogue(a, 4 + kGeomArgs, size_t(g.Co));
     const size_t K = g.K(), rows = g.rowsPerImage(), Co = size_t(g.Co);
+#ifdef GAWWN_DNNL
+    if (gDnnlConv && dn::forward(g, x, w, y, e)) return undefinedValue(env);
+#endif
     if (g.isPointwise()) {
       sgemm(false, false, size_t(g.N) * rows, Co, K, x, K, w, Co, 0.f, y, Co);
     } else {
@@ -391,6 +637,9 @@ napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
     const float* w = a.heap.f32(num(a, 2), double(g.wSize()), "filter");
     float* dx = a.heap.f32(num(a, 3), double(g.xSize()), "dx");
     const size_t K = g.K(), rows = g.rowsPerImage(), Co = size_t(g.Co);
+#ifdef GAWWN_DNNL
+    if (gDnnlConv && dn::backwardData(g, dy, w, dx)) return undefinedValue(env);
+#endif
     if (g.isPointwise()) {
       sgemm(false, true, size_t(g.N) * rows, size_t(g.Ci), Co, dy, Co, w, Co, 0.f, dx, size_t(g.Ci));
       return undefinedValue(env);
@@ -416,6 +665,9 @@ napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
     const float* dy = a.heap.f32(num(a, 2), double(g.ySize()), "dy");
     float* dw = a.heap.f32(num(a, 3), double(g.wSize()), "dfilter");
     const size_t K = g.K(), rows = g.rowsPerImage(), Co = size_t(g.Co);
+#ifdef GAWWN_DNNL
+    if (gDnnlConv && dn::backwardWeights(g, x, dy, dw)) return undefinedValue(env);
+#endif
     if (g.isPointwise()) {
       sgemm(true, false, K, Co, size_t(g.N) * rows, x, K, dy, Co, 0.f, dw, Co);
       return undefinedValue(env);
@@ -719,7 +971,7 @@ napi_value ConcatRows(napi_env env, napi_callback_info info) {
   });
 }
 
-// setNumThreads(n): OpenBLAS threads and the helper threads of im2col/col2im.
+// setNumThreads(n): OpenBLAS's and oneDNN's (OpenMP) threads and the helper threads of im2col/col2im.
 napi_value SetNumThreads(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
     size_t argc = 1;
@@ -727,21 +979,84 @@ napi_value SetNumThreads(napi_env env, napi_callback_info info) {
     napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
     int32_t n = 0;
     if (argc != 1 || napi_get_value_int32(env, argv[0], &n) != napi_ok || n < 1) throw Fail{"setNumThreads(n) needs n >= 1"};
+#ifdef GAWWN_OPENBLAS
     openblas_set_num_threads(n);
+#endif
+#ifdef GAWWN_DNNL
+    omp_set_num_threads(n);
+#endif
     gHelperThreads = n;
     return undefinedValue(env);
   });
 }
 
-// info(): { threads, config } (OpenBLAS's own description: version, core, max threads).
+// setLibrary(conv, gemm): 1 = oneDNN, 0 = im2col + OpenBLAS, for convolutions and for GEMMs. Refused when
+// the requested library was not built in. Returns nothing; info() reports the state.
+napi_value SetLibrary(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    size_t argc = 2;
+    napi_value argv[2];
+    napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+    int32_t conv = 0, gemm = 0;
+    if (argc != 2 || napi_get_value_int32(env, argv[0], &conv) != napi_ok || napi_get_value_int32(env, argv[1], &gemm) != napi_ok)
+      throw Fail{"setLibrary(conv, gemm) needs two numbers"};
+#ifndef GAWWN_DNNL
+    if (conv || gemm) throw Fail{"this build has no oneDNN (libdnnl-dev was missing at install)"};
+#endif
+#ifndef GAWWN_OPENBLAS
+    if (!gemm) throw Fail{"this build has no OpenBLAS (libopenblas-dev was missing at install)"};
+#endif
+    gDnnlConv = conv != 0;
+    gDnnlGemm = gemm != 0;
+    return undefinedValue(env);
+  });
+}
+
+// info(): { threads, config, onednn, openblas, convLibrary, gemmLibrary }.
 napi_value Info(napi_env env, napi_callback_info) {
-  napi_value obj, threads, config;
+  napi_value obj, v;
   napi_create_object(env, &obj);
-  napi_create_int32(env, openblas_get_num_threads(), &threads);
+  int threads = gHelperThreads;
+  std::string config, onednn, openblas;
+#ifdef GAWWN_OPENBLAS
+  threads = openblas_get_num_threads();
   const char* cfg = openblas_get_config();
-  napi_create_string_utf8(env, cfg ? cfg : "", NAPI_AUTO_LENGTH, &config);
-  napi_set_named_property(env, obj, "threads", threads);
-  napi_set_named_property(env, obj, "config", config);
+  openblas = cfg ? cfg : "OpenBLAS";
+#endif
+#ifdef GAWWN_DNNL
+  threads = omp_get_max_threads();
+  const dnnl_version_t* ver = dnnl_version();
+  static const char* isas[] = {"all", "sse41", "avx", "avx2", "avx2_vnni", "avx512_mic", "avx512_mic_4ops", "avx512_core",
+                               "avx512_core_vnni", "avx512_core_bf16", "avx512_core_amx", "avx2_vnni"};
+  const int isa = int(dnnl_get_effective_cpu_isa());
+  std::string isaName = "isa " + std::to_string(isa);
+  // dnnl_cpu_isa_t values are bit masks; name the common ones.
+  switch (isa) {
+    case dnnl_cpu_isa_avx2: isaName = isas[3]; break;
+    case dnnl_cpu_isa_avx512_core: isaName = isas[7]; break;
+    case dnnl_cpu_isa_avx512_core_vnni: isaName = isas[8]; break;
+    case dnnl_cpu_isa_avx512_core_bf16: isaName = isas[9]; break;
+    case dnnl_cpu_isa_avx512_core_amx: isaName = isas[10]; break;
+    default: break;
+  }
+  onednn = "oneDNN " + std::to_string(ver->major) + "." + std::to_string(ver->minor) + "." + std::to_string(ver->patch) + " " + isaName;
+#endif
+  config = onednn;
+  if (!openblas.empty()) config += (config.empty() ? "" : " + ") + openblas;
+  napi_create_int32(env, threads, &v);
+  napi_set_named_property(env, obj, "threads", v);
+  napi_create_string_utf8(env, config.c_str(), NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, obj, "config", v);
+  napi_create_string_utf8(env, onednn.c_str(), NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, obj, "onednn", v);
+  napi_create_string_utf8(env, openblas.c_str(), NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, obj, "openblas", v);
+  napi_create_string_utf8(env, gDnnlConv ? "onednn" : "im2col+sgemm", NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, obj, "convLibrary", v);
+  napi_create_string_utf8(env, gDnnlGemm ? "onednn" : "openblas", NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, obj, "gemmLibrary", v);
+  napi_create_double(env, gDnnlConvCalls, &v);
+  napi_set_named_property(env, obj, "onednnConvs", v);
   return obj;
 }
 
@@ -759,6 +1074,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"concatRows", nullptr, ConcatRows, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"tile", nullptr, Tile, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"sgemm", nullptr, Sgemm, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"setLibrary", nullptr, SetLibrary, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"setNumThreads", nullptr, SetNumThreads, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default_method, nullptr},
   };
