@@ -130,11 +130,13 @@ function libTest(name: string, body: (t: { skip: (m: string) => void }) => Promi
 
 type Pad = 'valid' | 'same' | tf.backend_util.ExplicitPadding;
 const P1: Pad = [[0, 0], [1, 1], [1, 1], [0, 0]];
-const CONVS: { name: string; x: number[]; w: number[]; s: number; pad: Pad }[] = [
+// gemm: every convolution of the case is a plain GEMM (1×1, or a single output pixel), which the addon runs
+// through sgemm rather than oneDNN's convolution kernels whichever library is chosen.
+const CONVS: { name: string; x: number[]; w: number[]; s: number; pad: Pad; gemm?: true }[] = [
   { name: '4x4 s2 same', x: [2, 8, 8, 3], w: [4, 4, 3, 5], s: 2, pad: 'same' },
   { name: '4x4 s2 p1 (explicit)', x: [2, 8, 8, 3], w: [4, 4, 3, 5], s: 2, pad: P1 },
   { name: '3x3 s1 p1', x: [2, 7, 6, 4], w: [3, 3, 4, 6], s: 1, pad: P1 },
-  { name: '1x1 s1', x: [2, 5, 5, 7], w: [1, 1, 7, 3], s: 1, pad: 'valid' },
+  { name: '1x1 s1', x: [2, 5, 5, 7], w: [1, 1, 7, 3], s: 1, pad: 'valid', gemm: true },
   { name: '4x4 s1 valid', x: [2, 6, 6, 3], w: [4, 4, 3, 4], s: 1, pad: 'valid' },
   { name: '3x3 s2 valid, odd sizes', x: [3, 9, 7, 2], w: [3, 3, 2, 3], s: 2, pad: 'valid' },
   { name: '1x1 s2', x: [2, 6, 6, 3], w: [1, 1, 3, 2], s: 2, pad: 'valid' },
@@ -147,7 +149,7 @@ for (const c of CONVS) {
     const rng = new Rng(1);
     await compare(t, `conv2d ${c.name}`, ([x, w]) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.s, c.pad),
       [input(rng, c.x), input(rng, c.w)], true, ['conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter']);
-  }, { onednnConvs: true });
+  }, { onednnConvs: c.gemm !== true });
 }
 
 libTest('conv2d with dilation 2 (forward) matches cpu', async (t) => {
@@ -157,12 +159,12 @@ libTest('conv2d with dilation 2 (forward) matches cpu', async (t) => {
 }, { onednnConvs: true });
 
 // Transposed convolutions as GAWWN's generators use them (ConvT k s p = conv2dTranspose with the same geometry).
-const DECONVS: { name: string; x: number[]; w: number[]; out: number[]; s: number; pad: Pad }[] = [
+const DECONVS: { name: string; x: number[]; w: number[]; out: number[]; s: number; pad: Pad; gemm?: true }[] = [
   { name: '4x4 s2 same', x: [2, 4, 4, 5], w: [4, 4, 3, 5], out: [2, 8, 8, 3], s: 2, pad: 'same' },
   { name: '4x4 s2 p1 (explicit)', x: [2, 4, 4, 5], w: [4, 4, 3, 5], out: [2, 8, 8, 3], s: 2, pad: P1 },
   { name: '3x3 s1 p1', x: [2, 6, 5, 4], w: [3, 3, 5, 4], out: [2, 6, 5, 5], s: 1, pad: P1 },
-  { name: '4x4 s1 valid (1x1 -> 4x4)', x: [2, 1, 1, 6], w: [4, 4, 3, 6], out: [2, 4, 4, 3], s: 1, pad: 'valid' },
-  { name: '1x1', x: [2, 5, 5, 4], w: [1, 1, 3, 4], out: [2, 5, 5, 3], s: 1, pad: 'valid' },
+  { name: '4x4 s1 valid (1x1 -> 4x4)', x: [2, 1, 1, 6], w: [4, 4, 3, 6], out: [2, 4, 4, 3], s: 1, pad: 'valid', gemm: true },
+  { name: '1x1', x: [2, 5, 5, 4], w: [1, 1, 3, 4], out: [2, 5, 5, 3], s: 1, pad: 'valid', gemm: true },
 ];
 
 for (const c of DECONVS) {
@@ -171,7 +173,7 @@ for (const c of DECONVS) {
     await compare(t, `conv2dTranspose ${c.name}`,
       ([x, w]) => tf.conv2dTranspose(x as tf.Tensor4D, w as tf.Tensor4D, c.out as [number, number, number, number], c.s, c.pad),
       [input(rng, c.x), input(rng, c.w)], true, ['conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter']);
-  }, { onednnConvs: true });
+  }, { onednnConvs: c.gemm !== true });
 }
 
 const ACTS = ['linear', 'relu', 'relu6', 'leakyrelu', 'elu', 'sigmoid', 'prelu'] as const;

@@ -19,6 +19,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -422,16 +423,56 @@ dnnl::stream& stream() {
 }
 
 enum Kind { kFwd = 0, kBwdData = 1, kBwdWeights = 2 };
+constexpr int kDefaultAnyMask = 0;  // bit k set: kind k uses oneDNN's preferred activation layout
+
+// A tensor argument of a primitive: the user's memory in the heap (pointed at per call) and, when the
+// primitive wants another layout, an owned copy in that layout plus the reorder between them.
+struct Bound {
+  dnnl::memory user, prim;
+  dnnl::reorder re;
+  bool reorders = false;
+  void make(const dnnl::memory::desc& userMd, const dnnl::memory::desc& primMd, bool input) {
+    auto& eng = engine();
+    user = dnnl::memory(userMd, eng, DNNL_MEMORY_NONE);
+    reorders = primMd != userMd;
+    if (reorders) {
+      prim = dnnl::memory(primMd, eng);
+      re = input ? dnnl::reorder(user, prim) : dnnl::reorder(prim, user);
+    }
+  }
+  // An input: points at `p` and converts it when needed; returns what the primitive reads.
+  dnnl::memory& in(dnnl::stream& s, const float* p) {
+    user.set_data_handle(const_cast<float*>(p));
+    if (!reorders) return user;
+    re.execute(s, user, prim);
+    return prim;
+  }
+  // An output: returns what the primitive writes; finish() converts it into `p`.
+  dnnl::memory& out(float* p) {
+    user.set_data_handle(p);
+    return reorders ? prim : user;
+  }
+  void finish(dnnl::stream& s) {
+    if (reorders) re.execute(s, prim, user);
+  }
+};
 
 struct Entry {
   dnnl::primitive prim;
-  dnnl::memory act, out, bias;   // activations (src / diff_dst), result (dst / diff_src), bias: heap views
-  dnnl::memory wUser;            // the HWIO filter in the heap (set per call)
-  dnnl::memory wPrim;            // the filter in the primitive's layout (owned), when it differs from HWIO
-  dnnl::reorder wReorder;        // HWIO → primitive layout (fwd, bwd data) or back (bwd weights)
-  bool reorderW = false;
-  std::string impl;
+  Bound a, b, w;  // fwd: src, dst, weights; bwd data: diff_dst, diff_src, weights; bwd weights: src, diff_dst, diff_weights
+  dnnl::memory bias;
 };
+
+// Activation layout for each kind (bit k of gAnyLayout): clear, oneDNN reads and writes the heap's NHWC
+// in place; set, it chooses its preferred (blocked, nChw16c) layout and the activations are reordered per
+// call. setConvLayout(mask) changes it (for measuring); primitives made for the old layout are dropped.
+int gAnyLayout = kDefaultAnyMask;
+bool anyLayout(int kind) { return (gAnyLayout >> kind) & 1; }
+
+std::unordered_map<std::string, std::unique_ptr<Entry>>& cache() {
+  static std::unordered_map<std::string, std::unique_ptr<Entry>> c;
+  return c;
+}
 
 // The padding oneDNN needs on the bottom/right so that its output size equals tfjs's, or false when
 // tfjs's geometry cannot be expressed that way (then the im2col path runs).
@@ -469,9 +510,23 @@ bool activation(int act, float alpha, dnnl::post_ops& ops) {
   }
 }
 
-// Returns the cached entry, creating it on first use; nullptr when oneDNN cannot run this geometry.
+// Geometries where the plain GEMM path beats oneDNN's direct kernels (paired per-layer timings of the small
+// preset's layers on two AVX-512 cores): a 1×1 convolution or one whose output is a single pixel (the 4×4
+// valid layers of reference §3.3 on a 4×4 map) is one GEMM with no im2col copy, which oneDNN's sgemm runs at
+// 150–220 GFLOP/s against 20–120 for the direct kernels; and the input gradient of a layer with fewer than 16
+// input channels (the 3-channel image of D's first layer: 10 ms through col2im against 16–35 ms), whose
+// output channels cannot fill the 16-wide AVX-512 blocks oneDNN's kernels write.
+bool gemmIsBetter(Kind kind, const Geom& g) {
+  if (g.isPointwise()) return true;
+  if (g.Ho == 1 && g.Wo == 1 && g.padT == 0 && g.padL == 0 && g.kh == g.H && g.kw == g.W) return true;
+  return kind == kBwdData && g.Ci < 16;
+}
+
+// Returns the cached entry, creating it on first use; nullptr when oneDNN cannot run this geometry or
+// the GEMM path is faster (gemmIsBetter).
 Entry* get(Kind kind, const Geom& g, bool bias, int act, float alpha) {
-  static std::unordered_map<std::string, std::unique_ptr<Entry>> cache;
+  if (gemmIsBetter(kind, g)) return nullptr;
+  auto& cache = dn::cache();
   const std::string k = key(kind, g, bias, act, alpha);
   auto it = cache.find(k);
   if (it != cache.end()) return it->second.get();
@@ -486,6 +541,9 @@ Entry* get(Kind kind, const Geom& g, bool bias, int act, float alpha) {
     auto& eng = engine();
     const dnnl::memory::desc x({g.N, g.Ci, g.H, g.W}, dt::f32, tag::nhwc);
     const dnnl::memory::desc y({g.N, g.Co, g.Ho, g.Wo}, dt::f32, tag::nhwc);
+    const tag actTag = anyLayout(kind) ? tag::any : tag::nhwc;
+    const dnnl::memory::desc xA({g.N, g.Ci, g.H, g.W}, dt::f32, actTag);
+    const dnnl::memory::desc yA({g.N, g.Co, g.Ho, g.Wo}, dt::f32, actTag);
     const dnnl::memory::desc wHwio({g.Co, g.Ci, g.kh, g.kw}, dt::f32, tag::hwio);
     const dnnl::memory::desc wAny({g.Co, g.Ci, g.kh, g.kw}, dt::f32, tag::any);
     const dnnl::memory::desc b({g.Co}, dt::f32, tag::x);
@@ -498,39 +556,29 @@ Entry* get(Kind kind, const Geom& g, bool bias, int act, float alpha) {
     dnnl::primitive_attr attr;
     attr.set_post_ops(ops);
     const auto prop = kind == kFwd ? dnnl::prop_kind::forward_inference : dnnl::prop_kind::forward_training;
-    const auto fwdDesc = bias ? dnnl::convolution_forward::desc(prop, dnnl::algorithm::convolution_direct, x, wAny, b, y, strides, dil, padL, padR)
-                              : dnnl::convolution_forward::desc(prop, dnnl::algorithm::convolution_direct, x, wAny, y, strides, dil, padL, padR);
+    const auto fwdDesc = bias ? dnnl::convolution_forward::desc(prop, dnnl::algorithm::convolution_direct, xA, wAny, b, yA, strides, dil, padL, padR)
+                              : dnnl::convolution_forward::desc(prop, dnnl::algorithm::convolution_direct, xA, wAny, yA, strides, dil, padL, padR);
     const dnnl::convolution_forward::primitive_desc fwd(fwdDesc, attr, eng);
-    dnnl::memory::desc wPrim;
     if (kind == kFwd) {
       e->prim = dnnl::convolution_forward(fwd);
-      wPrim = fwd.weights_desc();
-      e->impl = fwd.impl_info_str();
-      e->act = dnnl::memory(x, eng, DNNL_MEMORY_NONE);
-      e->out = dnnl::memory(y, eng, DNNL_MEMORY_NONE);
+      e->a.make(x, fwd.src_desc(), true);
+      e->b.make(y, fwd.dst_desc(), false);
+      e->w.make(wHwio, fwd.weights_desc(), true);
       if (bias) e->bias = dnnl::memory(b, eng, DNNL_MEMORY_NONE);
     } else if (kind == kBwdData) {
-      const dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, x, wAny, y, strides, dil, padL, padR);
+      const dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, xA, wAny, yA, strides, dil, padL, padR);
       const dnnl::convolution_backward_data::primitive_desc pd(d, eng, fwd);
       e->prim = dnnl::convolution_backward_data(pd);
-      wPrim = pd.weights_desc();
-      e->impl = pd.impl_info_str();
-      e->act = dnnl::memory(y, eng, DNNL_MEMORY_NONE);
-      e->out = dnnl::memory(x, eng, DNNL_MEMORY_NONE);
+      e->a.make(y, pd.diff_dst_desc(), true);
+      e->b.make(x, pd.diff_src_desc(), false);
+      e->w.make(wHwio, pd.weights_desc(), true);
     } else {
-      const dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, x, wAny, y, strides, dil, padL, padR);
+      const dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, xA, wAny, yA, strides, dil, padL, padR);
       const dnnl::convolution_backward_weights::primitive_desc pd(d, eng, fwd);
       e->prim = dnnl::convolution_backward_weights(pd);
-      wPrim = pd.diff_weights_desc();
-      e->impl = pd.impl_info_str();
-      e->act = dnnl::memory(x, eng, DNNL_MEMORY_NONE);    // src
-      e->out = dnnl::memory(y, eng, DNNL_MEMORY_NONE);    // diff_dst
-    }
-    e->wUser = dnnl::memory(wHwio, eng, DNNL_MEMORY_NONE);
-    e->reorderW = wPrim != wHwio;
-    if (e->reorderW) {
-      e->wPrim = dnnl::memory(wPrim, eng);
-      e->wReorder = kind == kBwdWeights ? dnnl::reorder(e->wPrim, e->wUser) : dnnl::reorder(e->wUser, e->wPrim);
+      e->a.make(x, pd.src_desc(), true);
+      e->b.make(y, pd.diff_dst_desc(), true);
+      e->w.make(wHwio, pd.diff_weights_desc(), false);
     }
   } catch (const dnnl::error&) {
     e.reset();  // no implementation for this geometry: the im2col path runs
@@ -547,16 +595,13 @@ bool forward(const Geom& g, const float* x, const float* w, float* y, const Epil
   Entry* e = get(kFwd, g, bias, ep.act, ep.alpha);
   if (e == nullptr) return false;
   auto& s = stream();
-  e->act.set_data_handle(const_cast<float*>(x));
-  e->out.set_data_handle(y);
-  e->wUser.set_data_handle(const_cast<float*>(w));
-  if (e->reorderW) e->wReorder.execute(s, e->wUser, e->wPrim);
-  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, e->act}, {DNNL_ARG_WEIGHTS, e->reorderW ? e->wPrim : e->wUser}, {DNNL_ARG_DST, e->out}};
+  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, e->a.in(s, x)}, {DNNL_ARG_WEIGHTS, e->w.in(s, w)}, {DNNL_ARG_DST, e->b.out(y)}};
   if (bias) {
     e->bias.set_data_handle(const_cast<float*>(ep.bias));
     args.emplace(DNNL_ARG_BIAS, e->bias);
   }
   e->prim.execute(s, args);
+  e->b.finish(s);
   s.wait();
   gDnnlConvCalls += 1;
   return true;
@@ -567,11 +612,8 @@ bool backwardData(const Geom& g, const float* dy, const float* w, float* dx) {
   Entry* e = get(kBwdData, g, false, kLinear, 0.f);
   if (e == nullptr) return false;
   auto& s = stream();
-  e->act.set_data_handle(const_cast<float*>(dy));
-  e->out.set_data_handle(dx);
-  e->wUser.set_data_handle(const_cast<float*>(w));
-  if (e->reorderW) e->wReorder.execute(s, e->wUser, e->wPrim);
-  e->prim.execute(s, {{DNNL_ARG_DIFF_DST, e->act}, {DNNL_ARG_WEIGHTS, e->reorderW ? e->wPrim : e->wUser}, {DNNL_ARG_DIFF_SRC, e->out}});
+  e->prim.execute(s, {{DNNL_ARG_DIFF_DST, e->a.in(s, dy)}, {DNNL_ARG_WEIGHTS, e->w.in(s, w)}, {DNNL_ARG_DIFF_SRC, e->b.out(dx)}});
+  e->b.finish(s);
   s.wait();
   gDnnlConvCalls += 1;
   return true;
@@ -582,11 +624,8 @@ bool backwardWeights(const Geom& g, const float* x, const float* dy, float* dw) 
   Entry* e = get(kBwdWeights, g, false, kLinear, 0.f);
   if (e == nullptr) return false;
   auto& s = stream();
-  e->act.set_data_handle(const_cast<float*>(x));
-  e->out.set_data_handle(const_cast<float*>(dy));
-  e->wUser.set_data_handle(dw);
-  e->prim.execute(s, {{DNNL_ARG_SRC, e->act}, {DNNL_ARG_DIFF_DST, e->out}, {DNNL_ARG_DIFF_WEIGHTS, e->reorderW ? e->wPrim : e->wUser}});
-  if (e->reorderW) e->wReorder.execute(s, e->wPrim, e->wUser);
+  e->prim.execute(s, {{DNNL_ARG_SRC, e->a.in(s, x)}, {DNNL_ARG_DIFF_DST, e->b.in(s, dy)}, {DNNL_ARG_DIFF_WEIGHTS, e->w.out(dw)}});
+  e->w.finish(s);
   s.wait();
   gDnnlConvCalls += 1;
   return true;
@@ -990,6 +1029,22 @@ napi_value SetNumThreads(napi_env env, napi_callback_info info) {
   });
 }
 
+// setConvLayout(mask): bit 0 forward, bit 1 backward data, bit 2 backward weights use oneDNN's own layout.
+napi_value SetConvLayout(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    size_t argc = 1;
+    napi_value argv[1];
+    napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+    int32_t m = 0;
+    if (argc != 1 || napi_get_value_int32(env, argv[0], &m) != napi_ok || m < 0 || m > 7) throw Fail{"setConvLayout(mask) needs 0..7"};
+#ifdef GAWWN_DNNL
+    dn::gAnyLayout = m;
+    dn::cache().clear();
+#endif
+    return undefinedValue(env);
+  });
+}
+
 // setLibrary(conv, gemm): 1 = oneDNN, 0 = im2col + OpenBLAS, for convolutions and for GEMMs. Refused when
 // the requested library was not built in. Returns nothing; info() reports the state.
 napi_value SetLibrary(napi_env env, napi_callback_info info) {
@@ -1074,6 +1129,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"concatRows", nullptr, ConcatRows, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"tile", nullptr, Tile, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"sgemm", nullptr, Sgemm, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"setConvLayout", nullptr, SetConvLayout, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"setLibrary", nullptr, SetLibrary, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"setNumThreads", nullptr, SetNumThreads, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default_method, nullptr},
