@@ -12,9 +12,10 @@ import * as tf from '@tensorflow/tfjs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { Rng } from '../../src/util/rng.js';
+import { adam } from '../../src/training/adam.js';
 import {
   loadNativeKernels, registerNativeKernels, unregisterNativeKernels, nativeAddon, nativeKernelsRegistered,
-  NATIVE_KERNEL_NAMES, setNativeLibrary, openblasCoreFor, setRuntimeEnvironment, type NativeLoadResult,
+  NATIVE_KERNEL_NAMES, ADAM_KERNEL, nativeAdamUpdate, setNativeLibrary, openblasCoreFor, setRuntimeEnvironment, type NativeLoadResult,
 } from '../../src/backend/native/native-kernels.js';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -384,6 +385,60 @@ libTest('a GAWWN-like layer (ConvT 4 s2 p1, 8x8x64 -> 16x16x32, batch 2) matches
     ([x, w]) => tf.conv2dTranspose(x as tf.Tensor4D, w as tf.Tensor4D, [2, 16, 16, 32], 2, P1),
     [input(rng, [2, 8, 8, 64]), input(rng, [4, 4, 32, 64])], true, ['conv2dBackpropInput', 'conv2d', 'conv2dBackpropFilter']);
 }, { onednnConvs: true });
+
+test('the fused native Adam update is bit-identical to tf.train.adam on the cpu backend over 4 steps', async (t) => {
+  if (!loaded.ok) return t.skip(`native addon not available: ${loaded.reason}`);
+  // Sizes: one value, an odd vector, a matrix, and one above the addon's per-thread split (1 << 17).
+  const sizes = [[1], [37], [64, 33], [300, 1000]];
+  const run = async (backend: string) => {
+    await tf.setBackend(backend);
+    const rng = new Rng(21);
+    const vars = sizes.map((s, k) => tf.variable(tf.tensor(rng.normalArray(s.reduce((p, d) => p * d, 1)), s), true, `adam_${backend}_${k}`));
+    const opt = backend === 'cpu' ? tf.train.adam(2e-4, 0.5, 0.999, 1e-8) : adam(2e-4, 0.5, 0.999, 1e-8);
+    for (let step = 0; step < 4; step++) {
+      const grads: tf.NamedTensorMap = {};
+      vars.forEach((v, k) => { grads[v.name] = tf.tensor(new Rng(100 + 10 * step + k).normalArray(v.size), v.shape); });
+      opt.applyGradients(grads as unknown as Parameters<tf.AdamOptimizer['applyGradients']>[0]);
+      tf.dispose(Object.values(grads));
+    }
+    const out = vars.map((v) => Array.from(v.dataSync()));
+    const moments = (await opt.getWeights()).slice(1).map((w) => Array.from(w.tensor.dataSync()));
+    opt.dispose();
+    tf.dispose(vars);
+    return [...out, ...moments];
+  };
+  const want = await run('cpu');
+  let calls = 0;
+  const kernel = tf.getKernel(ADAM_KERNEL, 'wasm');
+  assert.ok(kernel !== undefined, 'fused Adam kernel is registered');
+  tf.unregisterKernel(ADAM_KERNEL, 'wasm');
+  tf.registerKernel({ ...kernel, kernelFunc: (args) => { calls++; return kernel.kernelFunc(args); } });
+  try {
+    const got = await run('wasm');
+    assert.equal(calls, 4 * sizes.length);
+    assert.equal(got.length, want.length);
+    got.forEach((g, i) => assert.deepEqual(g, want[i], `tensor ${i} differs`));
+  } finally {
+    tf.unregisterKernel(ADAM_KERNEL, 'wasm');
+    tf.registerKernel(kernel);
+  }
+});
+
+test('nativeAdamUpdate declines what it does not cover (int32, other backend)', async (t) => {
+  if (!loaded.ok) return t.skip(`native addon not available: ${loaded.reason}`);
+  await tf.setBackend('wasm');
+  const one = tf.scalar(0.5);
+  const f = tf.ones([3]), i = tf.ones([3], 'int32');
+  assert.equal(nativeAdamUpdate(i, f, f, f, one, one, 0.9, 0.999, 1e-3, 1e-8), null);
+  const r = nativeAdamUpdate(f, f, f, f, one, one, 0.9, 0.999, 1e-3, 1e-8);
+  assert.ok(r !== null);
+  tf.dispose([...r, one, f, i]);
+  await tf.setBackend('cpu');
+  const c = tf.ones([3]), s = tf.scalar(0.5);
+  assert.equal(nativeAdamUpdate(c, c, c, c, s, s, 0.9, 0.999, 1e-3, 1e-8), null);
+  tf.dispose([c, s]);
+  await tf.setBackend('wasm');
+});
 
 test('OpenBLAS core type is chosen from the CPU flags; a user setting is kept', () => {
   const avx512 = ['avx512f', 'avx512bw', 'avx512vl', 'avx512dq', 'avx512cd', 'avx2', 'fma'];

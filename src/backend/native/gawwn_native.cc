@@ -1010,6 +1010,50 @@ napi_value ConcatRows(napi_env env, napi_callback_info info) {
   });
 }
 
+// adamUpdate(heap, valueOff, mOff, vOff, gOff, omab1Off, omab2Off, newValueOff, newMOff, newVOff, n,
+//            beta1, oneMinusBeta1, beta2, oneMinusBeta2, negLr, eps):
+// one variable's Adam step (Kingma & Ba 2015, Algorithm 1, with tfjs's ε placement), replacing the 13 tfjs
+// kernels of training/adam.ts (each a dispatch, a heap allocation and a pass over the weights) by one pass.
+// Every operation is the same float32 operation in the same order as tfjs's AdamOptimizer, so the result is
+// bit-identical: m' = m·β1 + g·(1−β1); v' = v·β2 + (g·g)·(1−β2); θ' = ((m'/(1−β1ᵗ)) / (√(v'/(1−β2ᵗ)) + ε))·(−lr) + θ.
+// Contraction into fused multiply-adds is switched off here, since it would change the rounding.
+#pragma GCC push_options
+#pragma GCC optimize("fp-contract=off")
+void adamLoop(size_t lo, size_t hi, const float* value, const float* m, const float* v, const float* g, float omab1, float omab2,
+              float* nv, float* nm, float* nvv, float b1, float omb1, float b2, float omb2, float negLr, float eps) {
+  for (size_t i = lo; i < hi; ++i) {
+    const float gi = g[i];
+    const float m1 = m[i] * b1 + gi * omb1;
+    const float v1 = v[i] * b2 + (gi * gi) * omb2;
+    const float mh = m1 / omab1, vh = v1 / omab2;
+    const float den = std::sqrt(vh) + eps;
+    nm[i] = m1;
+    nvv[i] = v1;
+    nv[i] = (mh / den) * negLr + value[i];
+  }
+}
+#pragma GCC pop_options
+
+napi_value AdamUpdate(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = readArgs(env, info, 17);
+    const size_t n = size_t(num(a, 10));
+    const float* value = a.heap.f32(num(a, 1), double(n), "value");
+    const float* m = a.heap.f32(num(a, 2), double(n), "first moment");
+    const float* v = a.heap.f32(num(a, 3), double(n), "second moment");
+    const float* g = a.heap.f32(num(a, 4), double(n), "gradient");
+    const float omab1 = *a.heap.f32(num(a, 5), 1, "1 - beta1^t");
+    const float omab2 = *a.heap.f32(num(a, 6), 1, "1 - beta2^t");
+    float* nv = a.heap.f32(num(a, 7), double(n), "new value");
+    float* nm = a.heap.f32(num(a, 8), double(n), "new first moment");
+    float* nvv = a.heap.f32(num(a, 9), double(n), "new second moment");
+    const float b1 = float(num(a, 11)), omb1 = float(num(a, 12)), b2 = float(num(a, 13)), omb2 = float(num(a, 14));
+    const float negLr = float(num(a, 15)), eps = float(num(a, 16));
+    parallelFor(n, 1 << 17, [&](size_t lo, size_t hi) { adamLoop(lo, hi, value, m, v, g, omab1, omab2, nv, nm, nvv, b1, omb1, b2, omb2, negLr, eps); });
+    return undefinedValue(env);
+  });
+}
+
 // setNumThreads(n): OpenBLAS's and oneDNN's (OpenMP) threads and the helper threads of im2col/col2im.
 napi_value SetNumThreads(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
@@ -1129,6 +1173,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"concatRows", nullptr, ConcatRows, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"tile", nullptr, Tile, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"sgemm", nullptr, Sgemm, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"adamUpdate", nullptr, AdamUpdate, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"setConvLayout", nullptr, SetConvLayout, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"setLibrary", nullptr, SetLibrary, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"setNumThreads", nullptr, SetNumThreads, nullptr, nullptr, nullptr, napi_default_method, nullptr},
