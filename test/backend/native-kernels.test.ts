@@ -75,7 +75,7 @@ function assertClose(got: Float32Array, want: Float32Array, what: string, rtol =
 async function countingAddonCalls<T>(body: () => Promise<T>): Promise<{ result: T; calls: Record<string, number> }> {
   const addon = nativeAddon() as unknown as Record<string, (...a: unknown[]) => unknown>;
   const names = ['conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'batchMatMul', 'tile', 'reduceMiddle',
-    'leakyRelu', 'greater', 'select', 'batchNorm', 'concatRows'];
+    'leakyRelu', 'greater', 'select', 'batchNorm', 'concatRows', 'binary', 'tanh'];
   const calls: Record<string, number> = {};
   const saved = names.map((n) => addon[n]);
   names.forEach((n, i) => {
@@ -440,6 +440,58 @@ test('nativeAdamUpdate declines what it does not cover (int32, other backend)', 
   await tf.setBackend('wasm');
 });
 
+// Element-wise add/sub/mul/div: the native cases (same shape, one value, a trailing-dims vector such as a
+// per-channel scale against NHWC) and broadcasts that go to wasm's kernel, forward and gradients.
+const BINARIES: { a: number[]; b: number[]; native: boolean }[] = [
+  { a: [2, 3, 4, 5], b: [2, 3, 4, 5], native: true },
+  { a: [2, 3, 4, 5], b: [5], native: true },
+  { a: [5], b: [2, 3, 4, 5], native: true },
+  { a: [2, 3, 4, 5], b: [1, 1, 1, 5], native: true },
+  { a: [2, 3, 4, 5], b: [4, 5], native: true },
+  { a: [], b: [2, 3, 4, 5], native: true },
+  { a: [300, 500], b: [1], native: true }, // long enough to be split across threads
+  { a: [1, 9000], b: [1, 9000], native: true }, // one long row, split into blocks with a tail
+  { a: [2, 3, 4, 5], b: [2, 1, 1, 5], native: false }, // per-image-and-channel: wasm's kernel
+  { a: [6, 1], b: [6, 7], native: false },
+];
+const OPS: [string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor][] = [
+  ['add', tf.add], ['sub', tf.sub], ['mul', tf.mul], ['div', (a, b) => tf.div(a, tf.add(tf.abs(b), 0.5))],
+];
+for (const c of BINARIES) {
+  for (const [name, f] of OPS) {
+    test(`${name} of [${c.a}] and [${c.b}]: forward and gradients match cpu (${c.native ? 'native' : 'wasm fallback'})`, async (t) => {
+      const rng = new Rng(31);
+      const ok = await compare(t, `${name} [${c.a}] [${c.b}]`, ([a, b]) => f(a, b), [input(rng, c.a), input(rng, c.b)], true,
+        c.native ? ['binary'] : []);
+      if (!ok || c.native) return;
+      // A fallback case: the native kernel must not have produced the forward result.
+      const { calls } = await countingAddonCalls(async () => {
+        await tf.setBackend('wasm');
+        tf.tidy(() => f(tf.ones(c.a), tf.ones(c.b)).dataSync());
+      });
+      assert.equal(calls.binary, name === 'div' ? 1 : 0); // div's |b| + 0.5 is a native scalar add
+    });
+  }
+}
+
+test('int32 add and mul go to wasm and match cpu', async (t) => {
+  if (!loaded.ok) return t.skip(`native addon not available: ${loaded.reason}`);
+  const run = async (backend: string) => {
+    await tf.setBackend(backend);
+    return tf.tidy(() => [Array.from(tf.add(tf.tensor([1, 2, 3], [3], 'int32'), tf.scalar(4, 'int32')).dataSync()),
+      Array.from(tf.mul(tf.tensor([1, -2, 3], [3], 'int32'), tf.tensor([2, 2, 2], [3], 'int32')).dataSync())]);
+  };
+  const want = await run('cpu');
+  const { result: got, calls } = await countingAddonCalls(() => run('wasm'));
+  assert.deepEqual(got, want);
+  assert.deepEqual(want, [[5, 6, 7], [2, -4, 6]]);
+  assert.equal(calls.binary, 0);
+});
+
+test('tanh forward and gradient match cpu (native)', async (t) => {
+  await compare(t, 'tanh', ([x]) => tf.tanh(x.mul(2)), [input(new Rng(32), [2, 16, 16, 3])], true, ['tanh'], 1e-5);
+});
+
 test('OpenBLAS core type is chosen from the CPU flags; a user setting is kept', () => {
   const avx512 = ['avx512f', 'avx512bw', 'avx512vl', 'avx512dq', 'avx512cd', 'avx2', 'fma'];
   assert.equal(openblasCoreFor(new Set(avx512)), 'SkylakeX');
@@ -515,7 +567,7 @@ test('no tensors or wasm data ids leak through forward + backward of every nativ
       const yn = tf.batchNorm(y, mean, variance, tf.zeros([5]), tf.ones([5]), 1e-5) as tf.Tensor4D;
       const yc = tf.concat([yn, y], 3); // Concat; its gradient splits (SplitV)
       const z = tf.conv2dTranspose(yc, tf.concat([ww, ww], 3) as tf.Tensor4D, [2, 8, 8, 3], 2, P1);
-      return tf.leakyRelu(z, 0.2).sum().add(tf.matMul(aa, b2, false, false).square().sum());
+      return tf.tanh(tf.leakyRelu(z, 0.2)).sum().add(tf.matMul(aa, b2, false, false).square().sum());
     })([x, w, bias, a, b]);
     const s = g.map((v) => tf.tidy(() => v.sum().dataSync()[0]));
     tf.dispose(g);

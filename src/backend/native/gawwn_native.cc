@@ -1010,6 +1010,94 @@ napi_value ConcatRows(napi_env env, napi_callback_info info) {
   });
 }
 
+// binary(heap, op, aOff, bOff, outOff, outer, inner, aMode, bMode): out[o, i] = a ∘ b for float32, the output
+// viewed as [outer, inner]; each operand is full (mode 0: [outer, inner]), a row repeated over `outer`
+// (mode 1: [inner], e.g. a per-channel scale against NHWC), or one value (mode 2). op: 0 add, 1 sub, 2 mul,
+// 3 div. Why: tfjs-wasm 4.22 runs these single-threaded, and a training step calls ~1,100 of them (batch-norm
+// forward and gradient, losses); IEEE float32 operations, so results equal wasm's and cpu's exactly.
+template <int Op>
+inline float apply(float x, float y) {
+  if (Op == 0) return x + y;
+  if (Op == 1) return x - y;
+  if (Op == 2) return x * y;
+  return x / y;
+}
+
+template <int Op>
+void binaryRows(size_t lo, size_t hi, size_t inner, const float* a, int am, const float* b, int bm, float* out) {
+  for (size_t o = lo; o < hi; ++o) {
+    const float* __restrict ar = am == 0 ? a + o * inner : a;
+    const float* __restrict br = bm == 0 ? b + o * inner : b;
+    float* __restrict r = out + o * inner;
+    if (am == 2) {
+      const float x = a[0];
+      for (size_t i = 0; i < inner; ++i) r[i] = apply<Op>(x, br[i]);
+    } else if (bm == 2) {
+      const float y = b[0];
+      for (size_t i = 0; i < inner; ++i) r[i] = apply<Op>(ar[i], y);
+    } else {
+      for (size_t i = 0; i < inner; ++i) r[i] = apply<Op>(ar[i], br[i]);
+    }
+  }
+}
+
+napi_value Binary(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = readArgs(env, info, 9);
+    const int op = inum(a, 1);
+    const size_t outer = size_t(num(a, 5)), inner = size_t(num(a, 6));
+    const int am = inum(a, 7), bm = inum(a, 8);
+    if (op < 0 || op > 3 || am < 0 || am > 2 || bm < 0 || bm > 2) throw Fail{"binary: bad op or operand mode"};
+    auto count = [&](int mode) { return mode == 0 ? double(outer) * double(inner) : mode == 1 ? double(inner) : 1.0; };
+    const float* x = a.heap.f32(num(a, 2), count(am), "a");
+    const float* y = a.heap.f32(num(a, 3), count(bm), "b");
+    float* out = a.heap.f32(num(a, 4), double(outer) * double(inner), "output");
+    if (outer == 0 || inner == 0) return undefinedValue(env);
+    // Rows split across threads; a single long row is cut into rows of 4096 first.
+    size_t rows = outer, cols = inner;
+    if (outer == 1 && inner > 8192 && am != 1 && bm != 1) {
+      cols = 4096;
+      rows = inner / cols;
+    }
+    const size_t done = rows * cols;
+    auto run = [&](size_t lo, size_t hi) {
+      switch (op) {
+        case 0: binaryRows<0>(lo, hi, cols, x, am, y, bm, out); break;
+        case 1: binaryRows<1>(lo, hi, cols, x, am, y, bm, out); break;
+        case 2: binaryRows<2>(lo, hi, cols, x, am, y, bm, out); break;
+        default: binaryRows<3>(lo, hi, cols, x, am, y, bm, out); break;
+      }
+    };
+    parallelFor(rows, std::max<size_t>(1, (size_t(1) << 17) / cols), run);
+    if (done < outer * inner) {  // the tail of a split long row
+      const size_t rest = outer * inner - done;
+      const float* xt = am == 0 ? x + done : x;
+      const float* yt = bm == 0 ? y + done : y;
+      switch (op) {
+        case 0: binaryRows<0>(0, 1, rest, xt, am, yt, bm, out + done); break;
+        case 1: binaryRows<1>(0, 1, rest, xt, am, yt, bm, out + done); break;
+        case 2: binaryRows<2>(0, 1, rest, xt, am, yt, bm, out + done); break;
+        default: binaryRows<3>(0, 1, rest, xt, am, yt, bm, out + done); break;
+      }
+    }
+    return undefinedValue(env);
+  });
+}
+
+// tanh(heap, xOff, outOff, n): G's output layer (reference §3.2); tfjs-wasm 4.22 takes ~13 ns per element.
+napi_value Tanh(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = readArgs(env, info, 4);
+    const size_t n = size_t(num(a, 3));
+    const float* x = a.heap.f32(num(a, 1), double(n), "x");
+    float* out = a.heap.f32(num(a, 2), double(n), "output");
+    parallelFor(n, 1 << 16, [&](size_t lo, size_t hi) {
+      for (size_t i = lo; i < hi; ++i) out[i] = std::tanh(x[i]);
+    });
+    return undefinedValue(env);
+  });
+}
+
 // adamUpdate(heap, valueOff, mOff, vOff, gOff, omab1Off, omab2Off, newValueOff, newMOff, newVOff, n,
 //            beta1, oneMinusBeta1, beta2, oneMinusBeta2, negLr, eps):
 // one variable's Adam step (Kingma & Ba 2015, Algorithm 1, with tfjs's ε placement), replacing the 13 tfjs
@@ -1173,6 +1261,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"concatRows", nullptr, ConcatRows, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"tile", nullptr, Tile, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"sgemm", nullptr, Sgemm, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"tanh", nullptr, Tanh, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"adamUpdate", nullptr, AdamUpdate, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"setConvLayout", nullptr, SetConvLayout, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"setLibrary", nullptr, SetLibrary, nullptr, nullptr, nullptr, napi_default_method, nullptr},

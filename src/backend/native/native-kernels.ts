@@ -45,6 +45,8 @@ export interface NativeAddon {
   tile(heap: ArrayBufferView, xOff: number, outOff: number, elemBytes: number, rank: number, ...shapeAndReps: number[]): void;
   sgemm(heap: ArrayBufferView, transA: number, transB: number, m: number, n: number, k: number,
     aOff: number, lda: number, bOff: number, ldb: number, beta: number, cOff: number, ldc: number): void;
+  binary(heap: ArrayBufferView, op: number, aOff: number, bOff: number, outOff: number, outer: number, inner: number, aMode: number, bMode: number): void;
+  tanh(heap: ArrayBufferView, xOff: number, outOff: number, n: number): void;
   adamUpdate(heap: ArrayBufferView, valueOff: number, mOff: number, vOff: number, gOff: number, omab1Off: number, omab2Off: number,
     newValueOff: number, newMOff: number, newVOff: number, n: number, beta1: number, oneMinusBeta1: number, beta2: number,
     oneMinusBeta2: number, negLr: number, eps: number): void;
@@ -76,6 +78,7 @@ export type NativeLoadResult =
 export const NATIVE_KERNEL_NAMES: readonly string[] = [
   tf.Conv2D, tf.FusedConv2D, tf.Conv2DBackpropInput, tf.Conv2DBackpropFilter, tf.BatchMatMul, tf._FusedMatMul, tf.Tile,
   tf.Sum, tf.Mean, tf.LeakyRelu, tf.Greater, tf.Select, tf.FusedBatchNorm, tf.Concat, tf.SplitV,
+  tf.Add, tf.Sub, tf.Multiply, tf.RealDiv, tf.Tanh,
 ];
 
 /** The fused Adam update (one variable), registered on 'wasm' beside the overrides; see {@link nativeAdamUpdate}. */
@@ -318,6 +321,11 @@ function makeKernel(name: string, old: tf.KernelConfig | undefined): tf.KernelFu
     case tf.Concat: return (args) => concat(a, args, fallback);
     case tf.SplitV: return (args) => splitV(a, args, fallback);
     case tf.Mean: return (args) => reduce(a, args, true, fallback);
+    case tf.Add: return (args) => binary(a, args, 0, fallback);
+    case tf.Sub: return (args) => binary(a, args, 1, fallback);
+    case tf.Multiply: return (args) => binary(a, args, 2, fallback);
+    case tf.RealDiv: return (args) => binary(a, args, 3, fallback);
+    case tf.Tanh: return (args) => tanh(a, args, fallback);
     default: throw new GawwnError(`no native kernel for ${name}`);
   }
 }
@@ -493,6 +501,48 @@ function leakyRelu(a: NativeAddon, args: KernelArgs, fallback: Fallback): tf.Ten
   if (x.dtype !== 'float32') return fallback(args, `dtype ${x.dtype}`);
   const out = backend.makeOutput([...x.shape], 'float32');
   a.leakyRelu(backend.wasm.HEAPU8, offsetOf(backend, x), offsetOf(backend, out), tf.util.sizeFromShape(x.shape), alpha);
+  return out;
+}
+
+/**
+ * a ∘ b (op 0 add, 1 sub, 2 mul, 3 div) for float32 when one operand has the output's shape and the other has
+ * it too, is one value, or equals the output's trailing dimensions (a per-channel vector against NHWC, as in
+ * batch norm); other broadcasts and dtypes go to wasm's kernel.
+ */
+function binary(a: NativeAddon, args: KernelArgs, op: number, fallback: Fallback): tf.TensorInfo | tf.TensorInfo[] {
+  const backend = args.backend as unknown as WasmBackendLike;
+  const { a: x, b: y } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+  if (x === undefined || y === undefined) throw new GawwnError('binary op needs a and b');
+  if (x.dtype !== 'float32' || y.dtype !== 'float32') return fallback(args, 'not float32');
+  const outShape = tf.backend_util.assertAndGetBroadcastShape(x.shape, y.shape);
+  const n = tf.util.sizeFromShape(outShape);
+  const strip = (shape: number[]) => { let i = 0; while (i < shape.length && shape[i] === 1) i++; return shape.slice(i); };
+  const outStripped = strip(outShape);
+  const mode = (t: tf.TensorInfo): [number, number] | null => {
+    const sz = tf.util.sizeFromShape(t.shape);
+    if (sz === n && tf.util.arraysEqual(strip(t.shape), outStripped)) return [0, n];
+    if (sz === 1) return [2, 1];
+    const st = strip(t.shape);
+    if (st.length > 0 && st.length <= outStripped.length && tf.util.arraysEqual(st, outStripped.slice(outStripped.length - st.length))) return [1, sz];
+    return null;
+  };
+  const ma = mode(x), mb = mode(y);
+  if (ma === null || mb === null || (ma[0] !== 0 && mb[0] !== 0)) return fallback(args, 'broadcast');
+  const inner = ma[0] === 1 ? ma[1] : mb[0] === 1 ? mb[1] : n;
+  const out = backend.makeOutput(outShape, 'float32');
+  if (n === 0) return out;
+  a.binary(backend.wasm.HEAPU8, op, offsetOf(backend, x), offsetOf(backend, y), offsetOf(backend, out), n / inner, inner, ma[0], mb[0]);
+  return out;
+}
+
+function tanh(a: NativeAddon, args: KernelArgs, fallback: Fallback): tf.TensorInfo | tf.TensorInfo[] {
+  const backend = args.backend as unknown as WasmBackendLike;
+  const { x } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+  if (x === undefined) throw new GawwnError('Tanh needs x');
+  if (x.dtype !== 'float32') return fallback(args, `dtype ${x.dtype}`);
+  const out = backend.makeOutput([...x.shape], 'float32');
+  const n = tf.util.sizeFromShape(x.shape);
+  if (n > 0) a.tanh(backend.wasm.HEAPU8, offsetOf(backend, x), offsetOf(backend, out), n);
   return out;
 }
 
