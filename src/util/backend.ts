@@ -12,7 +12,8 @@
  * `GAWWN_BACKEND` (tensorflow-gpu | tensorflow | wasm+openblas | wasm | cpu) forces one. The choice is reported once.
  * `GAWWN_WASM_THREADS` (1…8, default 1) runs wasm's threaded SIMD build with that many XNNPACK threads
  * (see `backend/wasm-threads.ts`; plain wasm only). `GAWWN_NATIVE_THREADS` (1…64, default: all cores) caps the
- * OpenBLAS/im2col threads of wasm+openblas, e.g. 1 per job when several jobs share the cores.
+ * oneDNN/OpenBLAS/im2col threads of wasm+openblas, e.g. 1 per job when several jobs share the cores;
+ * `GAWWN_NATIVE_LIBRARY` (onednn | openblas) picks its convolution/GEMM library when it has both.
  */
 import * as tf from '@tensorflow/tfjs';
 import { GawwnError } from './errors.js';
@@ -111,7 +112,7 @@ async function tryBackend(name: BackendName, wasmThreads: number, nativeThreads:
     case 'wasm+openblas': {
       const native = loadNativeKernels({ threads: nativeThreads });
       if (!native.ok) return native.reason;
-      nativeConfig = `${native.config}, ${native.threads} threads`;
+      nativeConfig = `convolutions ${native.convolutions}; ${native.config}, ${native.threads} threads`;
       require('@tensorflow/tfjs-backend-wasm');
       if (!(await tf.setBackend('wasm'))) return 'did not initialise';
       await tf.ready();

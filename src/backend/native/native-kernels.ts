@@ -71,7 +71,7 @@ export interface NativeInfo {
 }
 
 export type NativeLoadResult =
-  | { ok: true; threads: number; openblas: string; onednn: string; config: string; path: string }
+  | { ok: true; threads: number; openblas: string; onednn: string; config: string; convolutions: string; path: string }
   | { ok: false; reason: string };
 
 /** Kernel names this module overrides on the 'wasm' backend. */
@@ -112,13 +112,16 @@ export function nativeAddonPath(): string {
 /**
  * Loads the addon once. Never throws: `{ok: false, reason}` when it was not built (no compiler or no
  * libopenblas at install time) or does not load; the caller then uses plain wasm.
+ * `GAWWN_NATIVE_LIBRARY=onednn|openblas` picks the library for convolutions and GEMMs when the addon has both
+ * (default oneDNN), e.g. to compare them.
  * @param opts.threads OpenBLAS and im2col threads (default: `os.availableParallelism()`).
  * @param opts.path the `.node` file (default: {@link nativeAddonPath}).
  */
 export function loadNativeKernels(opts: { threads?: number; path?: string } = {}): NativeLoadResult {
   if (addon !== null && loadResult !== null && loadResult.ok) {
     if (opts.threads !== undefined) setNativeThreads(opts.threads);
-    loadResult = { ...loadResult, threads: addon.info().threads };
+    const info = addon.info();
+    loadResult = { ...loadResult, threads: info.threads, convolutions: info.convLibrary };
     return loadResult;
   }
   const file = opts.path ?? nativeAddonPath();
@@ -132,8 +135,12 @@ export function loadNativeKernels(opts: { threads?: number; path?: string } = {}
     const mod = require(file) as NativeAddon;
     addon = mod;
     setNativeThreads(opts.threads ?? os.availableParallelism());
+    const lib = process.env.GAWWN_NATIVE_LIBRARY ?? '';
+    if (lib === 'onednn' || lib === 'openblas') setNativeLibrary(lib, lib);
+    else if (lib !== '') throw new GawwnError(`GAWWN_NATIVE_LIBRARY must be onednn or openblas, got '${lib}'`);
     const info = mod.info();
-    loadResult = { ok: true, threads: info.threads, openblas: info.openblas, onednn: info.onednn, config: info.config, path: file };
+    loadResult = { ok: true, threads: info.threads, openblas: info.openblas, onednn: info.onednn, config: info.config,
+      convolutions: info.convLibrary, path: file };
   } catch (e) {
     addon = null;
     loadResult = { ok: false, reason: `native addon does not load: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}` };
