@@ -27,7 +27,11 @@ before(async () => {
   await tf.setBackend('wasm');
   await tf.ready();
   loaded = loadNativeKernels({ threads: 2 });
-  if (loaded.ok) registerNativeKernels();
+  if (loaded.ok) {
+    registerNativeKernels();
+    // Two loop threads (the default is one), so the cases sized to be split across threads are split.
+    nativeAddon()?.setLoopThreads(2);
+  }
 });
 
 after(() => {

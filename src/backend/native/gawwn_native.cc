@@ -58,7 +58,14 @@ enum Act { kLinear = 0, kRelu = 1, kRelu6 = 2, kPrelu = 3, kLeakyRelu = 4, kSigm
 // stays below ~64 MiB whatever the batch (the paper preset at batch 64 would otherwise need GBs).
 constexpr size_t kMaxColFloats = size_t(16) << 20;
 
-int gHelperThreads = 2;  // threads used for im2col / col2im / epilogues (set with setNumThreads)
+// Threads for the addon's own memory-bound loops (im2col, col2im, epilogues, element-wise, reductions, Adam).
+// One by default: each parallel loop spawns and joins a thread, and when other processes keep the cores busy
+// the join waits for the scheduler to run that thread, up to a time slice. Measured on two shared cores (load
+// 5–8): a 1 M-element multiply took 23 ms split over 2 threads against 0.2 ms on one, and the element-wise
+// kernels of a small-preset step 575 ms against 107 for wasm's single-threaded ones. oneDNN's and OpenBLAS's
+// thread counts are separate (setNumThreads); setLoopThreads(n) or GAWWN_NATIVE_LOOP_THREADS raises this one.
+int gHelperThreads = 1;
+int gComputeThreads = 1;
 
 // Which library runs convolutions and GEMMs (setLibrary): oneDNN when it was built in, else OpenBLAS.
 // Switchable at run time so that tests check both paths against the cpu backend and benchmarks pair them.
@@ -1142,7 +1149,7 @@ napi_value AdamUpdate(napi_env env, napi_callback_info info) {
   });
 }
 
-// setNumThreads(n): OpenBLAS's and oneDNN's (OpenMP) threads and the helper threads of im2col/col2im.
+// setNumThreads(n): OpenBLAS's and oneDNN's (OpenMP) threads.
 napi_value SetNumThreads(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
     size_t argc = 1;
@@ -1156,7 +1163,7 @@ napi_value SetNumThreads(napi_env env, napi_callback_info info) {
 #ifdef GAWWN_DNNL
     omp_set_num_threads(n);
 #endif
-    gHelperThreads = n;
+    gComputeThreads = n;
     return undefinedValue(env);
   });
 }
@@ -1173,6 +1180,19 @@ napi_value SetConvLayout(napi_env env, napi_callback_info info) {
     dn::gAnyLayout = m;
     dn::cache().clear();
 #endif
+    return undefinedValue(env);
+  });
+}
+
+// setLoopThreads(n): threads of the addon's own memory-bound loops (see gHelperThreads).
+napi_value SetLoopThreads(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    size_t argc = 1;
+    napi_value argv[1];
+    napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+    int32_t n = 0;
+    if (argc != 1 || napi_get_value_int32(env, argv[0], &n) != napi_ok || n < 1 || n > 64) throw Fail{"setLoopThreads(n) needs 1 <= n <= 64"};
+    gHelperThreads = n;
     return undefinedValue(env);
   });
 }
@@ -1203,7 +1223,7 @@ napi_value SetLibrary(napi_env env, napi_callback_info info) {
 napi_value Info(napi_env env, napi_callback_info) {
   napi_value obj, v;
   napi_create_object(env, &obj);
-  int threads = gHelperThreads;
+  int threads = gComputeThreads;
   std::string config, onednn, openblas;
 #ifdef GAWWN_OPENBLAS
   threads = openblas_get_num_threads();
@@ -1242,6 +1262,8 @@ napi_value Info(napi_env env, napi_callback_info) {
   napi_set_named_property(env, obj, "convLibrary", v);
   napi_create_string_utf8(env, gDnnlGemm ? "onednn" : "openblas", NAPI_AUTO_LENGTH, &v);
   napi_set_named_property(env, obj, "gemmLibrary", v);
+  napi_create_int32(env, gHelperThreads, &v);
+  napi_set_named_property(env, obj, "loopThreads", v);
   napi_create_double(env, gDnnlConvCalls, &v);
   napi_set_named_property(env, obj, "onednnConvs", v);
   return obj;
@@ -1265,6 +1287,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"tanh", nullptr, Tanh, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"adamUpdate", nullptr, AdamUpdate, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"setConvLayout", nullptr, SetConvLayout, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"setLoopThreads", nullptr, SetLoopThreads, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"setLibrary", nullptr, SetLibrary, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"setNumThreads", nullptr, SetNumThreads, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default_method, nullptr},

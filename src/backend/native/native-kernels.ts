@@ -51,6 +51,7 @@ export interface NativeAddon {
     newValueOff: number, newMOff: number, newVOff: number, n: number, beta1: number, oneMinusBeta1: number, beta2: number,
     oneMinusBeta2: number, negLr: number, eps: number): void;
   setNumThreads(n: number): void;
+  setLoopThreads(n: number): void;
   /** 1 = oneDNN, 0 = im2col + OpenBLAS, for convolutions and for GEMMs; throws when that library is not built in. */
   setLibrary(conv: number, gemm: number): void;
   info(): NativeInfo;
@@ -66,6 +67,8 @@ export interface NativeInfo {
   openblas: string;
   convLibrary: 'onednn' | 'im2col+sgemm';
   gemmLibrary: 'onednn' | 'openblas';
+  /** Threads of the addon's own memory-bound loops (1 unless GAWWN_NATIVE_LOOP_THREADS says otherwise). */
+  loopThreads: number;
   /** Convolutions (forward or either gradient) run by oneDNN so far; the rest took the im2col path. */
   onednnConvs: number;
 }
@@ -135,6 +138,12 @@ export function loadNativeKernels(opts: { threads?: number; path?: string } = {}
     const mod = require(file) as NativeAddon;
     addon = mod;
     setNativeThreads(opts.threads ?? os.availableParallelism());
+    const loops = process.env.GAWWN_NATIVE_LOOP_THREADS ?? '';
+    if (loops !== '') {
+      const n = Number(loops);
+      if (!Number.isInteger(n) || n < 1 || n > 64) throw new GawwnError(`GAWWN_NATIVE_LOOP_THREADS must be an integer in 1..64, got '${loops}'`);
+      mod.setLoopThreads(n);
+    }
     const lib = process.env.GAWWN_NATIVE_LIBRARY ?? '';
     if (lib === 'onednn' || lib === 'openblas') setNativeLibrary(lib, lib);
     else if (lib !== '') throw new GawwnError(`GAWWN_NATIVE_LIBRARY must be onednn or openblas, got '${lib}'`);
@@ -202,7 +211,7 @@ export function nativeAddon(): NativeAddon | null {
   return addon;
 }
 
-/** Sets OpenBLAS's thread count and the addon's im2col/col2im threads. */
+/** Sets oneDNN's (OpenMP) and OpenBLAS's thread counts. */
 export function setNativeThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new GawwnError(`native threads must be an integer >= 1, got ${n}`);
   requireAddon().setNumThreads(n);
