@@ -167,6 +167,9 @@ napi_value guarded(napi_env env, F&& f) {
     napi_throw_error(env, "GAWWN_NATIVE", ("gawwn native: " + e.msg).c_str());
   } catch (const std::bad_alloc&) {
     napi_throw_error(env, "GAWWN_NATIVE", "gawwn native: out of memory");
+  } catch (const std::exception& e) {
+    // e.g. dnnl::error from a primitive's execution: a JS error, never a C++ exception through N-API (abort).
+    napi_throw_error(env, "GAWWN_NATIVE", (std::string("gawwn native: ") + e.what()).c_str());
   }
   return nullptr;
 }
