@@ -3,14 +3,17 @@
  *   1. `@tensorflow/tfjs-node-gpu` (optionalDependency) when it loads and sees a GPU,
  *   2. `@tensorflow/tfjs-node` (optionalDependency),
  *   3. `wasm+openblas`: the wasm backend with its heavy kernels (convolutions, their gradients, matmul, batch
- *      norm, …) replaced by the native OpenBLAS addon of `backend/native/` where it was built at install,
+ *      norm, …) replaced by the native addon of `backend/native/` where it was built at install (oneDNN
+ *      convolutions and GEMM with libdnnl-dev, im2col + OpenBLAS sgemm with libopenblas-dev; the name stays
+ *      for the whole native family, and the report line says which libraries it runs),
  *   4. `@tensorflow/tfjs-backend-wasm`, the embedded default, with the kernels training needs registered
  *      (tfjs 4.22's wasm backend has no Conv2DBackpropFilter: see `backend/wasm-kernels.ts`),
  *   5. the pure-JS `cpu` backend (correct but ~20x slower than wasm; never chosen for training on purpose).
  * `GAWWN_BACKEND` (tensorflow-gpu | tensorflow | wasm+openblas | wasm | cpu) forces one. The choice is reported once.
  * `GAWWN_WASM_THREADS` (1…8, default 1) runs wasm's threaded SIMD build with that many XNNPACK threads
  * (see `backend/wasm-threads.ts`; plain wasm only). `GAWWN_NATIVE_THREADS` (1…64, default: all cores) caps the
- * OpenBLAS/im2col threads of wasm+openblas, e.g. 1 per job when several jobs share the cores.
+ * oneDNN/OpenBLAS/im2col threads of wasm+openblas, e.g. 1 per job when several jobs share the cores;
+ * `GAWWN_NATIVE_LIBRARY` (onednn | openblas) picks its convolution/GEMM library when it has both.
  */
 import * as tf from '@tensorflow/tfjs';
 import { GawwnError } from '../util/errors.js';
@@ -30,6 +33,8 @@ export interface BackendInfo {
   skipped: string[];
   /** XNNPACK threads of the wasm backend (absent for other backends). */
   wasmThreads?: number;
+  /** The native libraries of wasm+openblas, e.g. "oneDNN 2.6.3 avx512_core_bf16 + OpenBLAS 0.3.21 … Cooperlake …". */
+  native?: string;
 }
 
 let chosen: Promise<BackendInfo> | null = null;
@@ -72,7 +77,9 @@ async function choose(force: string | undefined, report: ((line: string) => void
       if (ok === true) {
         const info: BackendInfo = { name, tfBackend: tf.getBackend(), skipped };
         if (name === 'wasm') info.wasmThreads = wasmThreadsInUse;
-        const threads = name === 'wasm' && wasmThreadsInUse > 1 ? `, ${wasmThreadsInUse} threads` : '';
+        if (name === 'wasm+openblas') info.native = nativeConfig;
+        const threads = name === 'wasm' && wasmThreadsInUse > 1 ? `, ${wasmThreadsInUse} threads`
+          : name === 'wasm+openblas' ? ` [${nativeConfig}]` : '';
         const line = `gawwn: backend ${name}${threads}${skipped.length ? ` (skipped: ${skipped.join('; ')})` : ''}`;
         if (report === undefined) process.stderr.write(line + '\n');
         else if (report !== null) report(line);
@@ -88,6 +95,7 @@ async function choose(force: string | undefined, report: ((line: string) => void
 }
 
 let wasmThreadsInUse = 1;
+let nativeConfig = '';
 
 /** Returns true when the backend is active, or a reason string when it is not usable. */
 async function tryBackend(name: BackendName, wasmThreads: number, nativeThreads: number | undefined): Promise<true | string> {
@@ -104,6 +112,7 @@ async function tryBackend(name: BackendName, wasmThreads: number, nativeThreads:
     case 'wasm+openblas': {
       const native = loadNativeKernels({ threads: nativeThreads });
       if (!native.ok) return native.reason;
+      nativeConfig = `convolutions ${native.convolutions}; ${native.config}, ${native.threads} threads`;
       require('@tensorflow/tfjs-backend-wasm');
       if (!(await tf.setBackend('wasm'))) return 'did not initialise';
       await tf.ready();

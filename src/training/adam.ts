@@ -14,6 +14,7 @@
  * other (tested).
  */
 import * as tf from '@tensorflow/tfjs';
+import { nativeAdamUpdate } from '../backend/native/native-kernels.js';
 
 /** The private state of tfjs's AdamOptimizer (TypeScript-private only; plain properties at run time). */
 interface AdamState {
@@ -44,6 +45,15 @@ export class LowMemoryAdam extends tf.AdamOptimizer {
           if (gradient == null) return;
           const firstMoment = s.accumulatedFirstMoment[i].variable;
           const secondMoment = s.accumulatedSecondMoment[i].variable;
+          // On wasm+native the same arithmetic runs as one kernel (backend/native: nativeAdamUpdate).
+          const fused = nativeAdamUpdate(value, firstMoment, secondMoment, gradient, oneMinusAccBeta1, oneMinusAccBeta2,
+            this.beta1, this.beta2, this.learningRate, this.epsilon);
+          if (fused !== null) {
+            firstMoment.assign(fused[1]);
+            secondMoment.assign(fused[2]);
+            value.assign(fused[0]);
+            return;
+          }
           const newFirstMoment = tf.add(tf.mul(firstMoment, this.beta1), tf.mul(gradient, 1 - this.beta1));
           const newSecondMoment = tf.add(tf.mul(secondMoment, this.beta2), tf.mul(tf.square(gradient), 1 - this.beta2));
           const biasCorrectedFirstMoment = tf.div(newFirstMoment, oneMinusAccBeta1);

@@ -12,9 +12,10 @@ import * as tf from '@tensorflow/tfjs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { Rng } from '../../src/util/rng.js';
+import { adam } from '../../src/training/adam.js';
 import {
   loadNativeKernels, registerNativeKernels, unregisterNativeKernels, nativeAddon, nativeKernelsRegistered,
-  NATIVE_KERNEL_NAMES, type NativeLoadResult,
+  NATIVE_KERNEL_NAMES, ADAM_KERNEL, nativeAdamUpdate, setNativeLibrary, openblasCoreFor, setRuntimeEnvironment, type NativeLoadResult,
 } from '../../src/backend/native/native-kernels.js';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -26,7 +27,11 @@ before(async () => {
   await tf.setBackend('wasm');
   await tf.ready();
   loaded = loadNativeKernels({ threads: 2 });
-  if (loaded.ok) registerNativeKernels();
+  if (loaded.ok) {
+    registerNativeKernels();
+    // Two loop threads (the default is one), so the cases sized to be split across threads are split.
+    nativeAddon()?.setLoopThreads(2);
+  }
 });
 
 after(() => {
@@ -74,7 +79,7 @@ function assertClose(got: Float32Array, want: Float32Array, what: string, rtol =
 async function countingAddonCalls<T>(body: () => Promise<T>): Promise<{ result: T; calls: Record<string, number> }> {
   const addon = nativeAddon() as unknown as Record<string, (...a: unknown[]) => unknown>;
   const names = ['conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'batchMatMul', 'tile', 'reduceMiddle',
-    'leakyRelu', 'greater', 'select', 'batchNorm', 'concatRows'];
+    'leakyRelu', 'greater', 'select', 'batchNorm', 'concatRows', 'binary', 'tanh'];
   const calls: Record<string, number> = {};
   const saved = names.map((n) => addon[n]);
   names.forEach((n, i) => {
@@ -99,13 +104,44 @@ async function compare(t: { skip: (m: string) => void }, name: string, f: Fn, in
   return true;
 }
 
+type Library = 'onednn' | 'openblas';
+
+/**
+ * Registers `body` once per native library (oneDNN convolutions + GEMM, and im2col + OpenBLAS sgemm), so both
+ * paths are checked against the cpu backend; a library the addon was built without is skipped. With oneDNN
+ * it also checks that oneDNN, not the im2col fallback, ran every convolution when `onednnConvs` is set.
+ */
+function libTest(name: string, body: (t: { skip: (m: string) => void }) => Promise<unknown>, opts: { onednnConvs?: boolean } = {}): void {
+  for (const lib of ['onednn', 'openblas'] as const) {
+    test(`[${lib}] ${name}`, async (t) => {
+      if (!loaded.ok) return t.skip(`native addon not available: ${loaded.reason}`);
+      if ((lib === 'onednn' ? loaded.onednn : loaded.openblas) === '') return t.skip(`addon built without ${lib}`);
+      const addon = nativeAddon();
+      assert.ok(addon !== null);
+      const before = addon.info().onednnConvs;
+      setNativeLibrary(lib, lib);
+      try {
+        await body(t);
+      } finally {
+        const dflt: Library = loaded.onednn !== '' ? 'onednn' : 'openblas';
+        setNativeLibrary(dflt, dflt);
+      }
+      const ran = addon.info().onednnConvs - before;
+      if (lib === 'openblas') assert.equal(ran, 0, 'oneDNN ran a convolution while the OpenBLAS path was chosen');
+      else if (opts.onednnConvs === true) assert.ok(ran > 0, 'oneDNN ran no convolution');
+    });
+  }
+}
+
 type Pad = 'valid' | 'same' | tf.backend_util.ExplicitPadding;
 const P1: Pad = [[0, 0], [1, 1], [1, 1], [0, 0]];
-const CONVS: { name: string; x: number[]; w: number[]; s: number; pad: Pad }[] = [
+// gemm: every convolution of the case is a plain GEMM (1×1, or a single output pixel), which the addon runs
+// through sgemm rather than oneDNN's convolution kernels whichever library is chosen.
+const CONVS: { name: string; x: number[]; w: number[]; s: number; pad: Pad; gemm?: true }[] = [
   { name: '4x4 s2 same', x: [2, 8, 8, 3], w: [4, 4, 3, 5], s: 2, pad: 'same' },
   { name: '4x4 s2 p1 (explicit)', x: [2, 8, 8, 3], w: [4, 4, 3, 5], s: 2, pad: P1 },
   { name: '3x3 s1 p1', x: [2, 7, 6, 4], w: [3, 3, 4, 6], s: 1, pad: P1 },
-  { name: '1x1 s1', x: [2, 5, 5, 7], w: [1, 1, 7, 3], s: 1, pad: 'valid' },
+  { name: '1x1 s1', x: [2, 5, 5, 7], w: [1, 1, 7, 3], s: 1, pad: 'valid', gemm: true },
   { name: '4x4 s1 valid', x: [2, 6, 6, 3], w: [4, 4, 3, 4], s: 1, pad: 'valid' },
   { name: '3x3 s2 valid, odd sizes', x: [3, 9, 7, 2], w: [3, 3, 2, 3], s: 2, pad: 'valid' },
   { name: '1x1 s2', x: [2, 6, 6, 3], w: [1, 1, 3, 2], s: 2, pad: 'valid' },
@@ -114,50 +150,50 @@ const CONVS: { name: string; x: number[]; w: number[]; s: number; pad: Pad }[] =
 ];
 
 for (const c of CONVS) {
-  test(`conv2d ${c.name}: forward, dx (Conv2DBackpropInput), dw (Conv2DBackpropFilter) match cpu`, async (t) => {
+  libTest(`conv2d ${c.name}: forward, dx (Conv2DBackpropInput), dw (Conv2DBackpropFilter) match cpu`, async (t) => {
     const rng = new Rng(1);
     await compare(t, `conv2d ${c.name}`, ([x, w]) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.s, c.pad),
       [input(rng, c.x), input(rng, c.w)], true, ['conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter']);
-  });
+  }, { onednnConvs: c.gemm !== true });
 }
 
-test('conv2d with dilation 2 (forward) matches cpu', async (t) => {
+libTest('conv2d with dilation 2 (forward) matches cpu', async (t) => {
   const rng = new Rng(2);
   await compare(t, 'dilated conv', ([x, w]) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same', 'NHWC', 2),
     [input(rng, [2, 9, 9, 2]), input(rng, [3, 3, 2, 3])], false, ['conv2d']);
-});
+}, { onednnConvs: true });
 
 // Transposed convolutions as GAWWN's generators use them (ConvT k s p = conv2dTranspose with the same geometry).
-const DECONVS: { name: string; x: number[]; w: number[]; out: number[]; s: number; pad: Pad }[] = [
+const DECONVS: { name: string; x: number[]; w: number[]; out: number[]; s: number; pad: Pad; gemm?: true }[] = [
   { name: '4x4 s2 same', x: [2, 4, 4, 5], w: [4, 4, 3, 5], out: [2, 8, 8, 3], s: 2, pad: 'same' },
   { name: '4x4 s2 p1 (explicit)', x: [2, 4, 4, 5], w: [4, 4, 3, 5], out: [2, 8, 8, 3], s: 2, pad: P1 },
   { name: '3x3 s1 p1', x: [2, 6, 5, 4], w: [3, 3, 5, 4], out: [2, 6, 5, 5], s: 1, pad: P1 },
-  { name: '4x4 s1 valid (1x1 -> 4x4)', x: [2, 1, 1, 6], w: [4, 4, 3, 6], out: [2, 4, 4, 3], s: 1, pad: 'valid' },
-  { name: '1x1', x: [2, 5, 5, 4], w: [1, 1, 3, 4], out: [2, 5, 5, 3], s: 1, pad: 'valid' },
+  { name: '4x4 s1 valid (1x1 -> 4x4)', x: [2, 1, 1, 6], w: [4, 4, 3, 6], out: [2, 4, 4, 3], s: 1, pad: 'valid', gemm: true },
+  { name: '1x1', x: [2, 5, 5, 4], w: [1, 1, 3, 4], out: [2, 5, 5, 3], s: 1, pad: 'valid', gemm: true },
 ];
 
 for (const c of DECONVS) {
-  test(`conv2dTranspose ${c.name}: forward and both gradients match cpu`, async (t) => {
+  libTest(`conv2dTranspose ${c.name}: forward and both gradients match cpu`, async (t) => {
     const rng = new Rng(3);
     await compare(t, `conv2dTranspose ${c.name}`,
       ([x, w]) => tf.conv2dTranspose(x as tf.Tensor4D, w as tf.Tensor4D, c.out as [number, number, number, number], c.s, c.pad),
       [input(rng, c.x), input(rng, c.w)], true, ['conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter']);
-  });
+  }, { onednnConvs: c.gemm !== true });
 }
 
 const ACTS = ['linear', 'relu', 'relu6', 'leakyrelu', 'elu', 'sigmoid', 'prelu'] as const;
 for (const act of ACTS) {
   // tfjs can differentiate fused ops only for some activations; the rest are checked forward.
   const grads = act === 'linear' || act === 'relu' || act === 'elu' || act === 'relu6' || act === 'prelu';
-  test(`fused conv2d + bias + ${act} matches cpu${grads ? ' (with gradients)' : ''}`, async (t) => {
+  libTest(`fused conv2d + bias + ${act} matches cpu${grads ? ' (with gradients)' : ''}`, async (t) => {
     const rng = new Rng(4);
     await compare(t, `fused conv ${act}`, ([x, w, b, p]) => tf.fused.conv2d({
       x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 2, pad: P1, bias: b, activation: act,
       preluActivationWeights: act === 'prelu' ? p : undefined, leakyreluAlpha: 0.2,
     }), [input(rng, [2, 8, 8, 3]), input(rng, [4, 4, 3, 5]), input(rng, [5]), ...(act === 'prelu' ? [input(rng, [5])] : [])],
     grads, ['conv2d']);
-  });
-  test(`fused matMul + bias + ${act} matches cpu${grads ? ' (with gradients)' : ''}`, async (t) => {
+  }, { onednnConvs: act !== 'prelu' });
+  libTest(`fused matMul + bias + ${act} matches cpu${grads ? ' (with gradients)' : ''}`, async (t) => {
     const rng = new Rng(5);
     await compare(t, `fused matMul ${act}`, ([a, b, bias, p]) => tf.fused.matMul({
       a, b, bias, activation: act, preluActivationWeights: act === 'prelu' ? p : undefined, leakyreluAlpha: 0.2,
@@ -168,12 +204,12 @@ for (const act of ACTS) {
 
 // tfjs 4.22 cannot differentiate a batch-broadcast matMul (its BatchMatMul gradient keeps the broadcast
 // shape), so the broadcast cases are compared forward only.
-test('fused conv2d + bias + leakyrelu on a larger map (epilogue split across threads) matches cpu', async (t) => {
+libTest('fused conv2d + bias + leakyrelu on a larger map (epilogue split across threads) matches cpu', async (t) => {
   const rng = new Rng(13);
   await compare(t, 'fused conv big', ([x, w, b]) => tf.fused.conv2d({
     x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: 'same', bias: b, activation: 'leakyrelu', leakyreluAlpha: 0.2,
   }), [input(rng, [2, 32, 32, 3]), input(rng, [3, 3, 3, 32]), input(rng, [32])], false, ['conv2d']);
-});
+}, { onednnConvs: true });
 
 const MATMULS: { name: string; a: number[]; b: number[]; tA: boolean; tB: boolean; grads?: false }[] = [
   { name: '2-D', a: [5, 7], b: [7, 3], tA: false, tB: false },
@@ -188,7 +224,7 @@ const MATMULS: { name: string; a: number[]; b: number[]; tA: boolean; tB: boolea
 ];
 
 for (const c of MATMULS) {
-  test(`matMul ${c.name}: forward${c.grads === false ? '' : ' and gradients'} match cpu`, async (t) => {
+  libTest(`matMul ${c.name}: forward${c.grads === false ? '' : ' and gradients'} match cpu`, async (t) => {
     const rng = new Rng(6);
     await compare(t, `matMul ${c.name}`, ([a, b]) => tf.matMul(a, b, c.tA, c.tB),
       [input(rng, c.a), input(rng, c.b)], c.grads !== false, ['batchMatMul']);
@@ -347,11 +383,139 @@ test('split into sizes (with -1) and into equal parts, and int32 concat, match c
   assert.equal(calls.concatRows, 3);
 });
 
-test('a GAWWN-like layer (ConvT 4 s2 p1, 8x8x64 -> 16x16x32, batch 2) matches cpu', async (t) => {
+libTest('a GAWWN-like layer (ConvT 4 s2 p1, 8x8x64 -> 16x16x32, batch 2) matches cpu', async (t) => {
   const rng = new Rng(7);
   await compare(t, 'GAWWN ConvT',
     ([x, w]) => tf.conv2dTranspose(x as tf.Tensor4D, w as tf.Tensor4D, [2, 16, 16, 32], 2, P1),
     [input(rng, [2, 8, 8, 64]), input(rng, [4, 4, 32, 64])], true, ['conv2dBackpropInput', 'conv2d', 'conv2dBackpropFilter']);
+}, { onednnConvs: true });
+
+test('the fused native Adam update is bit-identical to tf.train.adam on the cpu backend over 4 steps', async (t) => {
+  if (!loaded.ok) return t.skip(`native addon not available: ${loaded.reason}`);
+  // Sizes: one value, an odd vector, a matrix, and one above the addon's per-thread split (1 << 17).
+  const sizes = [[1], [37], [64, 33], [300, 1000]];
+  const run = async (backend: string) => {
+    await tf.setBackend(backend);
+    const rng = new Rng(21);
+    const vars = sizes.map((s, k) => tf.variable(tf.tensor(rng.normalArray(s.reduce((p, d) => p * d, 1)), s), true, `adam_${backend}_${k}`));
+    const opt = backend === 'cpu' ? tf.train.adam(2e-4, 0.5, 0.999, 1e-8) : adam(2e-4, 0.5, 0.999, 1e-8);
+    for (let step = 0; step < 4; step++) {
+      const grads: tf.NamedTensorMap = {};
+      vars.forEach((v, k) => { grads[v.name] = tf.tensor(new Rng(100 + 10 * step + k).normalArray(v.size), v.shape); });
+      opt.applyGradients(grads as unknown as Parameters<tf.AdamOptimizer['applyGradients']>[0]);
+      tf.dispose(Object.values(grads));
+    }
+    const out = vars.map((v) => Array.from(v.dataSync()));
+    const moments = (await opt.getWeights()).slice(1).map((w) => Array.from(w.tensor.dataSync()));
+    opt.dispose();
+    tf.dispose(vars);
+    return [...out, ...moments];
+  };
+  const want = await run('cpu');
+  let calls = 0;
+  const kernel = tf.getKernel(ADAM_KERNEL, 'wasm');
+  assert.ok(kernel !== undefined, 'fused Adam kernel is registered');
+  tf.unregisterKernel(ADAM_KERNEL, 'wasm');
+  tf.registerKernel({ ...kernel, kernelFunc: (args) => { calls++; return kernel.kernelFunc(args); } });
+  try {
+    const got = await run('wasm');
+    assert.equal(calls, 4 * sizes.length);
+    assert.equal(got.length, want.length);
+    got.forEach((g, i) => assert.deepEqual(g, want[i], `tensor ${i} differs`));
+  } finally {
+    tf.unregisterKernel(ADAM_KERNEL, 'wasm');
+    tf.registerKernel(kernel);
+  }
+});
+
+test('nativeAdamUpdate declines what it does not cover (int32, other backend)', async (t) => {
+  if (!loaded.ok) return t.skip(`native addon not available: ${loaded.reason}`);
+  await tf.setBackend('wasm');
+  const one = tf.scalar(0.5);
+  const f = tf.ones([3]), i = tf.ones([3], 'int32');
+  assert.equal(nativeAdamUpdate(i, f, f, f, one, one, 0.9, 0.999, 1e-3, 1e-8), null);
+  const r = nativeAdamUpdate(f, f, f, f, one, one, 0.9, 0.999, 1e-3, 1e-8);
+  assert.ok(r !== null);
+  tf.dispose([...r, one, f, i]);
+  await tf.setBackend('cpu');
+  const c = tf.ones([3]), s = tf.scalar(0.5);
+  assert.equal(nativeAdamUpdate(c, c, c, c, s, s, 0.9, 0.999, 1e-3, 1e-8), null);
+  tf.dispose([c, s]);
+  await tf.setBackend('wasm');
+});
+
+// Element-wise add/sub/mul/div: the native cases (same shape, one value, a trailing-dims vector such as a
+// per-channel scale against NHWC) and broadcasts that go to wasm's kernel, forward and gradients.
+const BINARIES: { a: number[]; b: number[]; native: boolean }[] = [
+  { a: [2, 3, 4, 5], b: [2, 3, 4, 5], native: true },
+  { a: [2, 3, 4, 5], b: [5], native: true },
+  { a: [5], b: [2, 3, 4, 5], native: true },
+  { a: [2, 3, 4, 5], b: [1, 1, 1, 5], native: true },
+  { a: [2, 3, 4, 5], b: [4, 5], native: true },
+  { a: [], b: [2, 3, 4, 5], native: true },
+  { a: [300, 500], b: [1], native: true }, // long enough to be split across threads
+  { a: [1, 9000], b: [1, 9000], native: true }, // one long row, split into blocks with a tail
+  { a: [2, 3, 4, 5], b: [2, 1, 1, 5], native: false }, // per-image-and-channel: wasm's kernel
+  { a: [6, 1], b: [6, 7], native: false },
+];
+const OPS: [string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor][] = [
+  ['add', tf.add], ['sub', tf.sub], ['mul', tf.mul], ['div', (a, b) => tf.div(a, tf.add(tf.abs(b), 0.5))],
+];
+for (const c of BINARIES) {
+  for (const [name, f] of OPS) {
+    test(`${name} of [${c.a}] and [${c.b}]: forward and gradients match cpu (${c.native ? 'native' : 'wasm fallback'})`, async (t) => {
+      const rng = new Rng(31);
+      const ok = await compare(t, `${name} [${c.a}] [${c.b}]`, ([a, b]) => f(a, b), [input(rng, c.a), input(rng, c.b)], true,
+        c.native ? ['binary'] : []);
+      if (!ok || c.native) return;
+      // A fallback case: the native kernel must not have produced the forward result.
+      const { calls } = await countingAddonCalls(async () => {
+        await tf.setBackend('wasm');
+        tf.tidy(() => f(tf.ones(c.a), tf.ones(c.b)).dataSync());
+      });
+      assert.equal(calls.binary, name === 'div' ? 1 : 0); // div's |b| + 0.5 is a native scalar add
+    });
+  }
+}
+
+test('int32 add and mul go to wasm and match cpu', async (t) => {
+  if (!loaded.ok) return t.skip(`native addon not available: ${loaded.reason}`);
+  const run = async (backend: string) => {
+    await tf.setBackend(backend);
+    return tf.tidy(() => [Array.from(tf.add(tf.tensor([1, 2, 3], [3], 'int32'), tf.scalar(4, 'int32')).dataSync()),
+      Array.from(tf.mul(tf.tensor([1, -2, 3], [3], 'int32'), tf.tensor([2, 2, 2], [3], 'int32')).dataSync())]);
+  };
+  const want = await run('cpu');
+  const { result: got, calls } = await countingAddonCalls(() => run('wasm'));
+  assert.deepEqual(got, want);
+  assert.deepEqual(want, [[5, 6, 7], [2, -4, 6]]);
+  assert.equal(calls.binary, 0);
+});
+
+test('tanh forward and gradient match cpu (native)', async (t) => {
+  await compare(t, 'tanh', ([x]) => tf.tanh(x.mul(2)), [input(new Rng(32), [2, 16, 16, 3])], true, ['tanh'], 1e-5);
+});
+
+test('OpenBLAS core type is chosen from the CPU flags; a user setting is kept', () => {
+  const avx512 = ['avx512f', 'avx512bw', 'avx512vl', 'avx512dq', 'avx512cd', 'avx2', 'fma'];
+  assert.equal(openblasCoreFor(new Set(avx512)), 'SkylakeX');
+  assert.equal(openblasCoreFor(new Set([...avx512, 'avx512_bf16'])), 'Cooperlake');
+  assert.equal(openblasCoreFor(new Set(['avx2', 'fma', 'sse4_2'])), 'Haswell');
+  assert.equal(openblasCoreFor(new Set(['avx512f', 'avx2'])), undefined); // partial AVX-512 and no FMA: leave it to OpenBLAS
+  assert.equal(openblasCoreFor(new Set()), undefined);
+  const env: NodeJS.ProcessEnv = {};
+  setRuntimeEnvironment(env, new Set(avx512));
+  assert.deepEqual(env, { OPENBLAS_CORETYPE: 'SkylakeX', OMP_WAIT_POLICY: 'passive' });
+  const mine: NodeJS.ProcessEnv = { OPENBLAS_CORETYPE: 'Haswell', OMP_WAIT_POLICY: 'active' };
+  setRuntimeEnvironment(mine, new Set(avx512));
+  assert.deepEqual(mine, { OPENBLAS_CORETYPE: 'Haswell', OMP_WAIT_POLICY: 'active' });
+});
+
+test('setNativeLibrary refuses a library the addon was built without', (t) => {
+  if (!loaded.ok) return t.skip(`native addon not available: ${loaded.reason}`);
+  if (loaded.onednn !== '' && loaded.openblas !== '') return t.skip('addon has both libraries');
+  const missing: Library = loaded.onednn === '' ? 'onednn' : 'openblas';
+  assert.throws(() => setNativeLibrary(missing, missing), /no (oneDNN|OpenBLAS)/);
 });
 
 test('outputs are read from the heap after it grows (memory.grow replaces the ArrayBuffer)', async (t) => {
@@ -407,7 +571,7 @@ test('no tensors or wasm data ids leak through forward + backward of every nativ
       const yn = tf.batchNorm(y, mean, variance, tf.zeros([5]), tf.ones([5]), 1e-5) as tf.Tensor4D;
       const yc = tf.concat([yn, y], 3); // Concat; its gradient splits (SplitV)
       const z = tf.conv2dTranspose(yc, tf.concat([ww, ww], 3) as tf.Tensor4D, [2, 8, 8, 3], 2, P1);
-      return tf.leakyRelu(z, 0.2).sum().add(tf.matMul(aa, b2, false, false).square().sum());
+      return tf.tanh(tf.leakyRelu(z, 0.2)).sum().add(tf.matMul(aa, b2, false, false).square().sum());
     })([x, w, bias, a, b]);
     const s = g.map((v) => tf.tidy(() => v.sum().dataSync()[0]));
     tf.dispose(g);

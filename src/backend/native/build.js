@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 /*
- * Builds the optional OpenBLAS addon (src/backend/native/gawwn_native.cc) at install time.
+ * Builds the optional native addon (src/backend/native/gawwn_native.cc) at install time, with oneDNN
+ * (libdnnl-dev: convolutions and GEMM) and OpenBLAS (libopenblas-dev: the im2col + sgemm fallback) when both
+ * are installed, else with whichever of the two is.
  *
- * It NEVER fails the install: when node-gyp, a C++ compiler, the Node headers or libopenblas are missing,
+ * It NEVER fails the install: when node-gyp, a C++ compiler, the Node headers or both libraries are missing,
  * or the built addon does not pass its self-test, it prints one line saying so, removes any half-built
  * binary, and exits 0. The backend chooser then uses plain wasm (src/backend/native/native-kernels.ts
  * reports the missing file as the reason).
@@ -68,13 +70,11 @@ function selfTest() {
   return r.status === 0 ? { ok: true, config: r.stdout.trim() } : { ok: false, reason: tail(r.stderr) };
 }
 
-function main() {
-  if (process.env.GAWWN_NATIVE === '0') return say('native OpenBLAS kernels skipped (GAWWN_NATIVE=0); using wasm');
-  const gyp = findNodeGyp();
-  if (gyp === null) return say('native OpenBLAS kernels not built (node-gyp not found); using wasm');
-  const nodedir = findNodeDir();
+/** One node-gyp build with the given libraries; returns null on success or a one-line reason. */
+function build(gyp, nodedir, dnnl, openblas) {
   const args = [gyp, 'rebuild', '--directory', here, '--loglevel', 'error'];
   if (nodedir) args.push(`--nodedir=${nodedir}`);
+  args.push('--', `-Dgawwn_dnnl=${dnnl ? 1 : 0}`, `-Dgawwn_openblas=${openblas ? 1 : 0}`);
   removeBinary();
   // node-gyp also reads npm_config_nodedir from the environment, and that wins over --nodedir.
   const env = nodedir ? { ...process.env, npm_config_nodedir: nodedir } : process.env;
@@ -82,25 +82,46 @@ function main() {
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', env, timeout: 5 * 60 * 1000 });
   if (r.error && r.error.code === 'ETIMEDOUT') {
     removeBinary();
-    return say('native OpenBLAS kernels not built (node-gyp timed out after 5 min); using wasm');
+    return { fatal: true, why: 'node-gyp timed out after 5 min' };
   }
   if (r.status !== 0 || !fs.existsSync(out)) {
     removeBinary();
-    const why = /openblas/i.test(r.stderr + r.stdout) ? 'libopenblas not found: apt-get install libopenblas-dev' : tail(r.stderr + r.stdout);
-    return say(`native OpenBLAS kernels not built (${why}); using wasm`);
+    const text = r.stderr + r.stdout;
+    if (/dnnl/i.test(text)) return { why: 'oneDNN not found: apt-get install libdnnl-dev' };
+    if (/openblas/i.test(text)) return { why: 'libopenblas not found: apt-get install libopenblas-dev' };
+    return { why: tail(text) };
   }
   const t = selfTest();
   if (!t.ok) {
     removeBinary();
-    return say(`native OpenBLAS kernels built but failed their self-test (${t.reason}); using wasm`);
+    return { why: `built but failed its self-test (${t.reason})` };
   }
-  say(`native OpenBLAS kernels built (${t.config})`);
+  return { config: t.config };
+}
+
+function main() {
+  if (process.env.GAWWN_NATIVE === '0') return say('native kernels skipped (GAWWN_NATIVE=0); using wasm');
+  const gyp = findNodeGyp();
+  if (gyp === null) return say('native kernels not built (node-gyp not found); using wasm');
+  const nodedir = findNodeDir();
+  // Most capable first. GAWWN_NATIVE_LIBS=openblas|onednn builds with that one only (to compare them).
+  const only = process.env.GAWWN_NATIVE_LIBS;
+  const plans = [[true, true], [false, true], [true, false]].filter(([d, o]) =>
+    only === undefined || only === '' || (only === 'openblas' && !d && o) || (only === 'onednn' && d && !o));
+  const reasons = [];
+  for (const [dnnl, openblas] of plans) {
+    const r = build(gyp, nodedir, dnnl, openblas);
+    if (r.config !== undefined) return say(`native kernels built (${r.config})`);
+    reasons.push(r.why);
+    if (r.fatal) break;
+  }
+  say(`native kernels not built (${[...new Set(reasons)].join('; ')}); using wasm`);
 }
 
 try {
   main();
 } catch (e) {
   removeBinary();
-  say(`native OpenBLAS kernels not built (${e && e.message ? e.message.split('\n')[0] : e}); using wasm`);
+  say(`native kernels not built (${e && e.message ? e.message.split('\n')[0] : e}); using wasm`);
 }
 process.exitCode = 0;

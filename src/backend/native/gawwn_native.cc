@@ -18,11 +18,23 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
+#ifdef GAWWN_DNNL
+#include <oneapi/dnnl/dnnl.hpp>
+// Debian's libdnnl is built on OpenMP (DNNL_CPU_RUNTIME OMP), whose thread count is the only knob.
+extern "C" void omp_set_num_threads(int n);
+extern "C" int omp_get_max_threads(void);
+#endif
+
+#ifdef GAWWN_OPENBLAS
 extern "C" {
 void cblas_sgemm(int order, int transA, int transB, int M, int N, int K, float alpha, const float* A, int lda,
                  const float* B, int ldb, float beta, float* C, int ldc);
@@ -30,6 +42,10 @@ void openblas_set_num_threads(int n);
 int openblas_get_num_threads(void);
 char* openblas_get_config(void);
 }
+#endif
+#if !defined(GAWWN_DNNL) && !defined(GAWWN_OPENBLAS)
+#error "build with GAWWN_DNNL (libdnnl-dev) and/or GAWWN_OPENBLAS (libopenblas-dev)"
+#endif
 
 namespace {
 
@@ -42,7 +58,25 @@ enum Act { kLinear = 0, kRelu = 1, kRelu6 = 2, kPrelu = 3, kLeakyRelu = 4, kSigm
 // stays below ~64 MiB whatever the batch (the paper preset at batch 64 would otherwise need GBs).
 constexpr size_t kMaxColFloats = size_t(16) << 20;
 
-int gHelperThreads = 2;  // threads used for im2col / col2im / epilogues (set with setNumThreads)
+// Threads for the addon's own memory-bound loops (im2col, col2im, epilogues, element-wise, reductions, Adam).
+// One by default: each parallel loop spawns and joins a thread, and when other processes keep the cores busy
+// the join waits for the scheduler to run that thread, up to a time slice. Measured on two shared cores (load
+// 5–8): a 1 M-element multiply took 23 ms split over 2 threads against 0.2 ms on one, and the element-wise
+// kernels of a small-preset step 575 ms against 107 for wasm's single-threaded ones. oneDNN's and OpenBLAS's
+// thread counts are separate (setNumThreads); setLoopThreads(n) or GAWWN_NATIVE_LOOP_THREADS raises this one.
+int gHelperThreads = 1;
+int gComputeThreads = 1;
+
+// Which library runs convolutions and GEMMs (setLibrary): oneDNN when it was built in, else OpenBLAS.
+// Switchable at run time so that tests check both paths against the cpu backend and benchmarks pair them.
+#ifdef GAWWN_DNNL
+bool gDnnlConv = true;
+bool gDnnlGemm = true;
+#else
+bool gDnnlConv = false;
+bool gDnnlGemm = false;
+#endif
+double gDnnlConvCalls = 0;  // convolutions oneDNN ran (info().onednnConvs): lets tests see which path ran
 
 struct Fail {
   std::string msg;
@@ -133,6 +167,9 @@ napi_value guarded(napi_env env, F&& f) {
     napi_throw_error(env, "GAWWN_NATIVE", ("gawwn native: " + e.msg).c_str());
   } catch (const std::bad_alloc&) {
     napi_throw_error(env, "GAWWN_NATIVE", "gawwn native: out of memory");
+  } catch (const std::exception& e) {
+    // e.g. dnnl::error from a primitive's execution: a JS error, never a C++ exception through N-API (abort).
+    napi_throw_error(env, "GAWWN_NATIVE", (std::string("gawwn native: ") + e.what()).c_str());
   }
   return nullptr;
 }
@@ -285,8 +322,20 @@ void sgemm(bool tA, bool tB, size_t M, size_t N, size_t K, const float* A, size_
     return;
   }
   if (M > 2147483647 || N > 2147483647 || K > 2147483647) throw Fail{"matrix too large for 32-bit BLAS"};
+#ifdef GAWWN_DNNL
+  if (gDnnlGemm) {
+    // Row-major like cblas. oneDNN's sgemm picks its kernel from the CPU's ISA at run time, so it is not
+    // subject to OpenBLAS's DYNAMIC_ARCH core detection (which can take an AVX-512 CPU for Prescott).
+    if (dnnl_sgemm(tA ? 'T' : 'N', tB ? 'T' : 'N', dnnl_dim_t(M), dnnl_dim_t(N), dnnl_dim_t(K), 1.0f, A, dnnl_dim_t(lda), B,
+                   dnnl_dim_t(ldb), beta, C, dnnl_dim_t(ldc)) != dnnl_success)
+      throw Fail{"dnnl_sgemm failed"};
+    return;
+  }
+#endif
+#ifdef GAWWN_OPENBLAS
   cblas_sgemm(kRowMajor, tA ? kTrans : kNoTrans, tB ? kTrans : kNoTrans, int(M), int(N), int(K), 1.0f, A, int(lda), B,
               int(ldb), beta, C, int(ldc));
+#endif
 }
 
 // out[m, c] = act(out[m, c] + bias[c % biasSize]) with prelu weights indexed the same way.
@@ -353,6 +402,249 @@ Epilogue readEpilogue(const Args& a, size_t i, size_t channels) {
 constexpr size_t kEpilogueArgs = 6;
 
 // ---------------------------------------------------------------------------------------------------
+// oneDNN convolutions (when built with libdnnl-dev): forward (with bias and activation fused as
+// post-ops), backward data (= transposed convolution) and backward weights, straight on the NHWC / HWIO
+// tensors of the wasm heap.
+//
+// Why: im2col + sgemm materialises kh·kw copies of every activation and hands the GEMM skinny shapes
+// (GAWWN's 4×4 stride-2 layers have K = 16·Ci and few output channels), so the filter gradient, ~2/3 of
+// a training step, ran at a fraction of sgemm's speed. oneDNN's direct JIT kernels (the library PyTorch's
+// CPU convolutions use, https://oneapi-src.github.io/oneDNN/dev_guide_convolution.html) read NHWC
+// ("nxc") activations in place; only the weights are reordered to the blocked layout the kernel picks
+// (format_tag::any), which costs a pass over the (small) filter per call.
+//
+// Primitives are created once per geometry and kept (creating one JITs code: ~1 ms); memory objects are
+// created without a buffer and pointed at the heap on each call (set_data_handle), so a call allocates
+// nothing in the wasm heap and the heap cannot move under it.
+// ---------------------------------------------------------------------------------------------------
+#ifdef GAWWN_DNNL
+namespace dn {
+
+using tag = dnnl::memory::format_tag;
+using dt = dnnl::memory::data_type;
+
+dnnl::engine& engine() {
+  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
+  return e;
+}
+dnnl::stream& stream() {
+  static dnnl::stream s(engine());
+  return s;
+}
+
+enum Kind { kFwd = 0, kBwdData = 1, kBwdWeights = 2 };
+constexpr int kDefaultAnyMask = 0;  // bit k set: kind k uses oneDNN's preferred activation layout
+
+// A tensor argument of a primitive: the user's memory in the heap (pointed at per call) and, when the
+// primitive wants another layout, an owned copy in that layout plus the reorder between them.
+struct Bound {
+  dnnl::memory user, prim;
+  dnnl::reorder re;
+  bool reorders = false;
+  void make(const dnnl::memory::desc& userMd, const dnnl::memory::desc& primMd, bool input) {
+    auto& eng = engine();
+    user = dnnl::memory(userMd, eng, DNNL_MEMORY_NONE);
+    reorders = primMd != userMd;
+    if (reorders) {
+      prim = dnnl::memory(primMd, eng);
+      re = input ? dnnl::reorder(user, prim) : dnnl::reorder(prim, user);
+    }
+  }
+  // An input: points at `p` and converts it when needed; returns what the primitive reads.
+  dnnl::memory& in(dnnl::stream& s, const float* p) {
+    user.set_data_handle(const_cast<float*>(p));
+    if (!reorders) return user;
+    re.execute(s, user, prim);
+    return prim;
+  }
+  // An output: returns what the primitive writes; finish() converts it into `p`.
+  dnnl::memory& out(float* p) {
+    user.set_data_handle(p);
+    return reorders ? prim : user;
+  }
+  void finish(dnnl::stream& s) {
+    if (reorders) re.execute(s, prim, user);
+  }
+};
+
+struct Entry {
+  dnnl::primitive prim;
+  Bound a, b, w;  // fwd: src, dst, weights; bwd data: diff_dst, diff_src, weights; bwd weights: src, diff_dst, diff_weights
+  dnnl::memory bias;
+};
+
+// Activation layout for each kind (bit k of gAnyLayout): clear, oneDNN reads and writes the heap's NHWC
+// in place; set, it chooses its preferred (blocked, nChw16c) layout and the activations are reordered per
+// call. setConvLayout(mask) changes it (for measuring); primitives made for the old layout are dropped.
+int gAnyLayout = kDefaultAnyMask;
+bool anyLayout(int kind) { return (gAnyLayout >> kind) & 1; }
+
+std::unordered_map<std::string, std::unique_ptr<Entry>>& cache() {
+  static std::unordered_map<std::string, std::unique_ptr<Entry>> c;
+  return c;
+}
+
+// The padding oneDNN needs on the bottom/right so that its output size equals tfjs's, or false when
+// tfjs's geometry cannot be expressed that way (then the im2col path runs).
+bool padding(const Geom& g, dnnl::memory::dims& padL, dnnl::memory::dims& padR) {
+  auto far = [](int in, int out, int k, int s, int d, int p0, int& p1) {
+    const int span = (k - 1) * d + 1;
+    p1 = std::max(0, (out - 1) * s + span - in - p0);
+    return (in + p0 + p1 - span) / s + 1 == out && p0 >= 0;
+  };
+  int pb = 0, pr = 0;
+  if (!far(g.H, g.Ho, g.kh, g.sh, g.dh, g.padT, pb) || !far(g.W, g.Wo, g.kw, g.sw, g.dw, g.padL, pr)) return false;
+  padL = {g.padT, g.padL};
+  padR = {pb, pr};
+  return true;
+}
+
+std::string key(Kind k, const Geom& g, bool bias, int act, float alpha) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "%d|%d,%d,%d,%d|%d,%d,%d|%d,%d,%d,%d,%d,%d,%d,%d|%d,%d,%.9g", int(k), g.N, g.H, g.W, g.Ci,
+                g.Ho, g.Wo, g.Co, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.padT, g.padL, int(bias), act, double(alpha));
+  return buf;
+}
+
+// Post-op for the activation, or false when oneDNN has none that matches tfjs's exactly.
+bool activation(int act, float alpha, dnnl::post_ops& ops) {
+  using alg = dnnl::algorithm;
+  switch (act) {
+    case kLinear: return true;
+    case kRelu: ops.append_eltwise(1.f, alg::eltwise_relu, 0.f, 0.f); return true;
+    case kLeakyRelu: ops.append_eltwise(1.f, alg::eltwise_relu, alpha, 0.f); return true;
+    case kRelu6: ops.append_eltwise(1.f, alg::eltwise_clip_v2, 0.f, 6.f); return true;
+    case kSigmoid: ops.append_eltwise(1.f, alg::eltwise_logistic, 0.f, 0.f); return true;
+    case kElu: ops.append_eltwise(1.f, alg::eltwise_elu, 1.f, 0.f); return true;
+    default: return false;  // PReLU with a weight per channel: the im2col path
+  }
+}
+
+// Geometries where the plain GEMM path beats oneDNN's direct kernels (paired per-layer timings of the small
+// preset's layers on two AVX-512 cores): a 1×1 convolution or one whose output is a single pixel (the 4×4
+// valid layers of reference §3.3 on a 4×4 map) is one GEMM with no im2col copy, which oneDNN's sgemm runs at
+// 150–220 GFLOP/s against 20–120 for the direct kernels; and the input gradient of a layer with fewer than 16
+// input channels (the 3-channel image of D's first layer: 10 ms through col2im against 16–35 ms), whose
+// output channels cannot fill the 16-wide AVX-512 blocks oneDNN's kernels write.
+bool gemmIsBetter(Kind kind, const Geom& g) {
+  if (g.isPointwise()) return true;
+  if (g.Ho == 1 && g.Wo == 1 && g.padT == 0 && g.padL == 0 && g.kh == g.H && g.kw == g.W) return true;
+  return kind == kBwdData && g.Ci < 16;
+}
+
+// Returns the cached entry, creating it on first use; nullptr when oneDNN cannot run this geometry or
+// the GEMM path is faster (gemmIsBetter).
+Entry* get(Kind kind, const Geom& g, bool bias, int act, float alpha) {
+  if (gemmIsBetter(kind, g)) return nullptr;
+  auto& cache = dn::cache();
+  const std::string k = key(kind, g, bias, act, alpha);
+  auto it = cache.find(k);
+  if (it != cache.end()) return it->second.get();
+  std::unique_ptr<Entry> e;
+  try {
+    dnnl::memory::dims padL, padR;
+    if (!padding(g, padL, padR)) {
+      cache.emplace(k, nullptr);
+      return nullptr;
+    }
+    e.reset(new Entry());
+    auto& eng = engine();
+    const dnnl::memory::desc x({g.N, g.Ci, g.H, g.W}, dt::f32, tag::nhwc);
+    const dnnl::memory::desc y({g.N, g.Co, g.Ho, g.Wo}, dt::f32, tag::nhwc);
+    const tag actTag = anyLayout(kind) ? tag::any : tag::nhwc;
+    const dnnl::memory::desc xA({g.N, g.Ci, g.H, g.W}, dt::f32, actTag);
+    const dnnl::memory::desc yA({g.N, g.Co, g.Ho, g.Wo}, dt::f32, actTag);
+    const dnnl::memory::desc wHwio({g.Co, g.Ci, g.kh, g.kw}, dt::f32, tag::hwio);
+    const dnnl::memory::desc wAny({g.Co, g.Ci, g.kh, g.kw}, dt::f32, tag::any);
+    const dnnl::memory::desc b({g.Co}, dt::f32, tag::x);
+    const dnnl::memory::dims strides{g.sh, g.sw}, dil{g.dh - 1, g.dw - 1};
+    dnnl::post_ops ops;
+    if (!activation(act, alpha, ops)) {
+      cache.emplace(k, nullptr);
+      return nullptr;
+    }
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(ops);
+    const auto prop = kind == kFwd ? dnnl::prop_kind::forward_inference : dnnl::prop_kind::forward_training;
+    const auto fwdDesc = bias ? dnnl::convolution_forward::desc(prop, dnnl::algorithm::convolution_direct, xA, wAny, b, yA, strides, dil, padL, padR)
+                              : dnnl::convolution_forward::desc(prop, dnnl::algorithm::convolution_direct, xA, wAny, yA, strides, dil, padL, padR);
+    const dnnl::convolution_forward::primitive_desc fwd(fwdDesc, attr, eng);
+    if (kind == kFwd) {
+      e->prim = dnnl::convolution_forward(fwd);
+      e->a.make(x, fwd.src_desc(), true);
+      e->b.make(y, fwd.dst_desc(), false);
+      e->w.make(wHwio, fwd.weights_desc(), true);
+      if (bias) e->bias = dnnl::memory(b, eng, DNNL_MEMORY_NONE);
+    } else if (kind == kBwdData) {
+      const dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, xA, wAny, yA, strides, dil, padL, padR);
+      const dnnl::convolution_backward_data::primitive_desc pd(d, eng, fwd);
+      e->prim = dnnl::convolution_backward_data(pd);
+      e->a.make(y, pd.diff_dst_desc(), true);
+      e->b.make(x, pd.diff_src_desc(), false);
+      e->w.make(wHwio, pd.weights_desc(), true);
+    } else {
+      const dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, xA, wAny, yA, strides, dil, padL, padR);
+      const dnnl::convolution_backward_weights::primitive_desc pd(d, eng, fwd);
+      e->prim = dnnl::convolution_backward_weights(pd);
+      e->a.make(x, pd.src_desc(), true);
+      e->b.make(y, pd.diff_dst_desc(), true);
+      e->w.make(wHwio, pd.diff_weights_desc(), false);
+    }
+  } catch (const dnnl::error&) {
+    e.reset();  // no implementation for this geometry: the im2col path runs
+  }
+  Entry* raw = e.get();
+  cache.emplace(k, std::move(e));
+  return raw;
+}
+
+// y = act(conv(x, w) + bias). False when oneDNN does not take this case.
+bool forward(const Geom& g, const float* x, const float* w, float* y, const Epilogue& ep) {
+  const bool bias = ep.bias != nullptr;
+  if (bias && ep.biasSize != size_t(g.Co)) return false;
+  Entry* e = get(kFwd, g, bias, ep.act, ep.alpha);
+  if (e == nullptr) return false;
+  auto& s = stream();
+  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, e->a.in(s, x)}, {DNNL_ARG_WEIGHTS, e->w.in(s, w)}, {DNNL_ARG_DST, e->b.out(y)}};
+  if (bias) {
+    e->bias.set_data_handle(const_cast<float*>(ep.bias));
+    args.emplace(DNNL_ARG_BIAS, e->bias);
+  }
+  e->prim.execute(s, args);
+  e->b.finish(s);
+  s.wait();
+  gDnnlConvCalls += 1;
+  return true;
+}
+
+// dx = conv_backward_data(dy, w).
+bool backwardData(const Geom& g, const float* dy, const float* w, float* dx) {
+  Entry* e = get(kBwdData, g, false, kLinear, 0.f);
+  if (e == nullptr) return false;
+  auto& s = stream();
+  e->prim.execute(s, {{DNNL_ARG_DIFF_DST, e->a.in(s, dy)}, {DNNL_ARG_WEIGHTS, e->w.in(s, w)}, {DNNL_ARG_DIFF_SRC, e->b.out(dx)}});
+  e->b.finish(s);
+  s.wait();
+  gDnnlConvCalls += 1;
+  return true;
+}
+
+// dw = conv_backward_weights(x, dy).
+bool backwardWeights(const Geom& g, const float* x, const float* dy, float* dw) {
+  Entry* e = get(kBwdWeights, g, false, kLinear, 0.f);
+  if (e == nullptr) return false;
+  auto& s = stream();
+  e->prim.execute(s, {{DNNL_ARG_SRC, e->a.in(s, x)}, {DNNL_ARG_DIFF_DST, e->b.in(s, dy)}, {DNNL_ARG_DIFF_WEIGHTS, e->w.out(dw)}});
+  e->w.finish(s);
+  s.wait();
+  gDnnlConvCalls += 1;
+  return true;
+}
+
+}  // namespace dn
+#endif  // GAWWN_DNNL
+
+// ---------------------------------------------------------------------------------------------------
 // Exported functions
 // ---------------------------------------------------------------------------------------------------
 
@@ -366,6 +658,9 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
     float* y = a.heap.f32(num(a, 3), double(g.ySize()), "output");
     const Epilogue e = readEpilogue(a, 4 + kGeomArgs, size_t(g.Co));
     const size_t K = g.K(), rows = g.rowsPerImage(), Co = size_t(g.Co);
+#ifdef GAWWN_DNNL
+    if (gDnnlConv && dn::forward(g, x, w, y, e)) return undefinedValue(env);
+#endif
     if (g.isPointwise()) {
       sgemm(false, false, size_t(g.N) * rows, Co, K, x, K, w, Co, 0.f, y, Co);
     } else {
@@ -391,6 +686,9 @@ napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
     const float* w = a.heap.f32(num(a, 2), double(g.wSize()), "filter");
     float* dx = a.heap.f32(num(a, 3), double(g.xSize()), "dx");
     const size_t K = g.K(), rows = g.rowsPerImage(), Co = size_t(g.Co);
+#ifdef GAWWN_DNNL
+    if (gDnnlConv && dn::backwardData(g, dy, w, dx)) return undefinedValue(env);
+#endif
     if (g.isPointwise()) {
       sgemm(false, true, size_t(g.N) * rows, size_t(g.Ci), Co, dy, Co, w, Co, 0.f, dx, size_t(g.Ci));
       return undefinedValue(env);
@@ -416,6 +714,9 @@ napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
     const float* dy = a.heap.f32(num(a, 2), double(g.ySize()), "dy");
     float* dw = a.heap.f32(num(a, 3), double(g.wSize()), "dfilter");
     const size_t K = g.K(), rows = g.rowsPerImage(), Co = size_t(g.Co);
+#ifdef GAWWN_DNNL
+    if (gDnnlConv && dn::backwardWeights(g, x, dy, dw)) return undefinedValue(env);
+#endif
     if (g.isPointwise()) {
       sgemm(true, false, K, Co, size_t(g.N) * rows, x, K, dy, Co, 0.f, dw, Co);
       return undefinedValue(env);
@@ -719,7 +1020,139 @@ napi_value ConcatRows(napi_env env, napi_callback_info info) {
   });
 }
 
-// setNumThreads(n): OpenBLAS threads and the helper threads of im2col/col2im.
+// binary(heap, op, aOff, bOff, outOff, outer, inner, aMode, bMode): out[o, i] = a ∘ b for float32, the output
+// viewed as [outer, inner]; each operand is full (mode 0: [outer, inner]), a row repeated over `outer`
+// (mode 1: [inner], e.g. a per-channel scale against NHWC), or one value (mode 2). op: 0 add, 1 sub, 2 mul,
+// 3 div. Why: tfjs-wasm 4.22 runs these single-threaded, and a training step calls ~1,100 of them (batch-norm
+// forward and gradient, losses); IEEE float32 operations, so results equal wasm's and cpu's exactly.
+template <int Op>
+inline float apply(float x, float y) {
+  if (Op == 0) return x + y;
+  if (Op == 1) return x - y;
+  if (Op == 2) return x * y;
+  return x / y;
+}
+
+template <int Op>
+void binaryRows(size_t lo, size_t hi, size_t inner, const float* a, int am, const float* b, int bm, float* out) {
+  for (size_t o = lo; o < hi; ++o) {
+    const float* __restrict ar = am == 0 ? a + o * inner : a;
+    const float* __restrict br = bm == 0 ? b + o * inner : b;
+    float* __restrict r = out + o * inner;
+    if (am == 2) {
+      const float x = a[0];
+      for (size_t i = 0; i < inner; ++i) r[i] = apply<Op>(x, br[i]);
+    } else if (bm == 2) {
+      const float y = b[0];
+      for (size_t i = 0; i < inner; ++i) r[i] = apply<Op>(ar[i], y);
+    } else {
+      for (size_t i = 0; i < inner; ++i) r[i] = apply<Op>(ar[i], br[i]);
+    }
+  }
+}
+
+napi_value Binary(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = readArgs(env, info, 9);
+    const int op = inum(a, 1);
+    const size_t outer = size_t(num(a, 5)), inner = size_t(num(a, 6));
+    const int am = inum(a, 7), bm = inum(a, 8);
+    if (op < 0 || op > 3 || am < 0 || am > 2 || bm < 0 || bm > 2) throw Fail{"binary: bad op or operand mode"};
+    auto count = [&](int mode) { return mode == 0 ? double(outer) * double(inner) : mode == 1 ? double(inner) : 1.0; };
+    const float* x = a.heap.f32(num(a, 2), count(am), "a");
+    const float* y = a.heap.f32(num(a, 3), count(bm), "b");
+    float* out = a.heap.f32(num(a, 4), double(outer) * double(inner), "output");
+    if (outer == 0 || inner == 0) return undefinedValue(env);
+    // Rows split across threads; a single long row is cut into rows of 4096 first.
+    size_t rows = outer, cols = inner;
+    if (outer == 1 && inner > 8192 && am != 1 && bm != 1) {
+      cols = 4096;
+      rows = inner / cols;
+    }
+    const size_t done = rows * cols;
+    auto run = [&](size_t lo, size_t hi) {
+      switch (op) {
+        case 0: binaryRows<0>(lo, hi, cols, x, am, y, bm, out); break;
+        case 1: binaryRows<1>(lo, hi, cols, x, am, y, bm, out); break;
+        case 2: binaryRows<2>(lo, hi, cols, x, am, y, bm, out); break;
+        default: binaryRows<3>(lo, hi, cols, x, am, y, bm, out); break;
+      }
+    };
+    parallelFor(rows, std::max<size_t>(1, (size_t(1) << 17) / cols), run);
+    if (done < outer * inner) {  // the tail of a split long row
+      const size_t rest = outer * inner - done;
+      const float* xt = am == 0 ? x + done : x;
+      const float* yt = bm == 0 ? y + done : y;
+      switch (op) {
+        case 0: binaryRows<0>(0, 1, rest, xt, am, yt, bm, out + done); break;
+        case 1: binaryRows<1>(0, 1, rest, xt, am, yt, bm, out + done); break;
+        case 2: binaryRows<2>(0, 1, rest, xt, am, yt, bm, out + done); break;
+        default: binaryRows<3>(0, 1, rest, xt, am, yt, bm, out + done); break;
+      }
+    }
+    return undefinedValue(env);
+  });
+}
+
+// tanh(heap, xOff, outOff, n): G's output layer (reference §3.2); tfjs-wasm 4.22 takes ~13 ns per element.
+napi_value Tanh(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = readArgs(env, info, 4);
+    const size_t n = size_t(num(a, 3));
+    const float* x = a.heap.f32(num(a, 1), double(n), "x");
+    float* out = a.heap.f32(num(a, 2), double(n), "output");
+    parallelFor(n, 1 << 16, [&](size_t lo, size_t hi) {
+      for (size_t i = lo; i < hi; ++i) out[i] = std::tanh(x[i]);
+    });
+    return undefinedValue(env);
+  });
+}
+
+// adamUpdate(heap, valueOff, mOff, vOff, gOff, omab1Off, omab2Off, newValueOff, newMOff, newVOff, n,
+//            beta1, oneMinusBeta1, beta2, oneMinusBeta2, negLr, eps):
+// one variable's Adam step (Kingma & Ba 2015, Algorithm 1, with tfjs's ε placement), replacing the 13 tfjs
+// kernels of training/adam.ts (each a dispatch, a heap allocation and a pass over the weights) by one pass.
+// Every operation is the same float32 operation in the same order as tfjs's AdamOptimizer, so the result is
+// bit-identical: m' = m·β1 + g·(1−β1); v' = v·β2 + (g·g)·(1−β2); θ' = ((m'/(1−β1ᵗ)) / (√(v'/(1−β2ᵗ)) + ε))·(−lr) + θ.
+// Contraction into fused multiply-adds is switched off here, since it would change the rounding.
+#pragma GCC push_options
+#pragma GCC optimize("fp-contract=off")
+void adamLoop(size_t lo, size_t hi, const float* value, const float* m, const float* v, const float* g, float omab1, float omab2,
+              float* nv, float* nm, float* nvv, float b1, float omb1, float b2, float omb2, float negLr, float eps) {
+  for (size_t i = lo; i < hi; ++i) {
+    const float gi = g[i];
+    const float m1 = m[i] * b1 + gi * omb1;
+    const float v1 = v[i] * b2 + (gi * gi) * omb2;
+    const float mh = m1 / omab1, vh = v1 / omab2;
+    const float den = std::sqrt(vh) + eps;
+    nm[i] = m1;
+    nvv[i] = v1;
+    nv[i] = (mh / den) * negLr + value[i];
+  }
+}
+#pragma GCC pop_options
+
+napi_value AdamUpdate(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = readArgs(env, info, 17);
+    const size_t n = size_t(num(a, 10));
+    const float* value = a.heap.f32(num(a, 1), double(n), "value");
+    const float* m = a.heap.f32(num(a, 2), double(n), "first moment");
+    const float* v = a.heap.f32(num(a, 3), double(n), "second moment");
+    const float* g = a.heap.f32(num(a, 4), double(n), "gradient");
+    const float omab1 = *a.heap.f32(num(a, 5), 1, "1 - beta1^t");
+    const float omab2 = *a.heap.f32(num(a, 6), 1, "1 - beta2^t");
+    float* nv = a.heap.f32(num(a, 7), double(n), "new value");
+    float* nm = a.heap.f32(num(a, 8), double(n), "new first moment");
+    float* nvv = a.heap.f32(num(a, 9), double(n), "new second moment");
+    const float b1 = float(num(a, 11)), omb1 = float(num(a, 12)), b2 = float(num(a, 13)), omb2 = float(num(a, 14));
+    const float negLr = float(num(a, 15)), eps = float(num(a, 16));
+    parallelFor(n, 1 << 17, [&](size_t lo, size_t hi) { adamLoop(lo, hi, value, m, v, g, omab1, omab2, nv, nm, nvv, b1, omb1, b2, omb2, negLr, eps); });
+    return undefinedValue(env);
+  });
+}
+
+// setNumThreads(n): OpenBLAS's and oneDNN's (OpenMP) threads.
 napi_value SetNumThreads(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
     size_t argc = 1;
@@ -727,21 +1160,115 @@ napi_value SetNumThreads(napi_env env, napi_callback_info info) {
     napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
     int32_t n = 0;
     if (argc != 1 || napi_get_value_int32(env, argv[0], &n) != napi_ok || n < 1) throw Fail{"setNumThreads(n) needs n >= 1"};
+#ifdef GAWWN_OPENBLAS
     openblas_set_num_threads(n);
+#endif
+#ifdef GAWWN_DNNL
+    omp_set_num_threads(n);
+#endif
+    gComputeThreads = n;
+    return undefinedValue(env);
+  });
+}
+
+// setConvLayout(mask): bit 0 forward, bit 1 backward data, bit 2 backward weights use oneDNN's own layout.
+napi_value SetConvLayout(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    size_t argc = 1;
+    napi_value argv[1];
+    napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+    int32_t m = 0;
+    if (argc != 1 || napi_get_value_int32(env, argv[0], &m) != napi_ok || m < 0 || m > 7) throw Fail{"setConvLayout(mask) needs 0..7"};
+#ifdef GAWWN_DNNL
+    dn::gAnyLayout = m;
+    dn::cache().clear();
+#endif
+    return undefinedValue(env);
+  });
+}
+
+// setLoopThreads(n): threads of the addon's own memory-bound loops (see gHelperThreads).
+napi_value SetLoopThreads(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    size_t argc = 1;
+    napi_value argv[1];
+    napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+    int32_t n = 0;
+    if (argc != 1 || napi_get_value_int32(env, argv[0], &n) != napi_ok || n < 1 || n > 64) throw Fail{"setLoopThreads(n) needs 1 <= n <= 64"};
     gHelperThreads = n;
     return undefinedValue(env);
   });
 }
 
-// info(): { threads, config } (OpenBLAS's own description: version, core, max threads).
+// setLibrary(conv, gemm): 1 = oneDNN, 0 = im2col + OpenBLAS, for convolutions and for GEMMs. Refused when
+// the requested library was not built in. Returns nothing; info() reports the state.
+napi_value SetLibrary(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    size_t argc = 2;
+    napi_value argv[2];
+    napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+    int32_t conv = 0, gemm = 0;
+    if (argc != 2 || napi_get_value_int32(env, argv[0], &conv) != napi_ok || napi_get_value_int32(env, argv[1], &gemm) != napi_ok)
+      throw Fail{"setLibrary(conv, gemm) needs two numbers"};
+#ifndef GAWWN_DNNL
+    if (conv || gemm) throw Fail{"this build has no oneDNN (libdnnl-dev was missing at install)"};
+#endif
+#ifndef GAWWN_OPENBLAS
+    if (!gemm) throw Fail{"this build has no OpenBLAS (libopenblas-dev was missing at install)"};
+#endif
+    gDnnlConv = conv != 0;
+    gDnnlGemm = gemm != 0;
+    return undefinedValue(env);
+  });
+}
+
+// info(): { threads, config, onednn, openblas, convLibrary, gemmLibrary }.
 napi_value Info(napi_env env, napi_callback_info) {
-  napi_value obj, threads, config;
+  napi_value obj, v;
   napi_create_object(env, &obj);
-  napi_create_int32(env, openblas_get_num_threads(), &threads);
+  int threads = gComputeThreads;
+  std::string config, onednn, openblas;
+#ifdef GAWWN_OPENBLAS
+  threads = openblas_get_num_threads();
   const char* cfg = openblas_get_config();
-  napi_create_string_utf8(env, cfg ? cfg : "", NAPI_AUTO_LENGTH, &config);
-  napi_set_named_property(env, obj, "threads", threads);
-  napi_set_named_property(env, obj, "config", config);
+  openblas = cfg ? cfg : "OpenBLAS";
+#endif
+#ifdef GAWWN_DNNL
+  threads = omp_get_max_threads();
+  const dnnl_version_t* ver = dnnl_version();
+  static const char* isas[] = {"all", "sse41", "avx", "avx2", "avx2_vnni", "avx512_mic", "avx512_mic_4ops", "avx512_core",
+                               "avx512_core_vnni", "avx512_core_bf16", "avx512_core_amx", "avx2_vnni"};
+  const int isa = int(dnnl_get_effective_cpu_isa());
+  std::string isaName = "isa " + std::to_string(isa);
+  // dnnl_cpu_isa_t values are bit masks; name the common ones.
+  switch (isa) {
+    case dnnl_cpu_isa_avx2: isaName = isas[3]; break;
+    case dnnl_cpu_isa_avx512_core: isaName = isas[7]; break;
+    case dnnl_cpu_isa_avx512_core_vnni: isaName = isas[8]; break;
+    case dnnl_cpu_isa_avx512_core_bf16: isaName = isas[9]; break;
+    case dnnl_cpu_isa_avx512_core_amx: isaName = isas[10]; break;
+    default: break;
+  }
+  onednn = "oneDNN " + std::to_string(ver->major) + "." + std::to_string(ver->minor) + "." + std::to_string(ver->patch) + " " + isaName;
+#endif
+  config = onednn;
+  if (!openblas.empty()) config += (config.empty() ? "" : " + ") + openblas;
+  napi_create_int32(env, threads, &v);
+  napi_set_named_property(env, obj, "threads", v);
+  napi_create_string_utf8(env, config.c_str(), NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, obj, "config", v);
+  napi_create_string_utf8(env, onednn.c_str(), NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, obj, "onednn", v);
+  napi_create_string_utf8(env, openblas.c_str(), NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, obj, "openblas", v);
+  napi_create_string_utf8(env, gDnnlConv ? "onednn" : "im2col+sgemm", NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, obj, "convLibrary", v);
+  napi_create_string_utf8(env, gDnnlGemm ? "onednn" : "openblas", NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, obj, "gemmLibrary", v);
+  napi_create_int32(env, gHelperThreads, &v);
+  napi_set_named_property(env, obj, "loopThreads", v);
+  napi_create_double(env, gDnnlConvCalls, &v);
+  napi_set_named_property(env, obj, "onednnConvs", v);
   return obj;
 }
 
@@ -759,6 +1286,12 @@ napi_value Init(napi_env env, napi_value exports) {
       {"concatRows", nullptr, ConcatRows, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"tile", nullptr, Tile, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"sgemm", nullptr, Sgemm, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"tanh", nullptr, Tanh, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"adamUpdate", nullptr, AdamUpdate, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"setConvLayout", nullptr, SetConvLayout, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"setLoopThreads", nullptr, SetLoopThreads, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"setLibrary", nullptr, SetLibrary, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"setNumThreads", nullptr, SetNumThreads, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default_method, nullptr},
   };

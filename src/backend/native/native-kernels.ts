@@ -45,19 +45,47 @@ export interface NativeAddon {
   tile(heap: ArrayBufferView, xOff: number, outOff: number, elemBytes: number, rank: number, ...shapeAndReps: number[]): void;
   sgemm(heap: ArrayBufferView, transA: number, transB: number, m: number, n: number, k: number,
     aOff: number, lda: number, bOff: number, ldb: number, beta: number, cOff: number, ldc: number): void;
+  binary(heap: ArrayBufferView, op: number, aOff: number, bOff: number, outOff: number, outer: number, inner: number, aMode: number, bMode: number): void;
+  tanh(heap: ArrayBufferView, xOff: number, outOff: number, n: number): void;
+  adamUpdate(heap: ArrayBufferView, valueOff: number, mOff: number, vOff: number, gOff: number, omab1Off: number, omab2Off: number,
+    newValueOff: number, newMOff: number, newVOff: number, n: number, beta1: number, oneMinusBeta1: number, beta2: number,
+    oneMinusBeta2: number, negLr: number, eps: number): void;
   setNumThreads(n: number): void;
-  info(): { threads: number; config: string };
+  setLoopThreads(n: number): void;
+  /** 1 = oneDNN, 0 = im2col + OpenBLAS, for convolutions and for GEMMs; throws when that library is not built in. */
+  setLibrary(conv: number, gemm: number): void;
+  info(): NativeInfo;
+}
+
+/** What the addon was built with and what it runs. `config` is one line naming both libraries. */
+export interface NativeInfo {
+  threads: number;
+  config: string;
+  /** e.g. "oneDNN 2.6.3 avx512_core_bf16"; empty when built without libdnnl-dev. */
+  onednn: string;
+  /** OpenBLAS's own description (version, core, max threads); empty when built without libopenblas-dev. */
+  openblas: string;
+  convLibrary: 'onednn' | 'im2col+sgemm';
+  gemmLibrary: 'onednn' | 'openblas';
+  /** Threads of the addon's own memory-bound loops (1 unless GAWWN_NATIVE_LOOP_THREADS says otherwise). */
+  loopThreads: number;
+  /** Convolutions (forward or either gradient) run by oneDNN so far; the rest took the im2col path. */
+  onednnConvs: number;
 }
 
 export type NativeLoadResult =
-  | { ok: true; threads: number; openblas: string; path: string }
+  | { ok: true; threads: number; openblas: string; onednn: string; config: string; convolutions: string; path: string }
   | { ok: false; reason: string };
 
 /** Kernel names this module overrides on the 'wasm' backend. */
 export const NATIVE_KERNEL_NAMES: readonly string[] = [
   tf.Conv2D, tf.FusedConv2D, tf.Conv2DBackpropInput, tf.Conv2DBackpropFilter, tf.BatchMatMul, tf._FusedMatMul, tf.Tile,
   tf.Sum, tf.Mean, tf.LeakyRelu, tf.Greater, tf.Select, tf.FusedBatchNorm, tf.Concat, tf.SplitV,
+  tf.Add, tf.Sub, tf.Multiply, tf.RealDiv, tf.Tanh,
 ];
+
+/** The fused Adam update (one variable), registered on 'wasm' beside the overrides; see {@link nativeAdamUpdate}. */
+export const ADAM_KERNEL = 'GawwnAdamUpdate';
 
 /** Activation codes shared with gawwn_native.cc (`enum Act`). */
 const ACTIVATIONS: Readonly<Record<string, number>> = {
@@ -87,13 +115,16 @@ export function nativeAddonPath(): string {
 /**
  * Loads the addon once. Never throws: `{ok: false, reason}` when it was not built (no compiler or no
  * libopenblas at install time) or does not load; the caller then uses plain wasm.
+ * `GAWWN_NATIVE_LIBRARY=onednn|openblas` picks the library for convolutions and GEMMs when the addon has both
+ * (default oneDNN), e.g. to compare them.
  * @param opts.threads OpenBLAS and im2col threads (default: `os.availableParallelism()`).
  * @param opts.path the `.node` file (default: {@link nativeAddonPath}).
  */
 export function loadNativeKernels(opts: { threads?: number; path?: string } = {}): NativeLoadResult {
   if (addon !== null && loadResult !== null && loadResult.ok) {
     if (opts.threads !== undefined) setNativeThreads(opts.threads);
-    loadResult = { ...loadResult, threads: addon.info().threads };
+    const info = addon.info();
+    loadResult = { ...loadResult, threads: info.threads, convolutions: info.convLibrary };
     return loadResult;
   }
   const file = opts.path ?? nativeAddonPath();
@@ -102,12 +133,23 @@ export function loadNativeKernels(opts: { threads?: number; path?: string } = {}
     return loadResult;
   }
   try {
+    setRuntimeEnvironment(process.env, readCpuFlags());
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const mod = require(file) as NativeAddon;
     addon = mod;
     setNativeThreads(opts.threads ?? os.availableParallelism());
+    const loops = process.env.GAWWN_NATIVE_LOOP_THREADS ?? '';
+    if (loops !== '') {
+      const n = Number(loops);
+      if (!Number.isInteger(n) || n < 1 || n > 64) throw new GawwnError(`GAWWN_NATIVE_LOOP_THREADS must be an integer in 1..64, got '${loops}'`);
+      mod.setLoopThreads(n);
+    }
+    const lib = process.env.GAWWN_NATIVE_LIBRARY ?? '';
+    if (lib === 'onednn' || lib === 'openblas') setNativeLibrary(lib, lib);
+    else if (lib !== '') throw new GawwnError(`GAWWN_NATIVE_LIBRARY must be onednn or openblas, got '${lib}'`);
     const info = mod.info();
-    loadResult = { ok: true, threads: info.threads, openblas: info.config, path: file };
+    loadResult = { ok: true, threads: info.threads, openblas: info.openblas, onednn: info.onednn, config: info.config,
+      convolutions: info.convLibrary, path: file };
   } catch (e) {
     addon = null;
     loadResult = { ok: false, reason: `native addon does not load: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}` };
@@ -115,12 +157,61 @@ export function loadNativeKernels(opts: { threads?: number; path?: string } = {}
   return loadResult;
 }
 
+/**
+ * The OpenBLAS core for this CPU's flags, for `OPENBLAS_CORETYPE`: Debian's DYNAMIC_ARCH OpenBLAS 0.3.21
+ * identifies cores by vendor/family/model tables, and a CPU newer than its tables (seen: an AVX-512 Xeon)
+ * falls back to the Prescott kernels, ~3.4× slower sgemm (55 against 185 GFLOP/s on two cores). Choosing
+ * by ISA flags instead is what OpenBLAS's own `OPENBLAS_CORETYPE` override is for (OpenBLAS README, "Support
+ * for multiple targets in a single library"; driver/others/dynamic.c reads it in the library's constructor,
+ * so it must be set before the library loads). Cooperlake is SkylakeX plus BF16 kernels: same sgemm.
+ */
+export function openblasCoreFor(flags: ReadonlySet<string>): string | undefined {
+  const avx512 = ['avx512f', 'avx512bw', 'avx512vl', 'avx512dq', 'avx512cd'].every((f) => flags.has(f));
+  if (avx512 && flags.has('avx512_bf16')) return 'Cooperlake';
+  if (avx512) return 'SkylakeX';
+  if (flags.has('avx2') && flags.has('fma')) return 'Haswell';
+  return undefined;
+}
+
+/** The CPU feature flags of /proc/cpuinfo (empty where there is none, e.g. macOS). */
+function readCpuFlags(): Set<string> {
+  try {
+    const line = fs.readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => /^flags\s*:/.test(l));
+    return new Set(line === undefined ? [] : line.replace(/^flags\s*:/, '').trim().split(/\s+/));
+  } catch {
+    return new Set();
+  }
+}
+
+/**
+ * Environment read by the addon's libraries when they load (so set before `require`), each only when the
+ * user has not set it:
+ * - `OPENBLAS_CORETYPE` from the CPU's flags ({@link openblasCoreFor});
+ * - `OMP_WAIT_POLICY=passive`: oneDNN's OpenMP threads otherwise spin for a while after every primitive,
+ *   and in this process the JS thread and the addon's own helper threads run right after each one on the
+ *   same cores. Measured on two cores (small preset step, keypoint, batch 16): 1.74 s/step spinning
+ *   against 1.09 s passive, sampling 49 against 230 images/s.
+ */
+export function setRuntimeEnvironment(env: NodeJS.ProcessEnv, flags: ReadonlySet<string>): void {
+  const core = openblasCoreFor(flags);
+  if ((env.OPENBLAS_CORETYPE ?? '') === '' && core !== undefined) env.OPENBLAS_CORETYPE = core;
+  if ((env.OMP_WAIT_POLICY ?? '') === '') env.OMP_WAIT_POLICY = 'passive';
+}
+
+/**
+ * Chooses the library for convolutions and for GEMMs ('onednn' or the im2col + OpenBLAS path) while the
+ * addon is loaded; throws when that library was not built in. For tests and paired benchmarks.
+ */
+export function setNativeLibrary(conv: 'onednn' | 'openblas', gemm: 'onednn' | 'openblas'): void {
+  requireAddon().setLibrary(conv === 'onednn' ? 1 : 0, gemm === 'onednn' ? 1 : 0);
+}
+
 /** The loaded addon, or null (for the benchmark and tests). */
 export function nativeAddon(): NativeAddon | null {
   return addon;
 }
 
-/** Sets OpenBLAS's thread count and the addon's im2col/col2im threads. */
+/** Sets oneDNN's (OpenMP) and OpenBLAS's thread counts. */
 export function setNativeThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new GawwnError(`native threads must be an integer >= 1, got ${n}`);
   requireAddon().setNumThreads(n);
@@ -153,6 +244,10 @@ export function registerNativeKernels(): void {
       kernelFunc: makeKernel(name, old),
     });
   }
+  const a = requireAddon();
+  if (tf.getKernel(ADAM_KERNEL, 'wasm') === undefined) {
+    tf.registerKernel({ kernelName: ADAM_KERNEL, backendName: 'wasm', kernelFunc: (args) => adamKernel(a, args) });
+  }
   previous = prev;
 }
 
@@ -163,7 +258,40 @@ export function unregisterNativeKernels(): void {
     tf.unregisterKernel(name, 'wasm');
     if (old !== undefined) tf.registerKernel(old);
   }
+  if (tf.getKernel(ADAM_KERNEL, 'wasm') !== undefined) tf.unregisterKernel(ADAM_KERNEL, 'wasm');
   previous = null;
+}
+
+/**
+ * One variable's Adam step as ONE kernel on wasm+native: returns [θ', m', v'] (new tensors; the caller assigns
+ * them), bit-identical to tfjs's AdamOptimizer (same float32 operations in the same order: gawwn_native.cc,
+ * AdamUpdate), or null when the fused kernel does not apply (native kernels not registered, another backend,
+ * not float32, shapes differ), in which case the caller runs tfjs's ops. `oneMinusAccBeta1/2` are the scalar
+ * tensors 1 − β1ᵗ and 1 − β2ᵗ, as the optimizer keeps them. Why: tfjs's update is 13 kernels per variable,
+ * ~1,400 of a small-preset training step's ~5,800 dispatches (two networks of ~55 variables each).
+ */
+export function nativeAdamUpdate(value: tf.Tensor, m: tf.Tensor, v: tf.Tensor, g: tf.Tensor, oneMinusAccBeta1: tf.Tensor,
+  oneMinusAccBeta2: tf.Tensor, beta1: number, beta2: number, learningRate: number, epsilon: number): [tf.Tensor, tf.Tensor, tf.Tensor] | null {
+  if (previous === null || tf.getBackend() !== 'wasm') return null;
+  const all = [value, m, v, g];
+  if (all.some((t) => t.dtype !== 'float32' || !tf.util.arraysEqual(t.shape, value.shape))) return null;
+  if (value.size === 0 || oneMinusAccBeta1.size !== 1 || oneMinusAccBeta2.size !== 1 || oneMinusAccBeta1.dtype !== 'float32' || oneMinusAccBeta2.dtype !== 'float32') return null;
+  const out = tf.engine().runKernel(ADAM_KERNEL, { value, m, v, g, oneMinusAccBeta1, oneMinusAccBeta2 } as unknown as tf.NamedTensorMap,
+    { beta1, beta2, learningRate, epsilon } as unknown as tf.NamedAttrMap) as unknown as tf.Tensor[];
+  return [out[0], out[1], out[2]];
+}
+
+function adamKernel(a: NativeAddon, args: KernelArgs): tf.TensorInfo[] {
+  const backend = args.backend as unknown as WasmBackendLike;
+  const { value, m, v, g, oneMinusAccBeta1, oneMinusAccBeta2 } = args.inputs as Record<string, tf.TensorInfo>;
+  const { beta1, beta2, learningRate, epsilon } = args.attrs as unknown as { beta1: number; beta2: number; learningRate: number; epsilon: number };
+  const n = tf.util.sizeFromShape(value.shape);
+  const outs = [value, m, v].map((t) => backend.makeOutput([...t.shape], 'float32'));
+  // The scalars as tfjs's ops see them: each a float32 tensor made from the JS number (1 − β computed in double first).
+  a.adamUpdate(backend.wasm.HEAPU8, offsetOf(backend, value), offsetOf(backend, m), offsetOf(backend, v), offsetOf(backend, g),
+    offsetOf(backend, oneMinusAccBeta1), offsetOf(backend, oneMinusAccBeta2), offsetOf(backend, outs[0]), offsetOf(backend, outs[1]),
+    offsetOf(backend, outs[2]), n, beta1, 1 - beta1, beta2, 1 - beta2, -learningRate, epsilon);
+  return outs;
 }
 
 function requireAddon(): NativeAddon {
@@ -209,6 +337,11 @@ function makeKernel(name: string, old: tf.KernelConfig | undefined): tf.KernelFu
     case tf.Concat: return (args) => concat(a, args, fallback);
     case tf.SplitV: return (args) => splitV(a, args, fallback);
     case tf.Mean: return (args) => reduce(a, args, true, fallback);
+    case tf.Add: return (args) => binary(a, args, 0, fallback);
+    case tf.Sub: return (args) => binary(a, args, 1, fallback);
+    case tf.Multiply: return (args) => binary(a, args, 2, fallback);
+    case tf.RealDiv: return (args) => binary(a, args, 3, fallback);
+    case tf.Tanh: return (args) => tanh(a, args, fallback);
     default: throw new GawwnError(`no native kernel for ${name}`);
   }
 }
@@ -384,6 +517,48 @@ function leakyRelu(a: NativeAddon, args: KernelArgs, fallback: Fallback): tf.Ten
   if (x.dtype !== 'float32') return fallback(args, `dtype ${x.dtype}`);
   const out = backend.makeOutput([...x.shape], 'float32');
   a.leakyRelu(backend.wasm.HEAPU8, offsetOf(backend, x), offsetOf(backend, out), tf.util.sizeFromShape(x.shape), alpha);
+  return out;
+}
+
+/**
+ * a ∘ b (op 0 add, 1 sub, 2 mul, 3 div) for float32 when one operand has the output's shape and the other has
+ * it too, is one value, or equals the output's trailing dimensions (a per-channel vector against NHWC, as in
+ * batch norm); other broadcasts and dtypes go to wasm's kernel.
+ */
+function binary(a: NativeAddon, args: KernelArgs, op: number, fallback: Fallback): tf.TensorInfo | tf.TensorInfo[] {
+  const backend = args.backend as unknown as WasmBackendLike;
+  const { a: x, b: y } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+  if (x === undefined || y === undefined) throw new GawwnError('binary op needs a and b');
+  if (x.dtype !== 'float32' || y.dtype !== 'float32') return fallback(args, 'not float32');
+  const outShape = tf.backend_util.assertAndGetBroadcastShape(x.shape, y.shape);
+  const n = tf.util.sizeFromShape(outShape);
+  const strip = (shape: number[]) => { let i = 0; while (i < shape.length && shape[i] === 1) i++; return shape.slice(i); };
+  const outStripped = strip(outShape);
+  const mode = (t: tf.TensorInfo): [number, number] | null => {
+    const sz = tf.util.sizeFromShape(t.shape);
+    if (sz === n && tf.util.arraysEqual(strip(t.shape), outStripped)) return [0, n];
+    if (sz === 1) return [2, 1];
+    const st = strip(t.shape);
+    if (st.length > 0 && st.length <= outStripped.length && tf.util.arraysEqual(st, outStripped.slice(outStripped.length - st.length))) return [1, sz];
+    return null;
+  };
+  const ma = mode(x), mb = mode(y);
+  if (ma === null || mb === null || (ma[0] !== 0 && mb[0] !== 0)) return fallback(args, 'broadcast');
+  const inner = ma[0] === 1 ? ma[1] : mb[0] === 1 ? mb[1] : n;
+  const out = backend.makeOutput(outShape, 'float32');
+  if (n === 0) return out;
+  a.binary(backend.wasm.HEAPU8, op, offsetOf(backend, x), offsetOf(backend, y), offsetOf(backend, out), n / inner, inner, ma[0], mb[0]);
+  return out;
+}
+
+function tanh(a: NativeAddon, args: KernelArgs, fallback: Fallback): tf.TensorInfo | tf.TensorInfo[] {
+  const backend = args.backend as unknown as WasmBackendLike;
+  const { x } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+  if (x === undefined) throw new GawwnError('Tanh needs x');
+  if (x.dtype !== 'float32') return fallback(args, `dtype ${x.dtype}`);
+  const out = backend.makeOutput([...x.shape], 'float32');
+  const n = tf.util.sizeFromShape(x.shape);
+  if (n > 0) a.tanh(backend.wasm.HEAPU8, offsetOf(backend, x), offsetOf(backend, out), n);
   return out;
 }
 
