@@ -18,11 +18,11 @@ export interface CliResult {
 }
 
 /** Runs `gawwn ARGS` to completion (the wasm backend, as every test of the CLI). */
-export function gawwn(args: string[], env: Record<string, string> = {}): CliResult {
+export function gawwn(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): CliResult {
   const r = spawnSync(process.execPath, [bin, ...args], {
     cwd: projectRoot,
     encoding: 'utf8',
-    timeout: 120_000,
+    timeout: timeoutMs,
     env: { ...process.env, GAWWN_BACKEND: process.env.GAWWN_BACKEND ?? 'wasm', ...env },
   });
   return { code: r.status, out: r.stdout, err: r.stderr };

@@ -37,7 +37,8 @@ test('stable recipe: recorded, averaged G checkpointed and exported, D published
   assert.equal(e.code, 0, e.err);
   const curve = path.join(f.root, 'curve.jsonl');
   for (let pass = 0; pass < 2; pass++) {
-    const c = gawwn(['eval', 'curve', '--run', run, '--data', f.birds, '--evaluator', ev, '--out', curve, '--n', '4']);
+    // Three checkpoints × (generation + evaluator): generous on shared cores.
+    const c = gawwn(['eval', 'curve', '--run', run, '--data', f.birds, '--evaluator', ev, '--out', curve, '--n', '4'], {}, 600_000);
     assert.equal(c.code, 0, c.err);
   }
   const pts = fs.readFileSync(curve, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
