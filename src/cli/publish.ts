@@ -57,6 +57,8 @@ async function publishLocked(run: string, name: string, dest: string, opts: { te
     kind = 'text-encoder';
     for (const f of [MANIFEST_NAME, WEIGHTS_NAME, 'loss.jsonl']) copy(f);
     steps = (JSON.parse(Buffer.from(files[MANIFEST_NAME]).toString('utf8')) as { step?: number }).step ?? 0;
+    // The loss log up to the weights' step (a run still training has logged steps past its last save).
+    if (files['loss.jsonl']) files['loss.jsonl'] = Buffer.from(logUpToStep(Buffer.from(files['loss.jsonl']).toString('utf8'), steps));
   } else {
     kind = 'generator';
     await initBackend({ report: null });
