@@ -43,6 +43,7 @@ export function register(program: Command): void {
     .option('--lr <x>', 'Adam learning rate (train.lr; the paper: 2e-4), e.g. lower when resuming a GAN that has started to degrade', (v) => Number(v))
     .option('--fake-score-thresh <x>', "D's Adam step runs only while the EMA of D's mean fake score exceeds x (train.fakeScoreThresh; 0 = off, N:main_mhp.lua uses 0.2)", (v) => Number(v))
     .option('--instance-noise <sigma>', 'std of Gaussian noise added to every image D sees, real and fake (train.instanceNoise; 0 = off, the paper)', (v) => Number(v))
+    .option('--mode-seeking <lambda>', 'weight of the mode-seeking term (train.modeSeeking; 0 = off, the paper; the stable recipe: 1)', (v) => Number(v))
     .option('--d-lr-scale <x>', "D's learning rate as a multiple of G's (train.dLrScale; 1 = the paper, below 1 slows a D that wins)", (v) => Number(v))
     .addOption(new Option('--g-upsample <mode>', "generator upsampling (model.gUpsample): the paper's 4×4 stride-2 ConvT, or nearest ×2 + 3×3 conv (image families)").choices(['deconv', 'resize']))
     .option('--checkpoint-every <n>', 'checkpoint every N steps', positiveInt('--checkpoint-every'), 200)
@@ -51,7 +52,7 @@ export function register(program: Command): void {
     .addOption(new Option('--recipe <name>', "training recipe (train.recipe): the 2016 paper's, or the stable one (spectral-norm D, hinge, EMA, mode seeking, augmentation); default: the preset's").choices(['paper', 'stable']))
     .option('--init <spec>', 'start a new run from trained weights: pretrained:NAME or a run folder (fresh optimisers)')
     .option('--switch-inputs', 'with --resume: continue with a --text-encoder or --data other than the run was trained with')
-    .action(async (o: { recipe?: 'paper' | 'stable'; init?: string; switchInputs?: boolean; model: TrainFamily; data: string; out: string; textEncoder: string; preset: string; steps?: number; epochs?: number; batch?: number; seed?: number; lr?: number; fakeScoreThresh?: number; instanceNoise?: number; dLrScale?: number; gUpsample?: GUpsample; checkpointEvery: number; sampleEvery: number; resume?: boolean }) => {
+    .action(async (o: { recipe?: 'paper' | 'stable'; init?: string; switchInputs?: boolean; model: TrainFamily; data: string; out: string; textEncoder: string; preset: string; steps?: number; epochs?: number; batch?: number; seed?: number; lr?: number; fakeScoreThresh?: number; instanceNoise?: number; dLrScale?: number; modeSeeking?: number; gUpsample?: GUpsample; checkpointEvery: number; sampleEvery: number; resume?: boolean }) => {
       if ((o.steps === undefined) === (o.epochs === undefined)) throw new GawwnError('give exactly one of --steps N or --epochs E');
       if (o.seed !== undefined && !Number.isInteger(o.seed)) throw new GawwnError(`--seed must be an integer`);
       // Checked before the (slow) caption embedding, so a typo fails at once; same message as resolveConfig.
@@ -70,6 +71,7 @@ export function register(program: Command): void {
       if (o.fakeScoreThresh !== undefined) train_.fakeScoreThresh = o.fakeScoreThresh;
       if (o.instanceNoise !== undefined) train_.instanceNoise = o.instanceNoise;
       if (o.dLrScale !== undefined) train_.dLrScale = o.dLrScale;
+      if (o.modeSeeking !== undefined) train_.modeSeeking = o.modeSeeking;
       if (o.recipe !== undefined) train_.recipe = o.recipe;
       const bar = process.stderr.isTTY ? new SingleBar({ format: 'train {bar} {value}/{total} | {speed} it/s | ETA {eta_formatted} | lossD {lossD} lossG {lossG}', hideCursor: true }, Presets.shades_classic) : null;
       let t0 = Date.now();
