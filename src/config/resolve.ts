@@ -90,6 +90,9 @@ export function resolveConfig(preset: PresetName | string = 'paper', overrides: 
     // The field is reserved so configs can name it; the trainer does not apply it yet (docs/recipes.md).
     throw new GawwnError(`config field train.r1Gamma = ${merged.train.r1Gamma}: the R1 penalty is not implemented yet; use 0`);
   }
+  if (merged.train.fakeScoreThresh > 0 && merged.model.dOutput !== 'prob') {
+    throw new GawwnError(`config field train.fakeScoreThresh = ${merged.train.fakeScoreThresh} needs model.dOutput = prob (the gate compares D's mean probability on fakes), got ${merged.model.dOutput}`);
+  }
   if (merged.train.loss === 'hinge' && merged.model.dOutput !== 'logit') {
     throw new GawwnError(`config field train.loss = hinge needs model.dOutput = logit (the hinge acts on D's score before the sigmoid), got ${merged.model.dOutput}`);
   }
@@ -126,4 +129,13 @@ export function validate(cfg: GawwnConfig): void {
       }
     }
   }
+}
+
+/**
+ * A config stored by a run or a shipped model, ready for `resolveConfig`: one written before `train.recipe`
+ * existed was trained with the paper's recipe, whatever its preset's recipe is now.
+ */
+export function storedConfig<T extends { train?: object }>(config: T): T {
+  const train = (config.train ?? {}) as { recipe?: string };
+  return train.recipe !== undefined ? config : { ...config, train: { ...train, recipe: 'paper' } };
 }

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { resolveConfig } from '../config/resolve.js';
+import { resolveConfig, storedConfig } from '../config/resolve.js';
 import { resolveGanIntClsConfig, type GanIntClsConfig } from '../config/gan-int-cls.js';
 import type { GawwnConfig } from '../config/types.js';
 import { buildGanIntClsGenerator } from '../models/gan-int-cls.js';
@@ -85,7 +85,7 @@ function buildG(meta: Meta): tf.LayersModel {
     const cfg = resolveGanIntClsConfig(meta.preset, meta.config as GanIntClsConfig);
     return buildGanIntClsGenerator(cfg.model, 0);
   }
-  const cfg = resolveConfig(meta.preset, meta.config as GawwnConfig);
+  const cfg = resolveConfig(meta.preset, storedConfig(meta.config as GawwnConfig));
   return familyBuilders(cfg.model.family).buildG(cfg.model, 0);
 }
 

@@ -219,7 +219,9 @@ export function createGanTrainer(cfg: Readonly<GawwnConfig>, rng: Rng): GanTrain
       const wrongIdx = opts.wrongIndex ?? rng.permutation(B);
       check(wrongIdx.length === B, `wrongIndex has ${wrongIdx.length} entries for a batch of ${B}`);
       const tWrong = imageFamily && w > 0 ? tf.tidy(() => tf.gather(p.txt, tf.tensor1d(Array.from(wrongIdx), 'int32'))) : null;
-      const dUpdated = (opts.updateD ?? true) && trainer.fakeScore > tr.fakeScoreThresh;
+      // The MHP gate (fakeScoreThresh > 0; a probability D only, config/resolve.ts). Off at 0: a logit D's mean fake
+      // score is negative, and `fakeScore > 0` would close the gate for good.
+      const dUpdated = (opts.updateD ?? true) && (tr.fakeScoreThresh <= 0 || trainer.fakeScore > tr.fakeScoreThresh);
       // The fakes' conditions (mode seeking: B/2 conditions × 2 noise vectors).
       const fIdx = fakeConditionIndices(B, tr.modeSeeking > 0);
       const fi = fIdx === null ? null : tf.tensor1d(fIdx, 'int32');

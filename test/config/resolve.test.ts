@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolveConfig } from '../../src/config/resolve.js';
+import { resolveConfig, storedConfig } from '../../src/config/resolve.js';
 import { PAPER_DEFAULTS } from '../../src/config/defaults.js';
 import { GawwnError } from '../../src/util/errors.js';
 
@@ -79,4 +79,12 @@ test('recipes: the CPU presets train with the stable recipe, the paper preset an
   assert.throws(() => resolveConfig('paper', { train: { recipe: 'fast' as never } }), (e: Error) => e instanceof GawwnError && /train\.recipe/.test(e.message));
   assert.throws(() => resolveConfig('cpu', { train: { r1Gamma: 1 } }), (e: Error) => e instanceof GawwnError && /R1 penalty is not implemented/.test(e.message));
   assert.throws(() => resolveConfig('paper', { model: { dProjection: 1 as never } }), (e: Error) => e instanceof GawwnError && /model\.dProjection/.test(e.message));
+});
+
+test('a stored config without train.recipe (trained before recipes) resolves with the paper recipe under any preset', () => {
+  const old = { model: { family: 'bbox', ngf: 16, ndf: 16, ntD: 128 }, train: { fakeScoreThresh: 0.2, seed: 2 } } as const;
+  const c = resolveConfig('cpu', storedConfig(old));
+  assert.deepEqual([c.train.recipe, c.model.dNorm, c.model.dOutput, c.train.fakeScoreThresh, c.model.ntD], ['paper', 'batch', 'prob', 0.2, 128]);
+  const s = storedConfig({ train: { recipe: 'stable' } });
+  assert.equal(s.train.recipe, 'stable');
 });

@@ -122,3 +122,17 @@ test('paper recipe is unchanged by the new options: same losses as the paper ste
   batch.dispose();
   tr.dispose();
 });
+
+test('stable recipe: D updates on every step although a logit D\'s fake scores are negative (no gate at fakeScoreThresh 0)', async () => {
+  const cfg = resolveConfig('tiny', { model: { family: 'keypoint-gen' }, train: { recipe: 'stable', batchSize: 4 } });
+  const tr = createGanTrainer(cfg, new Rng(4));
+  tr.fakeScore = -3; // what the EMA of negative logits reaches
+  const batch = batchFor(cfg);
+  const d0 = snapshot(tr.D);
+  const r = await tr.step(batch);
+  assert.equal(r.dUpdated, true);
+  assert.ok(snapshot(tr.D).some((w, i) => tr.D.weights[i].trainable && !w.every((v, j) => v === d0[i][j])), 'D did not move');
+  assert.throws(() => resolveConfig('cpu', { train: { fakeScoreThresh: 0.2 } }), /fakeScoreThresh = 0.2 needs model.dOutput = prob/);
+  batch.dispose();
+  tr.dispose();
+});
