@@ -67,6 +67,19 @@ function initialU(n: number): tf.Tensor1D {
   return l2normalize(tf.tensor1d(a));
 }
 
+/**
+ * Adds the non-trainable power-iteration vectors u [units], v [fanIn] to a spectral layer and runs one iteration
+ * from the initial kernel, so σ is defined before the first training step.
+ */
+function addPowerVectors(layer: tf.layers.Layer & SpectralLayer, units: number, fanIn: number): void {
+  const add = (name: string, n: number): tf.LayerVariable =>
+    (layer as unknown as { addWeight(n: string, s: number[], d: 'float32', i: Initializer, r: undefined, t: boolean): tf.LayerVariable }).addWeight(name, [n], 'float32', tf.initializers.zeros(), undefined, false);
+  layer.snU = add('sn_u', units);
+  layer.snV = add('sn_v', fanIn);
+  layer.snU.write(initialU(units));
+  iterate(layer);
+}
+
 export interface SpectralConv2DArgs {
   name: string;
   filters: number;
@@ -97,10 +110,7 @@ export class SpectralConv2D extends tf.layers.Layer implements SpectralLayer {
     const { kernelSize: k, filters } = this.a;
     this.kernel = this.addWeight('kernel', [k, k, ci, filters], 'float32', this.a.kernelInitializer);
     this.bias = this.addWeight('bias', [filters], 'float32', this.a.biasInitializer);
-    this.snU = this.addWeight('sn_u', [filters], 'float32', tf.initializers.zeros(), undefined, false);
-    this.snV = this.addWeight('sn_v', [k * k * ci], 'float32', tf.initializers.zeros(), undefined, false);
-    this.snU.write(initialU(filters));
-    iterate(this); // v (and u) from the initial kernel, so σ is defined before the first training step
+    addPowerVectors(this, filters, k * k * ci);
     this.built = true;
   }
 
@@ -153,10 +163,7 @@ export class SpectralDense extends tf.layers.Layer implements SpectralLayer {
     const { units } = this.a;
     this.kernel = this.addWeight('kernel', [fanIn, units], 'float32', this.a.kernelInitializer);
     if (this.a.useBias ?? true) this.bias = this.addWeight('bias', [units], 'float32', this.a.biasInitializer);
-    this.snU = this.addWeight('sn_u', [units], 'float32', tf.initializers.zeros(), undefined, false);
-    this.snV = this.addWeight('sn_v', [fanIn], 'float32', tf.initializers.zeros(), undefined, false);
-    this.snU.write(initialU(units));
-    iterate(this);
+    addPowerVectors(this, units, fanIn);
     this.built = true;
   }
 

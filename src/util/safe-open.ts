@@ -149,19 +149,24 @@ function outputProblem(file: string, e: NodeJS.ErrnoException): string {
   return describeFsError(e);
 }
 
+/** A folder where the output file should go is refused (an absent file is the usual case). */
+function refuseFolder(file: string, flag: string): void {
+  let st: fs.Stats | null = null;
+  try {
+    st = fs.statSync(file);
+  } catch {
+    return;
+  }
+  if (st.isDirectory()) throw new GawwnError(`is a folder; ${flag} names the file to write`, { file });
+}
+
 /**
  * Writes an output the user named (`--out`) atomically, refusing a folder in its place and turning a file-system
  * failure (read-only disk, /proc, a full disk) into one line naming `file` itself, never the temporary sibling
  * the atomic write goes through.
  */
 export async function writeOutputFile(file: string, data: Uint8Array | string, flag = '--out'): Promise<void> {
-  let st: fs.Stats | null = null;
-  try {
-    st = fs.statSync(file);
-  } catch {
-    /* absent: the usual case */
-  }
-  if (st !== null && st.isDirectory()) throw new GawwnError(`is a folder; ${flag} names the file to write`, { file });
+  refuseFolder(file, flag);
   try {
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     await writeFileAtomic(file, data);
@@ -173,13 +178,7 @@ export async function writeOutputFile(file: string, data: Uint8Array | string, f
 
 /** Synchronous writeOutputFile. */
 export function writeOutputFileSync(file: string, data: Uint8Array | string, flag = '--out'): void {
-  let st: fs.Stats | null = null;
-  try {
-    st = fs.statSync(file);
-  } catch {
-    /* absent */
-  }
-  if (st !== null && st.isDirectory()) throw new GawwnError(`is a folder; ${flag} names the file to write`, { file });
+  refuseFolder(file, flag);
   try {
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     writeFileAtomicSync(file, data);
