@@ -1,7 +1,7 @@
 /**
- * `gawwn eval train-evaluator --data DIR --out RUN [--steps N]` and
- * `gawwn eval --run RUN|pretrained:NAME --data DIR --evaluator RUN [--n N] --json` (item 3), and
- * `gawwn eval table RESULT.json… [--out FILE.md]` (item 4).
+ * `gawwn eval --run RUN|pretrained:NAME --data DIR --evaluator RUN [--n N] --json` (measured control of a generator),
+ * `gawwn eval train-evaluator --data DIR --out RUN [--steps N]`, `gawwn eval table RESULT.json… [--out FILE.md]`,
+ * `gawwn eval curve --run RUN …` (every checkpoint, validation conditions) and `gawwn eval text-binding --encoder E`.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -52,7 +52,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--debug', 'print stack traces of errors');
   for (const r of REGISTRARS) r(program);
   applyErrorContract(program);
-  // `gawwn train text-encoder …` is the text encoder's trainer (issue 4), registered as train-text-encoder.
+  // `gawwn train text-encoder …` is the text encoder's trainer, registered as train-text-encoder.
   // `gawwn eval train-evaluator|table|text-binding|curve …` likewise: eval-train-evaluator, eval-table, eval-text-binding, eval-curve.
   // `gawwn train text-encoder …` is the text encoder's trainer, registered as train-text-encoder.
   // `gawwn eval train-evaluator|table …` likewise: eval-train-evaluator, eval-table.
