@@ -36,7 +36,7 @@ for (const preset of ['tiny', 'small', 'paper'] as PresetName[]) {
   test(`${preset}: every network has the documented inputs/outputs and the formula's parameter count`, () => {
     for (const c of CASES) {
       if (preset === 'paper' && c.variant === 'mhp') continue; // same layers as cub up to K; keeps the test fast
-      const cfg = resolveConfig(preset, { model: { family: c.family, variant: c.variant, numParts: c.numParts } }).model;
+      const cfg = resolveConfig(preset, { model: { family: c.family, variant: c.variant, numParts: c.numParts, ntD: 128 }, train: { recipe: 'paper' } }).model; // the formula is the paper's D (batch norm, nt 128)
       const { buildG, buildD } = familyBuilders(c.family);
       const G = buildG(cfg, 0);
       const D = buildD(cfg, 1);
