@@ -199,6 +199,7 @@ export function createGanTrainer(cfg: Readonly<GawwnConfig>, rng: Rng): GanTrain
     return parts.length === 1 ? [out] : tf.split(out, parts.map((q) => q.x.shape[0]), 0);
   };
 
+  const pair = ganPairControls(G, D, optimizerG, optimizerD, dScale);
   const trainer: GanTrainer = {
     family,
     config: cfg,
@@ -337,13 +338,12 @@ export function createGanTrainer(cfg: Readonly<GawwnConfig>, rng: Rng): GanTrain
       }
     },
 
-    ...ganPairControls(G, D, optimizerG, optimizerD, dScale),
-  };
-  const pair = ganPairControls(G, D, optimizerG, optimizerD, dScale);
-  trainer.dispose = () => {
-    pair.dispose();
-    Gema?.dispose();
-    recent.length = 0;
+    setLearningRate: pair.setLearningRate,
+    dispose(): void {
+      pair.dispose();
+      Gema?.dispose();
+      recent.length = 0;
+    },
   };
   if (Gema !== null) Gema.weights.forEach((w, i) => w.write(G.weights[i].read()));
   return trainer;
