@@ -5,10 +5,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { initBackend } from '../backend/select.js';
 import { GawwnError } from '../util/errors.js';
 import { evaluateGenerator, type EvalResult } from '../evaluation/evaluate.js';
+import { CLASS_SELECTIONS, type ClassSelection } from '../evaluation/eval-data.js';
 import { resultsTable } from '../evaluation/results-table.js';
 import { loadEvaluator, trainEvaluator } from '../evaluation/train-evaluator.js';
 import { loadGenerator } from '../sampling/load.js';
@@ -34,15 +35,16 @@ export function register(program: Command): void {
     .option('--evaluator <run>', 'evaluator: a run folder (gawwn eval train-evaluator) or pretrained:evaluator-birds')
     .option('--n <n>', 'held-out conditions (one image each)', int('--n'), 200)
     .option('--seed <n>', 'seed', (v) => Number(v), 1)
+    .addOption(new Option('--classes <which>', "held-out classes to draw conditions from: every test record, classes seen in training, or classes held out entirely (synth-birds --test-classes: unseen colour combinations)").choices(CLASS_SELECTIONS as string[]).default('all'))
     .option('--out <file>', 'also write the JSON here')
     .option('--json', 'print one JSON object (default: a short summary)')
-    .action(async (o: { run?: string; data?: string; evaluator?: string; n: number; seed: number; out?: string; json?: boolean }) => {
+    .action(async (o: { run?: string; data?: string; evaluator?: string; n: number; seed: number; classes: ClassSelection; out?: string; json?: boolean }) => {
       for (const k of ['run', 'data', 'evaluator'] as const) if (!o[k]) throw new GawwnError(`gawwn eval needs --${k}`);
       await initBackend();
       const gen = await loadGenerator(o.run as string);
       const evr = await loadEvaluator(o.evaluator as string);
       try {
-        const r = await evaluateGenerator(gen, embedderFor(gen), evr, { dataRoot: o.data as string, n: o.n, seed: o.seed, modelName: o.run, evaluatorName: o.evaluator });
+        const r = await evaluateGenerator(gen, embedderFor(gen), evr, { dataRoot: o.data as string, n: o.n, seed: o.seed, classes: o.classes, modelName: o.run, evaluatorName: o.evaluator });
         const text = JSON.stringify(r, null, o.json ? undefined : 1);
         if (o.out) await writeFileAtomic(o.out, JSON.stringify(r, null, 1) + '\n');
         process.stdout.write((o.json ? text : resultsTable([r])) + '\n');

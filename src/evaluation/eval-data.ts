@@ -22,12 +22,17 @@ export interface SyntheticAttributes {
   byImage: Map<number | string, Record<string, string>>;
   /** Mask label names: `regions[v − 1]` is label v of masks/*.png (empty when attributes.json has none). */
   regions: string[];
+  /**
+   * Class ids held out of training entirely (`synth-birds --test-classes K`): colour combinations no generator saw,
+   * like the paper's 150/50 CUB class split (§5). Empty when the root holds out no class.
+   */
+  testClasses: number[];
 }
 
 export function readSyntheticAttributes(root: string): SyntheticAttributes {
   const file = path.join(root, 'attributes.json');
   if (!fs.existsSync(file)) throw new GawwnError('no attributes.json: the evaluator needs a synthetic root with exact ground truth (gawwn data synth-birds|synth-people)', { file });
-  let j: { images?: { imageId?: number; imageName?: string; colours: Record<string, string> }[]; regions?: Record<string, string> };
+  let j: { images?: { imageId?: number; imageName?: string; colours: Record<string, string> }[]; regions?: Record<string, string>; testClasses?: unknown };
   try {
     j = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (e) {
@@ -46,7 +51,9 @@ export function readSyntheticAttributes(root: string): SyntheticAttributes {
   const regions: string[] = [];
   const reg = j.regions ?? {};
   for (let v = 1; reg[String(v)] !== undefined; v++) regions.push(String(reg[String(v)]));
-  return { attributes, byImage, regions };
+  const tc = j.testClasses ?? [];
+  if (!Array.isArray(tc) || !tc.every((c) => Number.isInteger(c) && c >= 1)) throw new GawwnError("attributes.json 'testClasses' must be an array of class ids (integers >= 1)", { file });
+  return { attributes, byImage, regions, testClasses: tc as number[] };
 }
 
 /** masks/<same relative path as under images/>.png of a record. */
@@ -99,8 +106,17 @@ export interface EvalSet {
   masks: Uint8Array | null;
 }
 
+/**
+ * Which held-out classes give conditions: every test record, only those of classes seen in training (new images
+ * of known colour combinations), or only the classes held out entirely (unseen colour combinations).
+ */
+export type ClassSelection = 'all' | 'seen' | 'unseen';
+export const CLASS_SELECTIONS: readonly ClassSelection[] = ['all', 'seen', 'unseen'];
+
 export interface LoadEvalSetOptions {
   split: 'train' | 'test';
+  /** Default 'all'. 'seen' and 'unseen' need a root with held-out classes (`synth-birds --test-classes K`). */
+  classes?: ClassSelection;
   /** Keep at most this many records (a seeded random subset). */
   limit?: number;
   seed?: number;
@@ -121,6 +137,7 @@ export async function loadEvalSet(root: string, o: LoadEvalSetOptions): Promise<
   const attrs = readSyntheticAttributes(root);
   let records: DatasetRecord[] = ds.format === 'cub' ? ds.records.filter((r) => r.split === o.split) : splitMpii(ds.records, o.split);
   if (records.length === 0) throw new GawwnError(`no ${o.split} records`, { file: root });
+  records = selectClasses(records, o.classes ?? 'all', attrs.testClasses, root);
   if (o.limit !== undefined && records.length > o.limit) {
     const rng = new Rng(o.seed ?? 0);
     records = rng.permutation(records.length).slice(0, o.limit).sort((a, b) => a - b).map((i) => records[i]);
@@ -169,6 +186,19 @@ export async function loadEvalSet(root: string, o: LoadEvalSetOptions): Promise<
   };
   await Promise.all(Array.from({ length: o.concurrency ?? 8 }, worker));
   return set;
+}
+
+/** Keeps the records of the selected classes (LoadEvalSetOptions.classes). */
+export function selectClasses(records: DatasetRecord[], classes: ClassSelection, testClasses: readonly number[], root: string): DatasetRecord[] {
+  if (!CLASS_SELECTIONS.includes(classes)) throw new GawwnError(`classes must be one of ${CLASS_SELECTIONS.join(', ')}, got '${String(classes)}'`);
+  if (classes === 'all') return records;
+  if (testClasses.length === 0) {
+    throw new GawwnError(`--classes ${classes} needs a root that holds out whole classes (gawwn data synth-birds --test-classes K); attributes.json lists none`, { file: path.join(root, 'attributes.json') });
+  }
+  const held = new Set(testClasses);
+  const kept = records.filter((r) => 'classId' in r && held.has(r.classId) === (classes === 'unseen'));
+  if (kept.length === 0) throw new GawwnError(`no records of ${classes} classes in this split`, { file: root });
+  return kept;
 }
 
 /** MPII roots have no split file: every 10th record (by id) is held out. DEVIATION: our rule, stated here. */

@@ -20,7 +20,7 @@ import type { LoadedGenerator } from '../sampling/load.js';
 import type { Embedder } from '../sampling/sample.js';
 import { GawwnError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
-import { imageAsFloat, loadEvalSet, type EvalSet } from './eval-data.js';
+import { imageAsFloat, loadEvalSet, type ClassSelection, type EvalSet } from './eval-data.js';
 import { runEvaluator, type EvaluatorOutput } from './evaluator.js';
 import { attributeAccuracy, biasShiftedCi, bootstrapDistribution, boxIou, captionColours, featureFrechetDistance, meanPairwiseDistance, meanWithCi, pck, type Estimate } from './metrics.js';
 import type { EvaluatorCeiling, LoadedEvaluator } from './train-evaluator.js';
@@ -73,6 +73,11 @@ export interface EvalResult {
    * results table marks them only on birds. Absent in older result files, which are all birds.
    */
   dataFormat?: 'cub' | 'mpii';
+  /**
+   * Which held-out classes gave the conditions (EvaluateOptions.classes): 'unseen' = classes held out of training
+   * entirely. Absent in older result files, which used every test record.
+   */
+  classes?: ClassSelection;
   evaluator: string;
   /** Number of held-out conditions (one generated image each). */
   n: number;
@@ -238,6 +243,8 @@ export interface EvaluateOptions {
   modelName?: string;
   /** Name to report for the evaluator. */
   evaluatorName?: string;
+  /** Held-out classes to draw conditions from (eval-data.ts ClassSelection). Default 'all'. */
+  classes?: ClassSelection;
 }
 
 /** Evaluates a generator on held-out conditions (see the file header). */
@@ -248,7 +255,7 @@ export async function evaluateGenerator(gen: LoadedGenerator, embed: Embedder, e
   if (!Number.isInteger(n) || n < 2) throw new GawwnError(`\`n\` must be an integer >= 2, got ${n}`, { options: ['n'] });
   const rng = new Rng(seed);
   // Decode only a seeded subset of the held-out split (a few more than n: some records may lack captions).
-  const set = await loadEvalSet(o.dataRoot, { split: 'test', limit: Math.ceil(n * 1.1) + 2, seed });
+  const set = await loadEvalSet(o.dataRoot, { split: 'test', classes: o.classes ?? 'all', limit: Math.ceil(n * 1.1) + 2, seed });
   if (set.partNames.length !== ev.config.numParts) throw new GawwnError(`the evaluator reads ${ev.config.numParts} keypoints, the data has ${set.partNames.length}`, { file: o.dataRoot });
   const conds = drawConditions(set, n, rng);
   const F = ev.config.featureDim;
@@ -301,6 +308,7 @@ export async function evaluateGenerator(gen: LoadedGenerator, embed: Embedder, e
     steps: gen.steps,
     data: o.dataRoot,
     dataFormat: set.format,
+    classes: o.classes ?? 'all',
     evaluator: o.evaluatorName ?? ev.source,
     n: conds.length,
     seed,

@@ -43,6 +43,11 @@ const isGawwn = (family: string): boolean => family === 'bbox' || family === 'ke
 /** The targets are for birds (models and ceiling); people results are shown unmarked. */
 const hasTargets = (r: EvalResult): boolean => r.dataFormat !== 'mpii';
 
+/** ` (unseen classes)` / ` (seen classes)` after a row's name when its conditions came from a class selection. */
+export function classesSuffix(r: Pick<EvalResult, 'classes'>): string {
+  return r.classes === undefined || r.classes === 'all' ? '' : ` (${r.classes} classes)`;
+}
+
 /** Markdown table of results (one row per model; real-data and ceiling rows from the first result). */
 export function resultsTable(results: readonly EvalResult[]): string {
   const lines: string[] = [];
@@ -61,11 +66,11 @@ export function resultsTable(results: readonly EvalResult[]): string {
       }
       return s;
     });
-    lines.push(`| ${r.model} | ${r.family} | ${cells.join(' | ')} |`);
+    lines.push(`| ${r.model}${classesSuffix(r)} | ${r.family} | ${cells.join(' | ')} |`);
   }
   if (results.length > 0) {
     const r0 = results[0];
-    lines.push(`| real held-out images | data | ${RESULT_COLUMNS.map(([k]) => formatEstimate(r0.real[k])).join(' | ')} |`);
+    lines.push(`| real held-out images${classesSuffix(r0)} | data | ${RESULT_COLUMNS.map(([k]) => formatEstimate(r0.real[k])).join(' | ')} |`);
     const c = r0.ceiling;
     if (c) {
       const cells = ceilingColumns(c).map((col) => {
@@ -83,7 +88,7 @@ export function resultsTable(results: readonly EvalResult[]): string {
   const out = [lines.join('\n'), ''];
   const targets = results.some(hasTargets);
   out.push(
-    `Held-out conditions: ${results.map((r) => `${r.model} n=${r.n}`).join(', ')}. Values: mean [95% bootstrap CI]. ` +
+    `Held-out conditions: ${results.map((r) => `${r.model}${classesSuffix(r)} n=${r.n}`).join(', ')}. Values: mean [95% bootstrap CI]. ` +
       `PCK@0.1 is normalised by the image side; n/a for models not told keypoints. Evaluator FD = Fréchet distance in the ` +
       `evaluator's feature space (not FID). ` +
       (targets

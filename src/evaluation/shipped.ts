@@ -9,7 +9,7 @@ import { escapeXml, type MetricRow } from '../render/render.js';
 import { pretrainedDir } from '../sampling/load.js';
 import { GawwnError } from '../util/errors.js';
 import { EVAL_FORMAT, type EvalResult, type EstimateMetric } from './evaluate.js';
-import { ceilingColumns, formatEstimate, RESULT_COLUMNS } from './results-table.js';
+import { ceilingColumns, classesSuffix, formatEstimate, RESULT_COLUMNS } from './results-table.js';
 
 /**
  * The folder of the shipped evaluation results of one synthetic set: `<models>/eval` for birds, `<models>/eval/people`
@@ -46,7 +46,7 @@ const BAR_METRICS: readonly [EstimateMetric, string][] = [['boxIou', 'box IoU'],
 export function evalMetricRows(results: readonly EvalResult[]): MetricRow[] {
   const rows: MetricRow[] = [];
   for (const r of results) {
-    const label = r.model.replace(/^pretrained:/, '');
+    const label = r.model.replace(/^pretrained:/, '') + classesSuffix(r);
     for (const [k, name] of BAR_METRICS) {
       const e = r.generated[k];
       if (e) rows.push({ label, group: name, value: e.value, error: (e.ci[1] - e.ci[0]) / 2 });
@@ -59,7 +59,7 @@ export function evalMetricRows(results: readonly EvalResult[]): MetricRow[] {
 export function resultsHtml(results: readonly EvalResult[]): string {
   const row = (cells: string[], tag = 'td'): string => `<tr>${cells.map((c) => `<${tag}>${escapeXml(c)}</${tag}>`).join('')}</tr>`;
   const rows = [row(['model', 'steps', ...RESULT_COLUMNS.map(([, h]) => h)], 'th')];
-  for (const r of results) rows.push(row([r.model.replace(/^pretrained:/, ''), String(r.steps), ...RESULT_COLUMNS.map(([k]) => formatEstimate(r.generated[k]))]));
+  for (const r of results) rows.push(row([r.model.replace(/^pretrained:/, '') + classesSuffix(r), String(r.steps), ...RESULT_COLUMNS.map(([k]) => formatEstimate(r.generated[k]))]));
   if (results.length > 0) {
     rows.push(row(['real held-out images', '', ...RESULT_COLUMNS.map(([k]) => formatEstimate(results[0].real[k]))]));
     const c = results[0].ceiling;

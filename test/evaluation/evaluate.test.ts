@@ -102,6 +102,13 @@ test('evaluateGenerator: JSON with generated/real metrics and CIs; PCK only for 
   assert.match(people, /targets for the bird models only: these people results are not marked/);
   // Results written before dataFormat existed (all birds) keep their marks.
   assert.equal(resultsTable(results.map((r) => ({ ...r, dataFormat: undefined }))), md);
+  // Conditions from the held-out classes only are named so in every row (older files, without `classes`, used all).
+  assert.equal(results[0].classes, 'all');
+  assert.equal(resultsTable(results.map((r) => ({ ...r, classes: undefined }))), md);
+  const unseen = resultsTable(results.map((r) => ({ ...r, classes: 'unseen' as const })));
+  assert.match(unseen, /\| tiny-bbox \(unseen classes\) \| bbox \|/);
+  assert.match(unseen, /\| real held-out images \(unseen classes\) \| data \|/);
+  assert.match(unseen, /tiny-keypoint \(unseen classes\) n=/);
   // `gawwn eval table` writes the same markdown.
   const files = results.map((r, i) => {
     const f = path.join(base, `r${i}.json`);
@@ -121,12 +128,14 @@ test('gawwn eval: usage errors exit 2 with one line', async () => {
     assert.equal(await main(['eval', '--data', birds, '--evaluator', evDir]), 2);
     assert.equal(await main(['eval', 'table', path.join(base, 'missing.json')]), 2);
     assert.equal(await main(['eval', 'train-evaluator', '--data', path.join(base, 'nope'), '--out', path.join(base, 'x')]), 2);
+    assert.equal(await main(['eval', '--run', 'x', '--data', birds, '--evaluator', evDir, '--classes', 'novel']), 2);
   } finally {
     (process.stderr as { write: unknown }).write = orig;
   }
   assert.match(writes.join(''), /needs --run/);
   assert.match(writes.join(''), /no such file/);
   assert.match(writes.join(''), /no such data folder/);
+  assert.match(writes.join(''), /--classes.*novel.*all, seen, unseen/s);
 });
 
 test('gawwn eval train-evaluator --resume: options left at their defaults keep the run\'s own; a typed different one is refused', async () => {

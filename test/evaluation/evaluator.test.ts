@@ -154,6 +154,26 @@ test('evaluation set: 128² bytes, masks in the same frame, exact colour targets
   assert.ok(Math.hypot(rgb[0] - want[0], rgb[1] - want[1], rgb[2] - want[2]) < 25, `${set.colours[c]} centroid ${rgb} vs ${want}`);
 });
 
+test('class selection: --test-classes K puts whole classes in test; seen/unseen split the test records by them; a root without held-out classes is refused', async () => {
+  const held = path.join(base, 'held');
+  await synthBirds({ out: held, images: 40, seed: 5, classes: 4, testClasses: 2 });
+  const attrs = readSyntheticAttributes(held);
+  assert.deepEqual(attrs.testClasses, [3, 4]);
+  const all = await loadEvalSet(held, { split: 'test' });
+  const seen = await loadEvalSet(held, { split: 'test', classes: 'seen' });
+  const unseen = await loadEvalSet(held, { split: 'test', classes: 'unseen' });
+  const cls = (s: typeof all): number[] => s.records.map((r) => ('classId' in r ? r.classId : -1));
+  assert.ok(cls(unseen).length > 0 && cls(unseen).every((c) => c === 3 || c === 4), `unseen ${cls(unseen)}`);
+  assert.ok(cls(seen).length > 0 && cls(seen).every((c) => c === 1 || c === 2), `seen ${cls(seen)}`);
+  assert.equal(seen.records.length + unseen.records.length, all.records.length);
+  // Every image of a held-out class is in test: no training record has class 3 or 4.
+  const train = await loadEvalSet(held, { split: 'train' });
+  assert.ok(cls(train).every((c) => c === 1 || c === 2));
+  assert.deepEqual(readSyntheticAttributes(birds).testClasses, []);
+  await assert.rejects(loadEvalSet(birds, { split: 'test', classes: 'unseen' }), /holds out whole classes.*--test-classes/);
+  await assert.rejects(loadEvalSet(held, { split: 'test', classes: 'some' as never }), /classes must be one of all, seen, unseen/);
+});
+
 test('people roots (attributes keyed by imageName) load with their regions and colours', async () => {
   const people = path.join(base, 'people');
   await synthPeople({ out: people, images: 6, seed: 3 });
