@@ -595,7 +595,7 @@ test('unregisterNativeKernels restores the previous wasm kernels; register is id
   NATIVE_KERNEL_NAMES.forEach((n, i) => assert.equal(tf.getKernel(n, 'wasm'), mine[i]));
   unregisterNativeKernels();
   assert.equal(nativeKernelsRegistered(), false);
-  // tfjs-wasm 4.22 has its own Conv2D but no Conv2DBackpropFilter (issue 2).
+  // tfjs-wasm 4.22 has its own Conv2D but no Conv2DBackpropFilter: unregistering restores the one and leaves the other absent.
   assert.notEqual(tf.getKernel(tf.Conv2D, 'wasm'), mine[0]);
   assert.ok(tf.getKernel(tf.Conv2D, 'wasm') !== undefined);
   assert.equal(tf.getKernel(tf.Conv2DBackpropFilter, 'wasm'), undefined);

@@ -10,7 +10,7 @@ function gawwn(...args: string[]): { code: number | null; out: string; err: stri
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-test('gawwn data inspect --json on the real CUB root (issue 3 "Done when")', (t) => {
+test('gawwn data inspect --json on the real CUB root', (t) => {
   if (!hasReal) return t.skip(`real data absent (${sharedData})`);
   const r = gawwn('data', 'inspect', realCub, '--json');
   assert.equal(r.code, 0, r.err);

@@ -1,5 +1,5 @@
 /**
- * The CLI error contract (issue 8 item 1), on the real launcher: one line on stderr, non-zero exit, no stack
+ * The CLI error contract, on the real launcher: one line on stderr, non-zero exit, no stack
  * trace unless --debug, nothing on stdout. The GawwnError case uses a checkpoint whose manifest was edited.
  */
 import { test } from 'node:test';

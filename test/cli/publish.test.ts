@@ -1,5 +1,5 @@
 /**
- * `gawwn publish` (issue 5 item 6) through the real CLI: a tiny trained run and its text encoder become shipped
+ * `gawwn publish` through the real CLI: a tiny trained run and its text encoder become shipped
  * models in a folder given by --into, the generator in float16 with the shipped text-encoder name recorded, and
  * `sample` draws from them exactly as from the run (to float16 precision).
  */

@@ -1,5 +1,5 @@
 /**
- * `gawwn soak` (issue 8 item 5) on the real trainer, briefly: the JSON report has the requested samples, a
+ * `gawwn soak` on the real trainer, briefly: the JSON report has the requested samples, a
  * constant tensor count after burn-in, finite losses; bad arguments are one-line errors. The 1,000-step
  * figures are in the README (a command, not a timed test).
  */

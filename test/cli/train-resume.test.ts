@@ -1,5 +1,5 @@
 /**
- * `gawwn train --resume` after `kill -9` (issue 8 item 3) and the numerical guard (item 4), on the real
+ * `gawwn train --resume` after `kill -9` and the numerical guard, on the real
  * launcher and trainer. A keypoint/tiny run checkpointing every step is SIGKILLed several times — twice the
  * moment a checkpoint temporary appears (mid-write), otherwise after a random delay — and resumed each time.
  * The run must then finish with the right step count, log.jsonl must hold exactly one line per step 1..N,

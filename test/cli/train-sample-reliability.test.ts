@@ -1,5 +1,5 @@
 /**
- * Determinism (issue 8 item 6) and the train/sample part of the bad-input corpus (item 1), on the real
+ * Determinism and the train/sample part of the bad-input corpus, on the real
  * launcher: the same seed gives identical weights after 3 training steps and identical sample PNG bytes;
  * bad presets, flags, checkpoints, boxes, parts and text encoders each give one line, exit 2, and leave the
  * run folder or output file exactly as it was. The cases are listed in docs/bad-input.md.

@@ -6,7 +6,7 @@ import { loadCub } from '../../src/data/cub.js';
 import { GawwnError } from '../../src/util/errors.js';
 import { hasReal, makeTinyCub, realCub, tmpDir } from './helpers.js';
 
-test('real CUB-200-2011: counts, image 1 box and beak (issue 3 "Done when")', async (t) => {
+test('real CUB-200-2011: counts, image 1 box and beak', async (t) => {
   if (!hasReal) return t.skip('real data absent (../shared/data or GAWWN_SHARED_DATA)');
   const d = await loadCub(realCub);
   assert.equal(d.records.length, 11788);

@@ -1,5 +1,5 @@
 /**
- * `gawwn draw` for real (issue 10 item 4): tiny box, keypoint and keypoint-generator models are trained here
+ * `gawwn draw` for real: tiny box, keypoint and keypoint-generator models are trained here
  * (~30 s), the server runs in-process on 127.0.0.1, and headless Chromium (Debian `chromium` + playwright-core)
  * types a caption, drags a box, places a beak and checks the images change and the screenshot is not blank.
  */

@@ -95,7 +95,7 @@ test('evaluateGenerator: JSON with generated/real metrics and CIs; PCK only for 
   assert.match(md, /- tiny-bbox: 0\.\d{3} \/ 0\.\d{3} \(ratio \d+\.\d\d\)/);
   assert.match(md, /Targets not met:/);
   assert.match(md, /\| tiny-bbox \| bbox \| \d\.\d{3} \[[^\]]+\] ✗ \|/);
-  // Issue 7's targets are the bird models': the same results on people are shown unmarked.
+  // The control targets are set for the bird models: the same results on people are shown unmarked.
   const people = resultsTable(results.map((r) => ({ ...r, dataFormat: 'mpii' as const })));
   assert.equal(people.split('\n').filter((l) => l.startsWith('| ')).length, 5);
   assert.doesNotMatch(people, /[✓✗]|Targets not met|Targets:/);

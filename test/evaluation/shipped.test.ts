@@ -110,7 +110,7 @@ test('the shipped people evaluator (pretrained:evaluator-people) is the one behi
       assert.equal(r.dataFormat, 'mpii');
       assert.deepEqual(r.ceiling, JSON.parse(JSON.stringify(ev.ceiling)));
     }
-    // The people table is unmarked (issue 7's targets are the birds').
+    // The people table is unmarked (the control targets are set for the birds).
     assert.doesNotMatch(resultsTable(results), /[✓✗]/);
     // People it never saw (another seed): 12 held-out people, read as on its own held-out split (0.91 / 0.87 / 1.0).
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gawwn-shipped-people-'));

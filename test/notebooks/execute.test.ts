@@ -1,5 +1,5 @@
 /**
- * Executes every notebooks/*.ipynb in real Jupyter with the GAWWN kernel (issue 6 item 4): Debian's Jupyter
+ * Executes every notebooks/*.ipynb in real Jupyter with the GAWWN kernel: Debian's Jupyter
  * (`/usr/bin/python3 -m nbconvert --to notebook --execute`, notebook-tooling §2) into a temp copy, then exports
  * HTML and screenshots one page in headless chromium (§5). A notebook fails on any cell error, or when its
  * outputs hold no PNG image or no vega-lite chart. Uses the built library (dist/: `npm test` builds first).

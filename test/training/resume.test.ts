@@ -1,5 +1,5 @@
 /**
- * Kill-and-resume harness (issue 8 item 3). A child process "trains" a fake model (a 2 MB tensor and a small
+ * Kill-and-resume harness. A child process "trains" a fake model (a 2 MB tensor and a small
  * one, updated from a seeded Rng) and checkpoints every step through the real checkpoint module; it is
  * killed with SIGKILL at random moments, several of them while a checkpoint is being written, and
  * restarted each time like `gawwn train --resume`. After every kill the newest loadable checkpoint must be
