@@ -446,19 +446,32 @@ async function trainLocked(opts: TrainOptions): Promise<TrainResult> {
 async function initWeights(s: TrainSession, spec: string, warn: WarnFn): Promise<void> {
   const dir = resolveModelSpec(spec);
   let groups: Record<string, NamedTensor[] | undefined>;
+  // G steps already averaged into the source's weights: null when they are not an average (no EMA in its recipe).
+  let averagedSteps: number | null = null;
   if (fs.existsSync(path.join(dir, 'checkpoints'))) {
     const ck = await loadLatest(dir, undefined, { warn });
     if (ck === null) throw new GawwnError('the run to start from has no complete checkpoint', { file: dir });
     groups = ck.groups;
+    const u = (ck.extra as { session?: { emaUpdates?: unknown } } | undefined)?.session?.emaUpdates;
+    if (groups.Gema !== undefined && typeof u === 'number') averagedSteps = u;
   } else if (fs.existsSync(path.join(dir, 'manifest.json'))) {
-    groups = (await importWeights(dir)).groups;
+    const w = await importWeights(dir);
+    groups = w.groups;
+    // A shipped model of a recipe with weight averaging ships its averaged G as group G (training/publish).
+    const meta = w.meta as { steps?: unknown; config?: { train?: { emaBeta?: unknown } } };
+    if (typeof meta.config?.train?.emaBeta === 'number' && meta.config.train.emaBeta > 0 && typeof meta.steps === 'number') averagedSteps = meta.steps;
   } else {
     throw new GawwnError('the weights to start from are neither a run with checkpoints nor a shipped model', { file: dir });
   }
   const G = groups.G;
   if (G === undefined) throw new GawwnError('the weights to start from have no generator (group G)', { file: dir });
   assignModelWeights(s.G, G, `${spec} G`);
-  if (s.Gema !== null) assignModelWeights(s.Gema, groups.Gema ?? G, `${spec} ${groups.Gema ? 'Gema' : 'G'}`);
+  if (s.Gema !== null) {
+    assignModelWeights(s.Gema, groups.Gema ?? G, `${spec} ${groups.Gema ? 'Gema' : 'G'}`);
+    // An average carried over keeps its window: restarting the warm-up (emaDecay) would let the first few hundred
+    // steps of fresh optimisers overwrite it within a few dozen steps.
+    if (averagedSteps !== null) s.restoreExtra({ emaUpdates: averagedSteps });
+  }
   if (groups.D !== undefined) assignModelWeights(s.D, groups.D, `${spec} D`);
   else warn(`${spec} has no discriminator weights; D starts from its initialisation`);
 }

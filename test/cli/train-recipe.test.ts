@@ -1,7 +1,7 @@
 /**
  * `gawwn train --recipe stable` and `--init` through the real CLI: the recipe is recorded in config.json and the
  * checkpoints, checkpoints hold the averaged G beside G and D, final/ is the averaged G, `publish` ships G and D,
- * and a new run can start from a run or a published model; an init whose networks do not fit is refused before
+ * and a new run can start from a run or a published model (continuing the average's warm-up); an init whose networks do not fit is refused before
  * anything is written.
  */
 import { test } from 'node:test';
@@ -57,9 +57,12 @@ test('stable recipe: recorded, averaged G checkpointed and exported, D published
 
   for (const from of [run, path.join(into, 'kp-tiny')]) {
     const out = path.join(f.root, `init-${path.basename(from)}`);
-    const r = gawwn(trainArgs(f, out, 1, ['--recipe', 'stable', '--init', from]));
+    const r = gawwn(trainArgs(f, out, 1, ['--recipe', 'stable', '--init', from, '--checkpoint-every', '1']));
     assert.equal(r.code, 0, r.err);
     assert.ok(fs.existsSync(path.join(out, 'final', 'manifest.json')));
+    // The average carried over keeps its warm-up position: the source's 3 averaged G steps, then this run's one.
+    const c1 = await loadLatest(out);
+    assert.equal((c1?.extra as { session: { emaUpdates: number } }).session.emaUpdates, 4, from);
   }
   // A paper-recipe D (batch norm) cannot take the stable run's weights: one line, no run folder left.
   const bad = path.join(f.root, 'init-bad');
