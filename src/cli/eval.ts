@@ -1,7 +1,8 @@
 /**
  * `gawwn eval --run RUN|pretrained:NAME --data DIR --evaluator RUN [--n N] --json` (measured control of a generator),
  * `gawwn eval train-evaluator --data DIR --out RUN [--steps N]`, `gawwn eval table RESULT.json… [--out FILE.md]`,
- * `gawwn eval curve --run RUN …` (every checkpoint, validation conditions) and `gawwn eval text-binding --encoder E`.
+ * `gawwn eval curve --run RUN …` (every checkpoint, validation conditions), `gawwn eval text-binding --encoder E` and
+ * `gawwn eval text-retrieval --encoder E --data DIR [--classes unseen]`.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -17,6 +18,7 @@ import { listCheckpoints } from '../training/checkpoint.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { embedderFor } from '../sampling/pipeline.js';
 import { bindingReport } from '../evaluation/text-binding.js';
+import { textRetrieval } from '../evaluation/text-retrieval.js';
 import { embedCaptions } from '../text/cache.js';
 import { resolveTextEncoderSpec } from '../text/pretrained.js';
 
@@ -112,6 +114,24 @@ export function register(program: Command): void {
       });
       if (o.json) process.stdout.write(JSON.stringify({ encoder: o.encoder, ...r }) + '\n');
       else process.stdout.write(`${o.encoder}: swapped ${r.swapped.toFixed(3)}, paraphrase ${r.paraphrase.toFixed(3)}, margin ${r.margin.toFixed(3)}\n`);
+    });
+  program
+    .command('eval-text-retrieval')
+    .description('held-out retrieval of a text encoder (caption→image and image→caption top-1 over classes, mAP), optionally on the classes held out of training only')
+    .requiredOption('--encoder <spec>', 'text-encoder run folder or pretrained:NAME (saved with its image side)')
+    .requiredOption('--data <dir>', 'root whose held-out split is scored')
+    .addOption(new Option('--classes <which>', 'held-out classes: every held-out image, classes seen in training, or classes held out entirely (synth-birds --test-classes)').choices(CLASS_SELECTIONS as string[]).default('all'))
+    .option('--images-per-class <n>', 'held-out images per class', int('--images-per-class'), 20)
+    .option('--json', 'print one JSON object (default: a short summary)')
+    .action(async (o: { encoder: string; data: string; classes: ClassSelection; imagesPerClass: number; json?: boolean }) => {
+      const enc = resolveTextEncoderSpec(o.encoder);
+      await initBackend({ report: null });
+      const r = await textRetrieval(enc, o.data, { classes: o.classes, imagesPerClass: o.imagesPerClass });
+      if (o.json) process.stdout.write(JSON.stringify({ encoder: o.encoder, data: o.data, ...r }) + '\n');
+      else {
+        process.stdout.write(`${o.encoder} on ${o.data} (${o.classes} held-out classes: ${r.classes} classes, ${r.images} images, ${r.captions} captions): ` +
+          `caption→image top-1 ${r.captionToImageTop1.toFixed(3)}, image→caption top-1 ${r.imageToCaptionTop1.toFixed(3)}, mAP ${r.captionToImageMap.toFixed(3)}\n`);
+      }
     });
   // `gawwn eval train-evaluator|table …` are rewritten to these by main.ts (as `train text-encoder`): as real
   // subcommands of `eval`, their --data/--out/--seed would be taken by eval's own options.

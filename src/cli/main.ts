@@ -53,13 +53,13 @@ export async function main(argv: string[]): Promise<number> {
   for (const r of REGISTRARS) r(program);
   applyErrorContract(program);
   // `gawwn train text-encoder …` is the text encoder's trainer, registered as train-text-encoder.
-  // `gawwn eval train-evaluator|table|text-binding|curve …` likewise: eval-train-evaluator, eval-table, eval-text-binding, eval-curve.
+  // `gawwn eval train-evaluator|table|text-binding|text-retrieval|curve …` likewise: eval-train-evaluator, eval-table, eval-text-binding, eval-text-retrieval, eval-curve.
   // `gawwn train text-encoder …` is the text encoder's trainer, registered as train-text-encoder.
   // `gawwn eval train-evaluator|table …` likewise: eval-train-evaluator, eval-table.
   const args =
     argv[0] === 'train' && argv[1] === 'text-encoder'
       ? ['train-text-encoder', ...argv.slice(2)]
-      : argv[0] === 'eval' && (argv[1] === 'train-evaluator' || argv[1] === 'table' || argv[1] === 'text-binding' || argv[1] === 'curve')
+      : argv[0] === 'eval' && (argv[1] === 'train-evaluator' || argv[1] === 'table' || argv[1] === 'text-binding' || argv[1] === 'text-retrieval' || argv[1] === 'curve')
         ? [`eval-${argv[1]}`, ...argv.slice(2)]
         : argv;
   try {

@@ -59,3 +59,31 @@ test('gawwn train-text-encoder + gawwn embed on a synthetic CUB-style root with 
   assert.equal(badPreset.status, 2);
   assert.match(badPreset.stderr, /unknown text encoder preset 'huge'/);
 });
+
+test('gawwn eval text-retrieval: the training summary\'s held-out metrics, recomputed; unseen classes alone; a root without held-out classes refused', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gawwn-ttr-'));
+  const data = path.join(root, 'data');
+  const out = path.join(root, 'run');
+  await synthBirds({ out: data, images: 24, seed: 5, classes: 4, testClasses: 2, minSize: 64, maxSize: 96 });
+  const r = run(['train-text-encoder', '--data', data, '--out', out, '--steps', '4', '--preset', 'test-tiny', '--no-progress']);
+  assert.equal(r.status, 0, r.stderr);
+  const heldOut = JSON.parse(r.stdout).heldOut;
+  const ev = (classes: string) => run(['eval', 'text-retrieval', '--encoder', out, '--data', data, '--classes', classes, '--json']);
+  const all = ev('all');
+  assert.equal(all.status, 0, all.stderr);
+  const a = JSON.parse(all.stdout);
+  for (const k of ['captionToImageTop1', 'imageToCaptionTop1', 'captionToImageMap', 'images', 'captions', 'classes']) assert.equal(a[k], heldOut[k], k);
+  assert.equal(a.imageCrop, 'full');
+  const u = JSON.parse(ev('unseen').stdout);
+  const s = JSON.parse(ev('seen').stdout);
+  assert.equal(u.classes, 2);
+  assert.equal(u.classSelection, 'unseen');
+  assert.equal(u.images + s.images, a.images);
+  for (const k of ['captionToImageTop1', 'imageToCaptionTop1', 'captionToImageMap']) assert.ok(u[k] >= 0 && u[k] <= 1, `${k} ${u[k]}`);
+  const plain = path.join(root, 'plain');
+  await synthBirds({ out: plain, images: 12, seed: 6, classes: 3, minSize: 64, maxSize: 96 });
+  const bad = run(['eval', 'text-retrieval', '--encoder', out, '--data', plain, '--classes', 'unseen']);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /^gawwn: .*attributes\.json: --classes unseen needs a root that holds out whole classes/);
+  fs.rmSync(root, { recursive: true, force: true });
+});
