@@ -47,12 +47,13 @@ export function register(program: Command): void {
     .option('--d-lr-scale <x>', "D's learning rate as a multiple of G's (train.dLrScale; 1 = the paper, below 1 slows a D that wins)", (v) => Number(v))
     .addOption(new Option('--g-upsample <mode>', "generator upsampling (model.gUpsample): the paper's 4×4 stride-2 ConvT, or nearest ×2 + 3×3 conv (image families)").choices(['deconv', 'resize']))
     .option('--checkpoint-every <n>', 'checkpoint every N steps', positiveInt('--checkpoint-every'), 200)
+    .option('--keep-every <n>', 'also keep every checkpoint at a multiple of N steps (default: only the newest 3), to publish the one a validation curve picks', positiveInt('--keep-every'))
     .option('--sample-every <n>', 'sample grid every N steps', positiveInt('--sample-every'), 500)
     .option('--resume', 'continue from the last complete checkpoint of --out')
     .addOption(new Option('--recipe <name>', "training recipe (train.recipe): the 2016 paper's, or the stable one (spectral-norm D, hinge, EMA, mode seeking, augmentation); default: the preset's").choices(['paper', 'stable']))
     .option('--init <spec>', 'start a new run from trained weights: pretrained:NAME or a run folder (fresh optimisers)')
     .option('--switch-inputs', 'with --resume: continue with a --text-encoder or --data other than the run was trained with')
-    .action(async (o: { recipe?: 'paper' | 'stable'; init?: string; switchInputs?: boolean; model: TrainFamily; data: string; out: string; textEncoder: string; preset: string; steps?: number; epochs?: number; batch?: number; seed?: number; lr?: number; fakeScoreThresh?: number; instanceNoise?: number; dLrScale?: number; modeSeeking?: number; gUpsample?: GUpsample; checkpointEvery: number; sampleEvery: number; resume?: boolean }) => {
+    .action(async (o: { recipe?: 'paper' | 'stable'; init?: string; switchInputs?: boolean; model: TrainFamily; data: string; out: string; textEncoder: string; preset: string; steps?: number; epochs?: number; batch?: number; seed?: number; lr?: number; fakeScoreThresh?: number; instanceNoise?: number; dLrScale?: number; modeSeeking?: number; gUpsample?: GUpsample; checkpointEvery: number; keepEvery?: number; sampleEvery: number; resume?: boolean }) => {
       if ((o.steps === undefined) === (o.epochs === undefined)) throw new GawwnError('give exactly one of --steps N or --epochs E');
       if (o.seed !== undefined && !Number.isInteger(o.seed)) throw new GawwnError(`--seed must be an integer`);
       // Checked before the (slow) caption embedding, so a typo fails at once; same message as resolveConfig.
@@ -91,6 +92,7 @@ export function register(program: Command): void {
         embed,
         textEncoder: o.textEncoder.startsWith('pretrained:') ? o.textEncoder : path.resolve(o.textEncoder),
         checkpointEvery: o.checkpointEvery,
+        keepEvery: o.keepEvery,
         sampleEvery: o.sampleEvery,
         onStep: ({ step, totalSteps, losses }) => {
           if (s0 < 0) {

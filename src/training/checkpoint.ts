@@ -128,6 +128,11 @@ export interface CheckpointExpectation {
 export interface SaveOptions {
   /** Complete checkpoints to keep, newest first. Default DEFAULT_KEEP. */
   keep?: number;
+  /**
+   * Also keep every checkpoint whose step is a multiple of this (0 = none, the default), so a checkpoint picked
+   * later on validation conditions (`gawwn eval curve`) is still there to publish.
+   */
+  keepEvery?: number;
   /** Receives one-line warnings (stale checkpoints removed). Default: stderr. */
   warn?: (msg: string) => void;
 }
@@ -161,8 +166,10 @@ export function stepDirName(step: number): string {
  */
 export async function saveCheckpoint(runDir: string, state: CheckpointState, opts: SaveOptions = {}): Promise<string> {
   const keep = opts.keep ?? DEFAULT_KEEP;
+  const keepEvery = opts.keepEvery ?? 0;
   const warn = opts.warn ?? defaultWarn;
   checkArg(Number.isInteger(keep) && keep >= 1, `keep must be an integer >= 1, got ${keep}`);
+  checkArg(Number.isInteger(keepEvery) && keepEvery >= 0, `keepEvery must be an integer >= 0, got ${keepEvery}`);
   checkArg(Number.isInteger(state.step) && state.step >= 0, `step must be an integer >= 0, got ${state.step}`);
   checkArg(Number.isInteger(state.epoch) && state.epoch >= 0, `epoch must be an integer >= 0, got ${state.epoch}`);
   checkArg(typeof state.modelFamily === 'string' && state.modelFamily !== '', 'modelFamily must be a non-empty string');
@@ -200,7 +207,7 @@ export async function saveCheckpoint(runDir: string, state: CheckpointState, opt
   const dir = path.join(ckDir, name);
   await writeDirAtomic(dir, { [WEIGHTS]: bin, [MANIFEST]: manifestText(fields) });
   await writeFileAtomic(path.join(ckDir, LATEST), `${name}\n`);
-  await prune(ckDir, state.step, keep, warn);
+  await prune(ckDir, state.step, keep, keepEvery, warn);
   return dir;
 }
 
@@ -647,8 +654,8 @@ async function readArtefact(
   return { manifest: m as unknown as ManifestBase, groups };
 }
 
-/** Deletes checkpoints newer than `step` (abandoned timeline) and all but the newest `keep`. */
-async function prune(ckDir: string, step: number, keep: number, warn: (msg: string) => void): Promise<void> {
+/** Deletes checkpoints newer than `step` (abandoned timeline) and all but the newest `keep` and the multiples of `keepEvery`. */
+async function prune(ckDir: string, step: number, keep: number, keepEvery: number, warn: (msg: string) => void): Promise<void> {
   const all = await listCheckpoints(path.dirname(ckDir));
   const newer = all.filter((c) => c.step > step);
   for (const c of newer) {
@@ -656,7 +663,8 @@ async function prune(ckDir: string, step: number, keep: number, warn: (msg: stri
     await removeDir(c.dir);
   }
   const older = all.filter((c) => c.step <= step);
-  for (const c of older.slice(0, Math.max(0, older.length - keep))) await removeDir(c.dir);
+  const milestone = (c: { step: number }): boolean => keepEvery > 0 && c.step % keepEvery === 0;
+  for (const c of older.slice(0, Math.max(0, older.length - keep))) if (!milestone(c)) await removeDir(c.dir);
 }
 
 /** Renames first (atomic), then deletes: a kill mid-delete leaves a temporary, never a half step directory. */

@@ -84,6 +84,8 @@ export interface TrainOptions {
   textEncoder: string;
   /** Checkpoint every N steps. Default 200. */
   checkpointEvery?: number;
+  /** Keep the checkpoints at multiples of N steps besides the newest few (checkpoint.ts SaveOptions.keepEvery). Default 0: none. */
+  keepEvery?: number;
   /** Sample grid every N steps. Default 500. */
   sampleEvery?: number;
   /** Called after every step (progress bars). */
@@ -397,7 +399,7 @@ async function trainLocked(opts: TrainOptions): Promise<TrainResult> {
         optD: await extractOptimizerWeights(s.optimizerD),
       },
       extra: { dataRng: dataRngAfter, session: s.extraState(), losses: last },
-    }, { warn }));
+    }, { warn, keepEvery: opts.keepEvery ?? 0 }));
   };
 
   const poisonAt = faultInjectionStep();

@@ -85,6 +85,16 @@ test('save -> load round-trips tensors, RNG state, config and extra; layout as d
   fs.rmSync(run, { recursive: true });
 });
 
+test('keepEvery: the multiples of N stay beside the newest K; an abandoned newer one goes all the same', async () => {
+  const run = tmpRun();
+  for (let s = 1; s <= 7; s++) await saveCheckpoint(run, fakeState(s * 10), { keep: 2, keepEvery: 30 });
+  assert.deepEqual((await listCheckpoints(run)).map((c) => c.step), [30, 60, 70]);
+  await saveCheckpoint(run, fakeState(50), { keep: 2, keepEvery: 30, warn: () => undefined });
+  assert.deepEqual((await listCheckpoints(run)).map((c) => c.step), [30, 50]);
+  await assert.rejects(saveCheckpoint(run, fakeState(80), { keepEvery: -1 }), /keepEvery must be an integer >= 0/);
+  fs.rmSync(run, { recursive: true });
+});
+
 test('keeps the newest K; a save at an earlier step removes the abandoned newer ones', async () => {
   const run = tmpRun();
   for (let s = 1; s <= 5; s++) await saveCheckpoint(run, fakeState(s * 10), { keep: 2 });
