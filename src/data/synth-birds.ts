@@ -35,7 +35,7 @@ export interface SynthBirdsOptions extends SynthOptions {
   /**
    * Seed of the class colour combinations (default `seed`). Two roots with the same `classSeed` and `classes`
    * share their classes while their images differ: e.g. fresh held-out birds for models trained on another root
-   * (the shipped bird models: classSeed 11, classes 20, data/pretrained/README.md).
+   * (the shipped bird models: classSeed 11, classes 200, data/pretrained/README.md).
    */
   classSeed?: number;
   /**

@@ -209,25 +209,28 @@ export async function withModels<T>(models: (LoadedModel | undefined)[], f: () =
 }
 
 /**
- * The colour classes the shipped bird models were trained on (`synth-birds --seed 11 --classes 20`,
- * data/pretrained/README.md): `syntheticRoot` draws its birds from them, so the captions it provides name colour
- * combinations those models know, on images and layouts they never saw.
+ * The colour classes the shipped bird models were trained on (`synth-birds --out birds200 --seed 11 --classes 200
+ * --test-classes 50`, data/pretrained/README.md): `syntheticRoot` draws its birds from them, so the captions it
+ * provides name colour combinations those models know (or, for the last 50 classes, the held-out combinations
+ * birds200 keeps out of training), on images and layouts they never saw. `classSeed` 11 gives the same classes
+ * as birds200's `--seed 11` (without `classSeed`, synth-birds draws them from `seed`, the same stream).
  */
-export const SHIPPED_BIRD_CLASSES = Object.freeze({ classSeed: 11, classes: 20 });
+export const SHIPPED_BIRD_CLASSES = Object.freeze({ classSeed: 11, classes: 200, testClasses: 50 });
 
 /**
  * A small synthetic dataset root for the ground-truth experiments when no real one is given: 48 birds of the
- * shipped models' 20 classes (`SHIPPED_BIRD_CLASSES`; CUB layout, half held out) or 16 people (MPII layout),
- * generated once per seed under `parent` (default <tmp>/gawwn-synth) and reused. Deterministic per seed.
+ * shipped models' 200 classes (`SHIPPED_BIRD_CLASSES`: CUB layout; the last 50 classes are test-only as in
+ * birds200, half of the others held out) or 16 people (MPII layout), generated once per seed under `parent`
+ * (default <tmp>/gawwn-synth) and reused. Deterministic per seed.
  */
 export async function syntheticRoot(kind: 'birds' | 'people', seed: number, parent = path.join(os.tmpdir(), 'gawwn-synth')): Promise<string> {
-  const { classSeed, classes } = SHIPPED_BIRD_CLASSES;
-  const dir = path.join(parent, kind === 'birds' ? `birds-${seed}-c${classSeed}x${classes}` : `${kind}-${seed}`);
+  const { classSeed, classes, testClasses } = SHIPPED_BIRD_CLASSES;
+  const dir = path.join(parent, kind === 'birds' ? `birds-${seed}-c${classSeed}x${classes}t${testClasses}` : `${kind}-${seed}`);
   const marker = kind === 'birds' ? 'images.txt' : 'captions.tsv';
   if (fs.existsSync(path.join(dir, marker))) return dir;
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(parent, { recursive: true });
-  if (kind === 'birds') await synthBirds({ out: dir, images: 48, seed, classes, classSeed, minSize: 160, maxSize: 260, concurrency: 2 });
+  if (kind === 'birds') await synthBirds({ out: dir, images: 48, seed, classes, classSeed, testClasses, minSize: 160, maxSize: 260, concurrency: 2 });
   else await synthPeople({ out: dir, images: 16, seed, minSize: 160, maxSize: 260, concurrency: 2 });
   return dir;
 }

@@ -263,8 +263,11 @@ test('reproduce --allow-missing reports missing sections; without datasets it ge
   assert.deepEqual(r.sections.map((s) => s.status), ['done', 'done', 'missing-models', 'missing-models', 'missing-models', 'missing-models']);
   assert.deepEqual(r.sections[5].missing, ['people-keypoint', 'people-keypoint-gen']);
   assert.deepEqual(r.synthetic, { birds: true, people: true });
-  assert.equal(r.birdsData, path.join(out, 'data', 'birds-1000-c11x20'));
+  assert.equal(r.birdsData, path.join(out, 'data', 'birds-1000-c11x200t50'));
   assert.ok(fs.existsSync(path.join(r.birdsData, 'images.txt')));
+  // Its birds are of the shipped models' classes (birds200's 200, the last 50 held out of training).
+  const attrs = JSON.parse(fs.readFileSync(path.join(r.birdsData, 'attributes.json'), 'utf8')) as { classSeed: number; classes: unknown[]; testClasses: number[] };
+  assert.deepEqual([attrs.classSeed, attrs.classes.length, attrs.testClasses.length, attrs.testClasses[0]], [11, 200, 50, 151]);
   assert.ok(fs.existsSync(path.join(r.peopleData, 'captions.tsv')));
   assert.match(fs.readFileSync(r.report, 'utf8'), /Not run: missing model\(s\) people-keypoint, people-keypoint-gen/);
 });
