@@ -19,7 +19,11 @@ import { GawwnError, check } from '../util/errors.js';
 export interface FromScratchOptions {
   /** Models directory to write (created; existing models in it are kept, not retrained). */
   out: string;
-  /** Which models, by shipped name: text-birds, birds-bbox, birds-keypoint, birds-keypoint-gen, birds-gan-int-cls, people-keypoint, people-keypoint-gen. */
+  /**
+   * Which models, by shipped name: text-birds, text-birds200, birds-bbox, birds-keypoint, birds-keypoint-gen,
+   * birds-gan-int-cls, people-keypoint, people-keypoint-gen. `text-birds200` is a copy of the stand-in text-birds:
+   * one small encoder, trained on `birds`, stands in for both shipped ones.
+   */
   models: string[];
   /** CUB-style root for text-birds and birds-*. */
   birds?: string;
@@ -46,13 +50,17 @@ const FAMILY_OF: Readonly<Record<string, { data: 'birds' | 'people'; family: Tra
   'people-keypoint-gen': { data: 'people', family: 'keypoint-gen' },
 });
 
+/** The text encoders by shipped name (trainFromScratch trains one stand-in for both). */
+const TEXT_NAMES: readonly string[] = ['text-birds', 'text-birds200'];
+
 /** Trains the requested models (and text-birds, which they all need) into `out`; returns `out`. */
 export async function trainFromScratch(opts: FromScratchOptions): Promise<string> {
   const log = opts.log ?? (() => undefined);
   const steps = opts.steps ?? 50;
   const batch = opts.batch ?? 8;
   check(Number.isInteger(steps) && steps >= 1, `steps must be a positive integer, got ${steps}`);
-  for (const m of opts.models) if (m !== 'text-birds' && !(m in FAMILY_OF)) throw new GawwnError(`unknown model name '${m}' (known: text-birds, ${Object.keys(FAMILY_OF).join(', ')})`);
+  const isText = (m: string): boolean => TEXT_NAMES.includes(m);
+  for (const m of opts.models) if (!isText(m) && !(m in FAMILY_OF)) throw new GawwnError(`unknown model name '${m}' (known: ${[...TEXT_NAMES, ...Object.keys(FAMILY_OF)].join(', ')})`);
   fs.mkdirSync(opts.out, { recursive: true });
   const text = path.join(opts.out, 'text-birds');
   if (!fs.existsSync(path.join(text, 'text-encoder.json'))) {
@@ -71,7 +79,9 @@ export async function trainFromScratch(opts: FromScratchOptions): Promise<string
       steps: opts.textSteps ?? 100, seed: 0, outDir: text, meta: { preset, data: opts.birds },
     });
   }
-  for (const name of opts.models.filter((m) => m !== 'text-birds')) {
+  const copy = path.join(opts.out, 'text-birds200');
+  if (opts.models.includes('text-birds200') && !fs.existsSync(path.join(copy, 'text-encoder.json'))) fs.cpSync(text, copy, { recursive: true });
+  for (const name of opts.models.filter((m) => !isText(m))) {
     const runDir = path.join(opts.out, name);
     if (fs.existsSync(path.join(runDir, 'final', 'manifest.json'))) continue;
     const { data, family } = FAMILY_OF[name];

@@ -60,7 +60,7 @@ export interface ReproduceResult {
 
 /** Models each section needs (names under the models root). */
 export const SECTION_MODELS: Readonly<Record<string, readonly string[]>> = Object.freeze({
-  '3.2': ['text-birds'],
+  '3.2': ['text-birds200'],
   '5.1': ['birds-bbox'],
   '5.2': ['birds-keypoint', 'birds-keypoint-gen'],
   '5.3': ['birds-keypoint', 'birds-keypoint-gen'],

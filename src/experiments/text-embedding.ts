@@ -18,7 +18,7 @@ import { Rng } from '../util/rng.js';
 import { resolveIn, runLossChart, type ExperimentOptions } from './common.js';
 
 export interface TextEmbeddingOptions extends ExperimentOptions {
-  /** A text-encoder run folder or `pretrained:NAME`. Default `pretrained:text-birds`. */
+  /** A text-encoder run folder or `pretrained:NAME`. Default `pretrained:text-birds200`, the shipped bird models' encoder. */
   encoder?: string;
   /** CUB-style root with text_c10 captions (its test split is used). */
   data: string;
@@ -69,7 +69,7 @@ function cosine(a: Float32Array, ai: number, b: Float32Array, bi: number, d: num
 /** Runs §3.2. */
 export async function runTextEmbedding(opts: TextEmbeddingOptions): Promise<TextEmbeddingResult> {
   const seed = opts.seed ?? 0;
-  const spec = opts.encoder ?? 'pretrained:text-birds';
+  const spec = opts.encoder ?? 'pretrained:text-birds200';
   const k = opts.k ?? 4;
   const nq = opts.queries ?? 3;
   check(Number.isInteger(k) && k >= 1 && Number.isInteger(nq) && nq >= 1, `queries and k must be positive integers, got ${nq}, ${k}`);

@@ -249,7 +249,7 @@ test('reproduce writes every PNG, summary.json and one self-contained report; mi
   fs.mkdirSync(empty);
   fs.cpSync(path.join(fx.modelsDir, 'birds-bbox'), path.join(empty, 'birds-bbox'), { recursive: true });
   await assert.rejects(runReproduce({ out: path.join(fx.root, 'r2'), modelsDir: empty }),
-    (e: unknown) => e instanceof GawwnError && /missing models: text-birds, birds-keypoint, birds-keypoint-gen, birds-gan-int-cls, people-keypoint, people-keypoint-gen/.test(e.message));
+    (e: unknown) => e instanceof GawwnError && /missing models: text-birds200, birds-keypoint, birds-keypoint-gen, birds-gan-int-cls, people-keypoint, people-keypoint-gen/.test(e.message));
   assert.ok(!fs.existsSync(path.join(fx.root, 'r2')), 'nothing written when models are missing');
 });
 
@@ -257,7 +257,7 @@ test('reproduce --allow-missing reports missing sections; without datasets it ge
   const partial = path.join(fx.root, 'partial');
   fs.mkdirSync(partial);
   fs.cpSync(path.join(fx.modelsDir, 'birds-bbox'), path.join(partial, 'birds-bbox'), { recursive: true });
-  fs.cpSync(path.join(fx.modelsDir, 'text-birds'), path.join(partial, 'text-birds'), { recursive: true });
+  fs.cpSync(path.join(fx.modelsDir, 'text-birds200'), path.join(partial, 'text-birds200'), { recursive: true });
   const out = path.join(fx.root, 'r3');
   const r = await runReproduce({ out, modelsDir: partial, allowMissing: true, samples: 1 });
   assert.deepEqual(r.sections.map((s) => s.status), ['done', 'done', 'missing-models', 'missing-models', 'missing-models', 'missing-models']);
@@ -274,9 +274,11 @@ test('reproduce --allow-missing reports missing sections; without datasets it ge
 
 test('trainFromScratch (the notebooks switch) trains a usable models dir with the library trainers', async () => {
   const out = path.join(fx.root, 'scratch');
-  const dir = await trainFromScratch({ out, models: ['birds-bbox'], birds: fx.birds, steps: 1, textSteps: 2, batch: 4 });
+  const dir = await trainFromScratch({ out, models: ['text-birds200', 'birds-bbox'], birds: fx.birds, steps: 1, textSteps: 2, batch: 4 });
   assert.equal(dir, out);
   assert.ok(fs.existsSync(path.join(out, 'text-birds', 'text-encoder.json')));
+  // text-birds200 is the same stand-in encoder, byte for byte.
+  assert.deepEqual(fs.readFileSync(path.join(out, 'text-birds200', 'text-encoder.bin')), fs.readFileSync(path.join(out, 'text-birds', 'text-encoder.bin')));
   assert.ok(fs.existsSync(path.join(out, 'birds-bbox', 'final', 'manifest.json')));
   const r = await runBoxControl({ modelsDir: out, schedules: ['shrink'], captions: ['a red bird'] });
   assert.equal(r.schedules[0].images.length, 3);

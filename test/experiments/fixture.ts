@@ -37,6 +37,8 @@ export async function makeTinyModels(prefix = 'gawwn-exp-'): Promise<TinyModels>
     await run(['data', 'synth-people', '--out', people, '--images', '12', '--seed', '4', '--min-size', '160', '--max-size', '240']);
     const text = path.join(modelsDir, 'text-birds');
     await run(['train', 'text-encoder', '--data', birds, '--out', text, '--steps', '3', '--preset', 'test-tiny', '--batch', '4', '--no-progress']);
+    // One stand-in encoder under both shipped names (§3.2 reads text-birds200, the shipped bird models' encoder).
+    fs.cpSync(text, path.join(modelsDir, 'text-birds200'), { recursive: true });
     for (const m of ['bbox', 'keypoint', 'keypoint-gen', 'gan-int-cls']) {
       await run(['train', '--model', m, '--data', birds, '--out', path.join(modelsDir, `birds-${m}`), '--text-encoder', text, '--preset', 'tiny', '--steps', '2', '--batch', '4']);
     }
