@@ -37,6 +37,23 @@ async function scoreFresh(ev: LoadedEvaluator, root: string, what: string, min: 
   return c;
 }
 
+test('results table: FD ≤ 40, diversity ≥ 0.25 × real and z / caption std ≥ 0.3 are marked for bird GAWWN models, at the boundaries', () => {
+  const base = (model: string, fd: number, div: number, z: number): EvalResult => {
+    const r = result(model, 'bbox', { boxIou: est(0.76, 0.7, 0.8), attributeAccuracy: est(0.59, 0.5, 0.65), evaluatorFrechetDistance: est(fd, fd - 1, fd + 1), diversity: est(div, div - 1, div + 1), zPixelStd: est(z, z, z), captionPixelStd: est(0.2, 0.2, 0.2) });
+    return { ...r, real: { ...r.real, diversity: est(20, 19, 21) } };
+  };
+  const md = resultsTable([base('good', 40, 5, 0.06), base('bad', 40.5, 4.99, 0.0599)]);
+  assert.match(md, /\| good \| bbox \| 0\.760 \[[^\]]+\] ✓ \| n\/a \| 0\.590 \[[^\]]+\] ✗ \| 40\.000 \[[^\]]+\] ✓ \| 5\.000 \[[^\]]+\] ✓ \|/);
+  assert.match(md, /\| bad \| bbox \| [^|]+ ✓ \| n\/a \| [^|]+ ✗ \| 40\.500 \[[^\]]+\] ✗ \| 4\.990 \[[^\]]+\] ✗ \|/);
+  assert.match(md, /- good: 0\.060 \/ 0\.200 \(ratio 0\.30\) ✓/);
+  assert.match(md, /- bad: 0\.060 \/ 0\.200 \(ratio 0\.30\) ✗/);
+  assert.match(md, /- bad: evaluatorFrechetDistance 40\.5 > target 40/);
+  assert.match(md, /- bad: diversity 4\.990 < target 5\.000 \(0\.25 × real\)/);
+  assert.match(md, /- bad: z \/ caption pixel std 0\.30 < target 0\.3/);
+  assert.match(md, /- good: attributeAccuracy 0\.590 < target 0\.6/);
+  assert.doesNotMatch(md, /- good: (evaluatorFrechetDistance|diversity|z \/)/);
+});
+
 test('shipped evaluation results: read sorted, as bars (CI half-width whiskers, n/a left out) and as an HTML table', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gawwn-shipped-'));
   assert.deepEqual(loadEvalResults(path.join(dir, 'nope')), []);
