@@ -28,6 +28,12 @@ const int = (name: string) => (v: string): number => {
   return n;
 };
 
+/** `--classes all|seen|unseen` of `eval` and `eval text-retrieval` (eval-data.ts ClassSelection). */
+const classesOption = (): Option =>
+  new Option('--classes <which>', 'held-out classes: every held-out image, classes seen in training, or classes held out entirely (synth-birds --test-classes: unseen colour combinations)')
+    .choices(CLASS_SELECTIONS as string[])
+    .default('all');
+
 export function register(program: Command): void {
   program
     .command('eval')
@@ -37,7 +43,7 @@ export function register(program: Command): void {
     .option('--evaluator <run>', 'evaluator: a run folder (gawwn eval train-evaluator) or pretrained:evaluator-birds')
     .option('--n <n>', 'held-out conditions (one image each)', int('--n'), 200)
     .option('--seed <n>', 'seed', (v) => Number(v), 1)
-    .addOption(new Option('--classes <which>', "held-out classes to draw conditions from: every test record, classes seen in training, or classes held out entirely (synth-birds --test-classes: unseen colour combinations)").choices(CLASS_SELECTIONS as string[]).default('all'))
+    .addOption(classesOption())
     .option('--out <file>', 'also write the JSON here')
     .option('--json', 'print one JSON object (default: a short summary)')
     .action(async (o: { run?: string; data?: string; evaluator?: string; n: number; seed: number; classes: ClassSelection; out?: string; json?: boolean }) => {
@@ -120,7 +126,7 @@ export function register(program: Command): void {
     .description('held-out retrieval of a text encoder (caption→image and image→caption top-1 over classes, mAP), optionally on the classes held out of training only')
     .requiredOption('--encoder <spec>', 'text-encoder run folder or pretrained:NAME (saved with its image side)')
     .requiredOption('--data <dir>', 'root whose held-out split is scored')
-    .addOption(new Option('--classes <which>', 'held-out classes: every held-out image, classes seen in training, or classes held out entirely (synth-birds --test-classes)').choices(CLASS_SELECTIONS as string[]).default('all'))
+    .addOption(classesOption())
     .option('--images-per-class <n>', 'held-out images per class', int('--images-per-class'), 20)
     .option('--json', 'print one JSON object (default: a short summary)')
     .action(async (o: { encoder: string; data: string; classes: ClassSelection; imagesPerClass: number; json?: boolean }) => {

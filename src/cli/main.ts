@@ -54,8 +54,6 @@ export async function main(argv: string[]): Promise<number> {
   applyErrorContract(program);
   // `gawwn train text-encoder …` is the text encoder's trainer, registered as train-text-encoder.
   // `gawwn eval train-evaluator|table|text-binding|text-retrieval|curve …` likewise: eval-train-evaluator, eval-table, eval-text-binding, eval-text-retrieval, eval-curve.
-  // `gawwn train text-encoder …` is the text encoder's trainer, registered as train-text-encoder.
-  // `gawwn eval train-evaluator|table …` likewise: eval-train-evaluator, eval-table.
   const args =
     argv[0] === 'train' && argv[1] === 'text-encoder'
       ? ['train-text-encoder', ...argv.slice(2)]

@@ -61,7 +61,7 @@ export function resultsHtml(results: readonly EvalResult[]): string {
   const rows = [row(['model', 'steps', ...RESULT_COLUMNS.map(([, h]) => h)], 'th')];
   for (const r of results) rows.push(row([r.model.replace(/^pretrained:/, '') + classesSuffix(r), String(r.steps), ...RESULT_COLUMNS.map(([k]) => formatEstimate(r.generated[k]))]));
   if (results.length > 0) {
-    rows.push(row(['real held-out images', '', ...RESULT_COLUMNS.map(([k]) => formatEstimate(results[0].real[k]))]));
+    rows.push(row(['real held-out images' + classesSuffix(results[0]), '', ...RESULT_COLUMNS.map(([k]) => formatEstimate(results[0].real[k]))]));
     const c = results[0].ceiling;
     if (c) rows.push(row(['evaluator ceiling', '', ...ceilingColumns(c).map((col) => (col ? formatEstimate(col.estimate) : ''))]));
   }

@@ -10,7 +10,7 @@ import { loadDataset } from '../data/inspect.js';
 import type { DatasetRecord } from '../data/types.js';
 import { datasetCaptionSource, isHeldOut, type ImageCrop } from '../text/dataset-source.js';
 import type { RetrievalMetrics } from '../text/retrieval.js';
-import { loadImageEncoder, loadTextEncoder } from '../text/run-io.js';
+import { loadImageEncoder, loadTextEncoder, trainedImageCrop } from '../text/run-io.js';
 import { evaluateSje } from '../text/train-sje.js';
 import { GawwnError } from '../util/errors.js';
 import { readSyntheticAttributes, selectClasses, type ClassSelection } from './eval-data.js';
@@ -37,7 +37,7 @@ export async function textRetrieval(encoderDir: string, dataRoot: string, o: Tex
   const image = loadImageEncoder(run);
   try {
     if (image === null) throw new GawwnError('this text encoder was saved without its image side: retrieval needs both', { file: path.join(encoderDir, 'text-encoder.json') });
-    const crop = (run.manifest.meta as { imageCrop?: unknown } | undefined)?.imageCrop === 'box' ? 'box' : 'full';
+    const crop = trainedImageCrop(run);
     const ds = await loadDataset(dataRoot, { warn: () => undefined });
     let held = (ds.records as DatasetRecord[]).filter((r) => isHeldOut(r) && (r.captions?.length ?? 0) > 0);
     if (held.length === 0) throw new GawwnError('no held-out images with captions', { file: dataRoot });

@@ -11,7 +11,7 @@ import { loadDataset } from '../data/inspect.js';
 import type { DatasetRecord } from '../data/types.js';
 import { resolveTextEncoderSpec } from '../text/pretrained.js';
 import type { RetrievalMetrics } from '../text/retrieval.js';
-import { loadImageEncoder, loadTextEncoder } from '../text/run-io.js';
+import { loadImageEncoder, loadTextEncoder, trainedImageCrop } from '../text/run-io.js';
 import { evaluateSje } from '../text/train-sje.js';
 import { GawwnError, check } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
@@ -81,7 +81,7 @@ export async function runTextEmbedding(opts: TextEmbeddingOptions): Promise<Text
     if (test.length === 0) throw new GawwnError('no held-out (test split) images with captions', { file: opts.data });
     const metrics = image !== null
       // The image side sees what it was trained on (full frame, or the box crop: dataset-source.ts ImageCrop).
-      ? await evaluateSje(encoder, image, datasetCaptionSource(test, { crop: run.manifest.meta?.imageCrop === 'box' ? 'box' : 'full' }), { maxItemsPerClass: opts.imagesPerClass ?? 10, captionFrom: 0 })
+      ? await evaluateSje(encoder, image, datasetCaptionSource(test, { crop: trainedImageCrop(run) }), { maxItemsPerClass: opts.imagesPerClass ?? 10, captionFrom: 0 })
       : undefined;
     // One held-out caption per test image (the 10th, or the last there is).
     const caps = test.map((r) => { const c = r.captions as string[]; return c[Math.min(9, c.length - 1)]; });

@@ -12,6 +12,7 @@ import { writeFileAtomicSync } from '../util/atomic.js';
 import { GawwnError } from '../util/errors.js';
 import type { RngState } from '../util/rng.js';
 import { CharTextEncoder, type TextEncoderConfig, validateTextEncoderConfig } from './encoder.js';
+import type { ImageCrop } from './dataset-source.js';
 import { PatchImageEncoder, type ImageEncoderConfig, validateImageEncoderConfig } from './image-encoder.js';
 
 export const RUN_FORMAT = 'gawwn-text-encoder/1';
@@ -120,4 +121,9 @@ export function loadTextEncoder(dir: string): { encoder: CharTextEncoder; encode
 export function loadImageEncoder(run: EncoderRun): PatchImageEncoder | null {
   if (!run.manifest.imageConfig || !run.imageWeights) return null;
   return new PatchImageEncoder(run.manifest.imageConfig, run.imageWeights);
+}
+
+/** What the run's image side was trained on (`train text-encoder --image-crop`, recorded in meta): retrieval must show it the same. */
+export function trainedImageCrop(run: EncoderRun): ImageCrop {
+  return (run.manifest.meta as { imageCrop?: unknown } | undefined)?.imageCrop === 'box' ? 'box' : 'full';
 }
