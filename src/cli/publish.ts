@@ -79,6 +79,8 @@ async function publishLocked(run: string, name: string, dest: string, opts: { te
           ...meta,
           family: gen.family, preset: gen.preset, config: gen.config, steps: gen.steps, partNames: gen.partNames,
           textEncoder: opts.textEncoder ?? gen.textEncoder,
+          // Said whether G came from final/ or from a checkpoint's averaged group (sampling/load.ts reads it back).
+          averaged: gen.averaged === true,
         },
       });
       for (const f of fs.readdirSync(out)) files[f] = fs.readFileSync(path.join(out, f));

@@ -50,6 +50,19 @@ test('stable recipe: recorded, averaged G checkpointed and exported, D published
   assert.equal(p.code, 0, p.err);
   const pub = await importWeights(path.join(into, 'kp-tiny'));
   assert.deepEqual(Object.keys(pub.groups).sort(), ['D', 'G']);
+  assert.equal(pub.meta.averaged, true);
+  // Published from a checkpoint alone (the one a validation curve picked), G is still the average and says so.
+  const picked = path.join(f.root, 'picked');
+  fs.mkdirSync(path.join(picked, 'checkpoints'), { recursive: true });
+  fs.cpSync(ck.dir, path.join(picked, 'checkpoints', path.basename(ck.dir)), { recursive: true });
+  fs.writeFileSync(path.join(picked, 'checkpoints', 'latest'), `${path.basename(ck.dir)}\n`);
+  assert.equal(gawwn(['publish', '--run', picked, '--name', 'kp-picked', '--into', into]).code, 0);
+  const pick = await importWeights(path.join(into, 'kp-picked'));
+  assert.equal(pick.meta.averaged, true);
+  pick.groups.G.forEach((w, i) => {
+    const o = ck.groups.Gema[i].data;
+    for (let j = 0; j < o.length; j++) assert.ok(Math.abs(o[j] - w.data[j]) <= 1e-3 * Math.max(1, Math.abs(o[j])), `${w.name}[${j}]`);
+  });
   pub.groups.D.forEach((w, i) => {
     const o = ck.groups.D[i].data;
     for (let j = 0; j < o.length; j++) assert.ok(Math.abs(o[j] - w.data[j]) <= 1e-3 * Math.max(1, Math.abs(o[j])), `${w.name}[${j}]`);
